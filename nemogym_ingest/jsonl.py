@@ -1,0 +1,87 @@
+"""Reading NeMo Gym JSONL files, one rollout a line (spec rules R60-R66)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from .convert import convert_nemogym_rollout_to_agent_run
+from .errors import ConversionError
+from .model import AgentRun
+
+_BOM = b"\xef\xbb\xbf"
+_JSON_WHITESPACE = b" \t\r\n"
+
+
+def parse_jsonl_line(raw: bytes, line: int) -> Any | None:
+    """The JSON value of one raw line, or None for a blank line.
+
+    A UTF-8 BOM is skipped on line 1; a trailing CR is whitespace. Raises
+    `ConversionError` (path `""`) for invalid UTF-8 or invalid JSON.
+    """
+    if line == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    raw = raw.strip(_JSON_WHITESPACE)
+    if not raw:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConversionError(f"invalid UTF-8 at byte {error.start}: {error.reason}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConversionError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise ConversionError("invalid JSON: nested too deeply to parse") from None
+    except ValueError as error:  # e.g. an integer literal longer than Python reads
+        raise ConversionError(f"invalid JSON: {error}") from None
+
+
+def _open(file_path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        if os.path.isdir(file_path):
+            raise IsADirectoryError(21, "is a directory")
+        return open(file_path, "rb")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConversionError(f"cannot read file: {reason}", file=os.fspath(file_path)) from None
+
+
+def _iter_runs(stream: BinaryIO, file: str) -> Iterator[AgentRun]:
+    with stream:
+        line = 0
+        while True:
+            try:
+                raw = stream.readline()
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise ConversionError(
+                    f"cannot read file: {reason}", file=file, line=line + 1
+                ) from None
+            if not raw:
+                return
+            line += 1
+            try:
+                rollout = parse_jsonl_line(raw, line)
+                run = None if rollout is None else convert_nemogym_rollout_to_agent_run(rollout)
+            except ConversionError as error:
+                raise error.located(file=file, line=line) from None
+            if run is not None:
+                yield run
+
+
+def iter_nemogym_jsonl(file_path: str | os.PathLike[str]) -> Iterator[AgentRun]:
+    """AgentRuns of a NeMo Gym JSONL file, lazily, one line in memory at a time.
+
+    The file is opened at once (a missing file fails here); iteration stops with a
+    `ConversionError` carrying `file` and `line` at the first line that cannot be converted.
+    """
+    return _iter_runs(_open(file_path), os.fspath(file_path))
+
+
+def convert_nemogym_jsonl_file_to_agent_runs(file_path: str | os.PathLike[str]) -> list[AgentRun]:
+    """All AgentRuns of a NeMo Gym JSONL file; stops at the first bad line."""
+    return list(iter_nemogym_jsonl(file_path))

@@ -1,0 +1,97 @@
+"""Copying JSON values into the output: validation, nesting limit and metadata pruning."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import ConversionError, index_path, key_path
+
+MAX_NESTING = 200
+"""Deepest level an array or object copied into an AgentRun may sit at (rollout = level 1)."""
+
+MAX_INTEGER_DIGITS = 4000
+"""Longest integer (in decimal digits) accepted; longer ones cannot be written out portably."""
+
+_INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
+
+
+class _InvalidValue(Exception):
+    """A non-JSON value found while copying; `segments` lead to it from the copied root."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.segments: list[str | int] = []
+
+
+def _describe_type(value: object) -> str:
+    return type(value).__name__
+
+
+def _copy(value: Any, level: int, prune: bool) -> Any:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_INTEGER_BOUND < value < _INTEGER_BOUND:
+            return value
+        raise _InvalidValue(f"integer has more than {MAX_INTEGER_DIGITS} digits")
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _InvalidValue(f"{value} is not a JSON number")
+    if kind is dict:
+        if level > MAX_NESTING:
+            raise _InvalidValue(f"nested deeper than {MAX_NESTING} levels")
+        copied: dict[str, Any] = {}
+        for key, child in value.items():
+            if type(key) is not str:
+                raise _InvalidValue(f"object key {key!r} is not a string")
+            try:
+                child_copy = _copy(child, level + 1, prune)
+            except _InvalidValue as error:
+                error.segments.append(key)
+                raise
+            if prune and (child_copy is None or child_copy in ("", [], {})):
+                continue
+            copied[key] = child_copy
+        return copied
+    if kind is list:
+        if level > MAX_NESTING:
+            raise _InvalidValue(f"nested deeper than {MAX_NESTING} levels")
+        items: list[Any] = []
+        for index, child in enumerate(value):
+            try:
+                items.append(_copy(child, level + 1, prune))
+            except _InvalidValue as error:
+                error.segments.append(index)
+                raise
+        return items
+    if isinstance(value, str):  # subclasses become plain JSON types
+        return _copy(str(value), level, prune)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _copy(int(value), level, prune)
+    if isinstance(value, float):
+        return _copy(float(value), level, prune)
+    if isinstance(value, dict):
+        return _copy(dict(value), level, prune)
+    if isinstance(value, list):
+        return _copy(list(value), level, prune)
+    raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")
+
+
+def copy_json(value: Any, path: str, level: int, *, prune: bool = False) -> Any:
+    """A validated deep copy of `value`, found at `path` and nesting `level` of the rollout.
+
+    With `prune`, object members whose value is (after pruning) null, `""`, `[]` or `{}`
+    are dropped, depth first; array elements are kept (rule R40).
+    """
+    try:
+        return _copy(value, level, prune)
+    except _InvalidValue as error:
+        for segment in reversed(error.segments):
+            path = (
+                index_path(path, segment) if isinstance(segment, int) else key_path(path, segment)
+            )
+        raise ConversionError(error.reason, path) from None
