@@ -15,19 +15,23 @@ _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
 
 
-def parse_jsonl_line(raw: bytes, line: int) -> Any | None:
-    """The JSON value of one raw line, or None for a blank line.
+def line_content(raw: bytes, line: int) -> bytes:
+    """A raw line without its surrounding JSON whitespace (and the BOM on line 1).
 
-    A UTF-8 BOM is skipped on line 1; a trailing CR is whitespace. Raises
-    `ConversionError` (path `""`) for invalid UTF-8 or invalid JSON.
+    Empty means the line is blank and is skipped (R61, R62).
     """
     if line == 1 and raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
-    raw = raw.strip(_JSON_WHITESPACE)
-    if not raw:
-        return None
+    return raw.strip(_JSON_WHITESPACE)
+
+
+def parse_jsonl_line(content: bytes) -> Any:
+    """The JSON value of a non-blank line's content.
+
+    Raises `ConversionError` (path `""`) for invalid UTF-8 or invalid JSON (R63, R64).
+    """
     try:
-        text = raw.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConversionError(f"invalid UTF-8 at byte {error.start}: {error.reason}") from None
     try:
@@ -64,13 +68,14 @@ def _iter_runs(stream: BinaryIO, file: str) -> Iterator[AgentRun]:
             if not raw:
                 return
             line += 1
+            content = line_content(raw, line)
+            if not content:
+                continue
             try:
-                rollout = parse_jsonl_line(raw, line)
-                run = None if rollout is None else convert_nemogym_rollout_to_agent_run(rollout)
+                run = convert_nemogym_rollout_to_agent_run(parse_jsonl_line(content))
             except ConversionError as error:
                 raise error.located(file=file, line=line) from None
-            if run is not None:
-                yield run
+            yield run
 
 
 def iter_nemogym_jsonl(file_path: str | os.PathLike[str]) -> Iterator[AgentRun]:

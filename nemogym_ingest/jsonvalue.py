@@ -45,9 +45,13 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
         if level > MAX_NESTING:
             raise _InvalidValue(f"nested deeper than {MAX_NESTING} levels")
         copied: dict[str, Any] = {}
-        for key, child in value.items():
-            if type(key) is not str:
-                raise _InvalidValue(f"object key {key!r} is not a string")
+        for raw_key, child in value.items():
+            if type(raw_key) is str:
+                key = raw_key
+            elif isinstance(raw_key, str):
+                key = str(raw_key)
+            else:
+                raise _InvalidValue(f"object key {raw_key!r} is not a string")
             try:
                 child_copy = _copy(child, level + 1, prune)
             except _InvalidValue as error:

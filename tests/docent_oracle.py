@@ -10,9 +10,10 @@ from docent.sdk.integrations.util import ConversionError as DocentConversionErro
 
 __all__ = [
     "DocentConversionError",
+    "docent_convert",
+    "docent_convert_payload",
     "docent_error_path",
     "docent_payload",
-    "docent_convert_payload",
     "validate_on_docent",
 ]
 

@@ -1,0 +1,149 @@
+"""JSONL reading (R60-R66) and the error's file/line/path rendering (R50)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
+
+from nemogym_ingest import (
+    ConversionError,
+    convert_nemogym_jsonl_file_to_agent_runs,
+    convert_nemogym_rollout_to_agent_run,
+    iter_nemogym_jsonl,
+)
+from tests.docent_oracle import docent_payload
+from tests.test_convert import make_rollout
+
+GOOD = json.dumps(make_rollout()).encode()
+OTHER = json.dumps(make_rollout(input_="second", _ng_rollout_index=2)).encode()
+
+
+def write(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "rollouts.jsonl"
+    path.write_bytes(data)
+    return path
+
+
+def file_error(path: Path) -> ConversionError:
+    with pytest.raises(ConversionError) as caught:
+        convert_nemogym_jsonl_file_to_agent_runs(path)
+    return caught.value
+
+
+def test_r60_r61_lines_blank_lines_and_crlf(tmp_path: Path) -> None:
+    path = write(tmp_path, b"\n" + GOOD + b"\r\n  \t\r\n" + OTHER)  # no final newline
+    runs = convert_nemogym_jsonl_file_to_agent_runs(path)
+    assert [run.name for run in runs] == ["agent/task/0/rollout/1", "agent/task/0/rollout/2"]
+    assert [run.to_dict() for run in runs] == [
+        docent_payload(run) for run in docent_file(write(tmp_path, b"\n" + GOOD + b"\n\n" + OTHER))
+    ]
+
+
+def test_r60_line_numbers_count_blank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + b"\n\n\n" + b'{"response": 1}\n')
+    error = file_error(path)
+    assert (error.file, error.line, error.path) == (str(path), 4, "responses_create_params")
+    assert str(error) == f"{path}:4: responses_create_params: must be an object, got null"
+
+
+def test_r62_bom_is_skipped(tmp_path: Path) -> None:
+    runs = convert_nemogym_jsonl_file_to_agent_runs(write(tmp_path, b"\xef\xbb\xbf" + GOOD))
+    assert len(runs) == 1
+
+
+def test_r62_bom_elsewhere_is_invalid_json(tmp_path: Path) -> None:
+    error = file_error(write(tmp_path, GOOD + b"\n\xef\xbb\xbf" + GOOD))
+    assert (error.line, error.path) == (2, "")
+
+
+def test_r63_invalid_utf8_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + b"\n" + GOOD.replace(b'"hi"', b'"h\xff"') + b"\n")
+    error = file_error(path)
+    assert (error.line, error.path) == (2, "")
+    assert "invalid UTF-8" in error.reason
+    with pytest.raises(UnicodeDecodeError):  # divergence D3: Docent crashes
+        docent_file(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"{not json}", "invalid JSON"),
+        (b'{"a": 1', "invalid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"1" * 5000, "invalid JSON"),
+    ],
+)
+def test_r64_invalid_json(tmp_path: Path, line: bytes, reason: str) -> None:
+    error = file_error(write(tmp_path, GOOD + b"\n" + line + b"\n"))
+    assert (error.line, error.path) == (2, "")
+    assert reason in error.reason
+
+
+@pytest.mark.parametrize("line", [b"[]", b"null", b'"rollout"', b"3"])
+def test_r65_non_object_line(tmp_path: Path, line: bytes) -> None:
+    error = file_error(write(tmp_path, line))
+    assert (error.line, error.path) == (1, "")
+
+
+def test_r66_rollout_error_carries_line_and_stops(tmp_path: Path) -> None:
+    bad = make_rollout(output=[{"type": "function_call_output", "call_id": "x", "output": ""}])
+    path = write(tmp_path, b"\n".join([GOOD, json.dumps(bad).encode(), OTHER]))
+    runs = iter_nemogym_jsonl(path)
+    assert next(runs).name == "agent/task/0/rollout/1"  # lazy: line 1 comes before line 2 fails
+    with pytest.raises(ConversionError) as caught:
+        next(runs)
+    assert (caught.value.line, caught.value.path) == (2, "response.output[0].call_id")
+    assert str(caught.value).startswith(f"{path}:2: response.output[0].call_id: ")
+
+
+def test_empty_file_gives_no_runs(tmp_path: Path) -> None:
+    assert convert_nemogym_jsonl_file_to_agent_runs(write(tmp_path, b"")) == []
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_unreadable_paths_are_conversion_errors(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "nothing.jsonl" if kind == "missing" else tmp_path
+    with pytest.raises(ConversionError) as caught:
+        iter_nemogym_jsonl(path)
+    assert caught.value.file == str(path) and caught.value.line is None
+    assert str(caught.value).startswith(f"{path}: cannot read file")
+
+
+def test_file_runs_equal_single_rollout_runs(tmp_path: Path) -> None:
+    runs = convert_nemogym_jsonl_file_to_agent_runs(write(tmp_path, GOOD + b"\n" + OTHER + b"\n"))
+    assert runs == [
+        convert_nemogym_rollout_to_agent_run(json.loads(GOOD)),
+        convert_nemogym_rollout_to_agent_run(json.loads(OTHER)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rendered"),
+    [
+        ({}, "bad"),
+        ({"path": "a.b"}, "a.b: bad"),
+        ({"path": "a", "line": 3}, "line 3: a: bad"),
+        ({"path": "a", "line": 3, "file": "f.jsonl"}, "f.jsonl:3: a: bad"),
+        ({"file": "f.jsonl"}, "f.jsonl: bad"),
+    ],
+)
+def test_r50_error_rendering_and_pickling(kwargs: dict[str, Any], rendered: str) -> None:
+    error = ConversionError(
+        "bad", kwargs.get("path", ""), line=kwargs.get("line"), file=kwargs.get("file")
+    )
+    assert str(error) == rendered
+    assert isinstance(error, ValueError)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.reason, copy.path, copy.line, copy.file, str(copy)) == (
+        "bad",
+        kwargs.get("path", ""),
+        kwargs.get("line"),
+        kwargs.get("file"),
+        rendered,
+    )
