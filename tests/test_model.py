@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from nemogym_ingest import (
     AgentRun,
@@ -46,7 +47,7 @@ def sample_run() -> AgentRun:
 
 
 def test_to_dict_is_the_wire_layout_with_unset_optionals_omitted() -> None:
-    payload = sample_run().to_dict()
+    payload: dict[str, Any] = sample_run().to_dict()
     messages = payload["transcripts"][0]["messages"]
     assert messages[2] == {
         "role": "assistant",
@@ -69,7 +70,7 @@ def test_to_dict_is_the_wire_layout_with_unset_optionals_omitted() -> None:
 
 
 def test_from_dict_round_trip_is_exact_and_typed() -> None:
-    payload = sample_run().to_dict()
+    payload: dict[str, Any] = sample_run().to_dict()
     run = AgentRun.from_dict(payload)
     assert run == sample_run()
     assert run.to_dict() == payload
