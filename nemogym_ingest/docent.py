@@ -1,0 +1,384 @@
+"""The bridge to Docent's own models and API (the optional extra `nemogym-ingest[docent]`).
+
+`to_docent` turns our AgentRuns into `docent.data_models.AgentRun`s, exactly: the Docent
+model's dump equals our payload, ids aside. `upload` streams a rollouts file (or any runs)
+into a Docent collection with the real SDK client, in chunks, so memory stays bounded for
+any file size, and says exactly where to resume when Docent stops accepting runs.
+
+`import nemogym_ingest` never imports Docent; only this module does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+try:
+    import requests
+    from docent import Docent
+    from docent.data_models import AgentRun as DocentAgentRun
+    from docent.sdk._client_util import serialize_agent_run
+    from docent.sdk.client import MAX_AGENT_RUN_PAYLOAD_BYTES
+except ModuleNotFoundError as error:
+    raise ImportError(
+        f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'nemogym-ingest[docent]'"
+    ) from error
+
+from .convert import convert_nemogym_rollout_to_agent_run
+from .errors import ConversionError
+from .jsonl import _open, line_content, parse_jsonl_line
+from .model import AgentRun
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "NewCollection",
+    "UploadError",
+    "UploadProgress",
+    "UploadResult",
+    "to_docent",
+    "to_docent_many",
+    "upload",
+]
+
+DEFAULT_CHUNK_SIZE = 500
+"""Runs per `add_agent_runs` call (a chunk is also kept under Docent's 100 MB body limit)."""
+
+_ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
+
+
+def to_docent(run: AgentRun) -> DocentAgentRun:
+    """`run` as Docent's own pydantic AgentRun (Docent assigns fresh ids; no id is set)."""
+    return DocentAgentRun.model_validate(run.to_dict())
+
+
+def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:
+    """`to_docent` of every run, in order."""
+    return [to_docent(run) for run in runs]
+
+
+@dataclass(frozen=True)
+class NewCollection:
+    """Upload into a collection created for the purpose (after the input checked out)."""
+
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    """Where an upload stands: `done` of `total` runs (`total` is None for a run iterable).
+
+    `phase` is `"checking"` during the validation pass over a file, `"uploading"` after.
+    Runs skipped with `skip` count as done.
+    """
+
+    phase: str
+    done: int
+    total: int | None
+
+
+@dataclass
+class UploadResult:
+    """What `upload` did.
+
+    `uploaded` runs were accepted in `chunks` chunks; the first `skipped` runs were not
+    sent (`skip`); `rejected` are the bad lines left out (only with `keep_going`).
+    """
+
+    collection_id: str
+    uploaded: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    rejected: list[ConversionError] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        """Runs of the input that are now in the collection: the `skip` to resume from."""
+        return self.skipped + self.uploaded
+
+
+class UploadError(Exception):
+    """Docent did not accept chunk `chunk` (runs `first_run`-`last_run`, 1-based).
+
+    The `accepted` runs before it are in collection `collection_id`: a re-run with
+    `skip=accepted` resumes without losing or repeating a run. When `uncertain`, the chunk
+    reached Docent but its processing could not be confirmed: look at the collection
+    before resuming (`skip=accepted` may repeat the chunk, `skip=last_run` may lose it).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        collection_id: str,
+        chunk: int,
+        first_run: int,
+        last_run: int,
+        accepted: int,
+        uncertain: bool = False,
+    ) -> None:
+        self.reason = reason
+        self.collection_id = collection_id
+        self.chunk = chunk
+        self.first_run = first_run
+        self.last_run = last_run
+        self.accepted = accepted
+        self.uncertain = uncertain
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        runs = (
+            f"run {self.first_run}"
+            if self.first_run == self.last_run
+            else f"runs {self.first_run}-{self.last_run}"
+        )
+        chunk = f"chunk {self.chunk} ({runs})"
+        done = (
+            f"runs 1-{self.accepted} are in collection {self.collection_id}"
+            if self.accepted
+            else f"no run of this input is in collection {self.collection_id} yet"
+        )
+        if self.uncertain:
+            return (
+                f"{chunk} was sent but its processing could not be confirmed: {self.reason}; "
+                f"{done}; check the collection, then resume with skip={self.accepted} "
+                f"(if the chunk is missing) or skip={self.last_run} (if it is there)"
+            )
+        return f"{chunk} was not accepted: {self.reason}; {done}; resume with skip={self.accepted}"
+
+
+def _iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, AgentRun | ConversionError]]:
+    """Every non-blank line of a rollouts file with its run, or the error that rejects it.
+
+    Unlike `iter_nemogym_jsonl`, a bad line does not end the iteration; a file that cannot
+    be read does (`ConversionError`).
+    """
+    file = os.fspath(path)
+    with _open(path) as stream:
+        line = 0
+        while True:
+            try:
+                raw = stream.readline()
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise ConversionError(
+                    f"cannot read file: {reason}", file=file, line=line + 1
+                ) from None
+            if not raw:
+                return
+            line += 1
+            content = line_content(raw, line)
+            if not content:
+                continue
+            try:
+                yield line, convert_nemogym_rollout_to_agent_run(parse_jsonl_line(content))
+            except ConversionError as error:
+                yield line, error.located(file=file, line=line)
+
+
+class _FileChanged(Exception):
+    """The file no longer reads as it did in the validation pass."""
+
+
+class _RunTooLarge(Exception):
+    """A run whose request body alone would exceed the limit."""
+
+
+def _check_file(
+    path: str | os.PathLike[str],
+    keep_going: bool,
+    on_rejected: Callable[[ConversionError], None] | None,
+    on_progress: Callable[[UploadProgress], None] | None,
+) -> tuple[int, set[int]]:
+    """The validation pass: the number of good runs and the lines rejected.
+
+    The first bad line raises its `ConversionError` unless `keep_going`.
+    """
+    runs = 0
+    rejected: set[int] = set()
+    for line, outcome in _iter_lines(path):
+        if isinstance(outcome, AgentRun):
+            runs += 1
+            if on_progress is not None:
+                on_progress(UploadProgress("checking", runs, None))
+            continue
+        if not keep_going:
+            raise outcome
+        rejected.add(line)
+        if on_rejected is not None:
+            on_rejected(outcome)
+    return runs, rejected
+
+
+def _checked_runs(
+    path: str | os.PathLike[str], runs: int, rejected: set[int]
+) -> Iterator[AgentRun]:
+    """The upload pass: exactly the `runs` good runs the validation pass found.
+
+    Raises `_FileChanged` when a line converts differently now; runs appended since the
+    validation pass are left out.
+    """
+    if runs == 0:
+        return
+    count = 0
+    for line, outcome in _iter_lines(path):
+        if isinstance(outcome, AgentRun):
+            if line in rejected:
+                raise _FileChanged(f"line {line} converts now but did not before")
+            count += 1
+            yield outcome
+            if count == runs:
+                return
+        elif line not in rejected:
+            raise _FileChanged(f"{outcome.reason} at line {line}, {outcome.path or 'rollout'}")
+    if count < runs:
+        raise _FileChanged(f"it has {count} runs now, {runs} before")
+
+
+def _chunks(
+    runs: Iterable[AgentRun], chunk_size: int, max_chunk_bytes: int
+) -> Iterator[list[DocentAgentRun]]:
+    """Docent runs grouped into chunks of at most `chunk_size` runs and `max_chunk_bytes`.
+
+    Sizes are measured with the SDK's own serializer and envelope, so the SDK sends each
+    chunk as exactly one request. A run too big for any request raises `_RunTooLarge` once
+    the chunk before it has been yielded.
+    """
+    chunk: list[DocentAgentRun] = []
+    size = _ENVELOPE_BYTES
+    for run in runs:
+        docent_run = to_docent(run)
+        run_bytes = len(serialize_agent_run(docent_run))
+        if _ENVELOPE_BYTES + run_bytes > max_chunk_bytes:
+            if chunk:
+                yield chunk
+            raise _RunTooLarge(
+                f"the run {run.name!r} is {run_bytes} bytes serialized, over the "
+                f"{max_chunk_bytes} bytes Docent accepts in one request"
+            )
+        separator = 1 if chunk else 0
+        if chunk and (len(chunk) == chunk_size or size + separator + run_bytes > max_chunk_bytes):
+            yield chunk
+            chunk, size, separator = [], _ENVELOPE_BYTES, 0
+        chunk.append(docent_run)
+        size += separator + run_bytes
+    if chunk:
+        yield chunk
+
+
+def _reached_docent(error: requests.RequestException, collection_id: str) -> bool:
+    """Whether the chunk's POST may have been accepted before `error` (a job status poll)."""
+    request = error.request
+    failed_post = (
+        request is not None
+        and request.method == "POST"
+        and str(request.url).endswith(f"/{collection_id}/agent_runs")
+    )
+    return not failed_post
+
+
+def upload(
+    collection: str | NewCollection,
+    runs_or_path: str | os.PathLike[str] | Iterable[AgentRun],
+    *,
+    client: Docent | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    keep_going: bool = False,
+    skip: int = 0,
+    on_progress: Callable[[UploadProgress], None] | None = None,
+    on_rejected: Callable[[ConversionError], None] | None = None,
+    poll_interval: float = 1.0,
+    max_chunk_bytes: int = MAX_AGENT_RUN_PAYLOAD_BYTES,
+) -> UploadResult:
+    """Upload runs into a Docent collection, chunk by chunk, each chunk confirmed processed.
+
+    `collection` is an existing collection's id (checked first) or a `NewCollection`.
+    `runs_or_path` is a rollouts JSONL file, read twice: a validation pass, in which the
+    first bad line raises its `ConversionError` before anything is sent (with
+    `keep_going`, bad lines are passed to `on_rejected`, listed in the result, and left
+    out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
+    AgentRuns, uploaded as they come.
+
+    `client` defaults to `Docent()`, configured like the SDK itself (`DOCENT_API_KEY`,
+    `DOCENT_API_URL`, `DOCENT_FRONTEND_URL`, `DOCENT_DOMAIN`, or a `docent.env` file).
+    The first `skip` runs are not sent (to resume an upload). Each chunk is one
+    `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
+    backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
+    `on_progress` hears of every run checked and every chunk accepted.
+
+    Raises `UploadError` (how many runs are in, where to resume) when Docent does not
+    accept a chunk; SDK errors (`ValueError` for missing credentials,
+    `requests.RequestException`) and `LookupError` (no such collection) before that.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    if skip < 0:
+        raise ValueError(f"skip must be at least 0, got {skip}")
+    if skip and isinstance(collection, NewCollection):
+        raise ValueError("skip resumes an upload into an existing collection, not a new one")
+    if client is None:
+        client = Docent()
+    if isinstance(collection, str) and client.get_collection(collection) is None:
+        raise LookupError(f"Docent has no collection {collection!r} that this API key can see")
+
+    rejected: list[ConversionError] = []
+
+    def reject(error: ConversionError) -> None:
+        rejected.append(error)
+        if on_rejected is not None:
+            on_rejected(error)
+
+    runs: Iterable[AgentRun]
+    total: int | None = None
+    if isinstance(runs_or_path, str | os.PathLike):
+        total, rejected_lines = _check_file(runs_or_path, keep_going, reject, on_progress)
+        if skip > total:
+            raise ValueError(f"skip={skip} is more than the {total} runs in {runs_or_path}")
+        runs = _checked_runs(runs_or_path, total, rejected_lines)
+    else:
+        runs = runs_or_path
+    if isinstance(collection, NewCollection):
+        collection_id: str = client.create_collection(
+            name=collection.name, description=collection.description
+        )
+    else:
+        collection_id = collection
+    result = UploadResult(collection_id, rejected=rejected)
+
+    def failure(reason: str, size: int, *, uncertain: bool = False) -> UploadError:
+        return UploadError(
+            reason,
+            collection_id=collection_id,
+            chunk=result.chunks + 1,
+            first_run=result.accepted + 1,
+            last_run=result.accepted + size,
+            accepted=result.accepted,
+            uncertain=uncertain,
+        )
+
+    try:
+        remaining = iter(runs)
+        result.skipped = sum(1 for _ in islice(remaining, skip))
+        if result.skipped < skip:
+            raise ValueError(f"skip={skip} is more than the {result.skipped} runs given")
+        if on_progress is not None:
+            on_progress(UploadProgress("uploading", result.accepted, total))
+        for chunk in _chunks(remaining, chunk_size, max_chunk_bytes):
+            try:
+                client.add_agent_runs(collection_id, chunk, wait=True, poll_interval=poll_interval)
+            except RuntimeError as error:  # the SDK's "Some jobs failed": nothing ingested
+                raise failure(f"Docent failed to process it: {error}", len(chunk)) from None
+            except requests.RequestException as error:
+                uncertain = _reached_docent(error, collection_id)
+                raise failure(str(error), len(chunk), uncertain=uncertain) from None
+            result.chunks += 1
+            result.uploaded += len(chunk)
+            if on_progress is not None:
+                on_progress(UploadProgress("uploading", result.accepted, total))
+    except _FileChanged as error:
+        raise failure(f"the file changed during the upload: {error}", 1) from None
+    except _RunTooLarge as error:
+        raise failure(str(error), 1) from None
+    return result
