@@ -1,70 +1,378 @@
-"""The `nemogym-ingest` command line."""
+"""The `nemogym-ingest` command line.
+
+Each subcommand is registered by an `add_*_command(commands)` function; `build_parser`
+calls one per subcommand. Exit status: 0 all lines converted, 1 some line rejected,
+2 an input or output file that cannot be read or written (or bad usage).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from .errors import ConversionError
-from .jsonl import iter_nemogym_jsonl
-from .model import AgentRun
+from .parallel import (
+    STDIN,
+    Input,
+    InputError,
+    Settings,
+    convert_chunks,
+    default_workers,
+    read_chunks,
+)
+from .progress import Progress
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_UNREADABLE = 2
+
+_EXIT_STATUS_HELP = (
+    "exit status: 0 when every line converts, 1 when a line is rejected, "
+    "2 when a file cannot be read or written (missing, a directory, no permission, "
+    "corrupt .gz) or the command line is wrong."
+)
 
 
-def _write_runs(runs: Iterator[AgentRun], out: TextIO) -> int:
-    count = 0
-    for run in runs:
-        out.write(json.dumps(run.to_dict(), ensure_ascii=True))
-        out.write("\n")
-        count += 1
-    return count
+class OutputError(Exception):
+    """The output file cannot be created or written."""
+
+
+def _report(message: str, progress: Progress | None = None, stream: TextIO | None = None) -> None:
+    if progress is not None:
+        progress.clear()
+    print(message, file=stream or sys.stderr, flush=True)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j",
+        "--workers",
+        type=_positive_int,
+        default=default_workers(),
+        metavar="N",
+        help="worker processes converting in parallel; output order is kept "
+        "(default: the number of cores, %(default)s here)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+
+
+def _progress(label: str, source: Input, quiet: bool) -> Progress:
+    return Progress(label, source.size, enabled=False if quiet else None)
+
+
+# --- convert -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _atomic_output(path: str | None) -> Iterator[tuple[TextIO, list[bool]]]:
+    """The output stream and a flag list: set `[0]` to keep (rename into place) the file.
+
+    A regular file is written to a temporary file beside it and renamed over it only when
+    kept, so a failure never leaves a partial file. Stdout (`None` or `-`) and special
+    files such as /dev/null are written directly.
+    """
+    keep = [False]
+    if path is None or path == STDIN:
+        yield sys.stdout, keep
+        return
+    if os.path.exists(path) and not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise OutputError(f"{path}: cannot write: is a directory")
+        try:
+            with open(path, "w", encoding="utf-8") as special:
+                yield special, keep
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+        return
+    target = os.path.abspath(path)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".partial", dir=os.path.dirname(target)
+        )
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            yield out, keep
+        if keep[0]:
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _convert(args: argparse.Namespace) -> int:
-    source = "/dev/stdin" if args.rollouts == "-" else args.rollouts
-    runs = iter_nemogym_jsonl(source)
-    if args.output is None or args.output == "-":
-        _write_runs(runs, sys.stdout)
-        return 0
-    target = os.path.abspath(args.output)
-    handle, temporary = tempfile.mkstemp(
-        prefix=".nemogym-ingest-", suffix=".tmp", dir=os.path.dirname(target)
-    )
+    source = Input.open(args.rollouts)
+    settings = Settings(keep_going=args.keep_going)
+    rejected = lines = 0
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            _write_runs(runs, out)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return 0
+        with (
+            _atomic_output(args.output) as (out, keep),
+            _progress("convert", source, args.quiet) as progress,
+            closing(convert_chunks(read_chunks(source), settings, args.workers)) as results,
+        ):
+            for chunk, result in results:
+                out.write(result.output)
+                lines += result.converted + len(result.errors)
+                for error in result.errors:
+                    _report(str(error.located(file=source.name, line=error.line)), progress)
+                rejected += len(result.errors)
+                progress.advance(result.converted, chunk.nbytes, chunk.position)
+                if result.errors and not args.keep_going:
+                    return EXIT_REJECTED
+            keep[0] = True
+    finally:
+        source.close()
+    if rejected:
+        _report(f"nemogym-ingest: {rejected:,} of {lines:,} rollout lines rejected")
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+def add_convert_command(commands: Any) -> None:
+    """Register `nemogym-ingest convert`."""
+    parser = commands.add_parser(
+        "convert",
+        help="convert a rollouts JSONL file into AgentRun JSONL",
+        description="Convert NeMo Gym rollouts (one JSON object per line, plain or .gz) into "
+        "Docent AgentRun payloads, one JSON object per line, in input order. By default it "
+        "stops at the first line that cannot be converted exactly and prints "
+        "FILE:LINE: PATH: reason on stderr; an output file (-o) is then not created, nor "
+        "is an existing one touched.",
+        epilog=_EXIT_STATUS_HELP,
+    )
+    parser.add_argument(
+        "rollouts",
+        metavar="ROLLOUTS.jsonl",
+        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="AGENT_RUNS.jsonl",
+        help="write here instead of stdout; written to a temporary file and renamed when done",
+    )
+    parser.add_argument(
+        "-k",
+        "--keep-going",
+        action="store_true",
+        help="convert every good line and report every bad one (exit status 1 if any); "
+        "the output file then holds the good lines",
+    )
+    _add_run_arguments(parser)
+    parser.set_defaults(handler=_convert)
+
+
+# --- check ---------------------------------------------------------------------------------
+
+_GOT_VALUE = re.compile(r", got .*\Z", re.DOTALL)
+_TRAILING_QUOTED_VALUE = re.compile(r" (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\Z")
+_POSITION = re.compile(r"\b(at byte|at column) \d+")
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def reason_group(error: ConversionError) -> tuple[str, str]:
+    """The (path pattern, reason) under which `check` counts a rejected line.
+
+    Array indices become `[*]` and the reason loses what varies from line to line (the
+    offending value after `got`, a trailing quoted value, byte and column numbers).
+    """
+    reason = _GOT_VALUE.sub("", error.reason)
+    reason = _TRAILING_QUOTED_VALUE.sub(" …", reason)
+    reason = _POSITION.sub(r"\1 N", reason)
+    return _INDEX.sub("[*]", error.path), reason
+
+
+@dataclass
+class _FileTally:
+    file: str
+    lines: int = 0
+    blank: int = 0
+    converted: int = 0
+    rejected: int = 0
+    unreadable: str | None = None
+
+
+@dataclass
+class _CheckReport:
+    files: list[_FileTally] = field(default_factory=list)
+    errors: list[ConversionError] = field(default_factory=list)
+    groups: Counter[tuple[str, str]] = field(default_factory=Counter)
+    first_seen: dict[tuple[str, str], ConversionError] = field(default_factory=dict)
+
+    def add(self, error: ConversionError) -> None:
+        group = reason_group(error)
+        self.groups[group] += 1
+        self.first_seen.setdefault(group, error)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(tally, name) for tally in self.files)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": [vars(tally) for tally in self.files],
+            "lines": self.total("lines"),
+            "blank": self.total("blank"),
+            "converted": self.total("converted"),
+            "rejected": self.total("rejected"),
+            "rejected_by_reason": [
+                {
+                    "path": path,
+                    "reason": reason,
+                    "count": count,
+                    "first": _location(self.first_seen[(path, reason)]),
+                }
+                for (path, reason), count in self.groups.most_common()
+            ],
+            "errors": [
+                {**_location(error), "path": error.path, "reason": error.reason}
+                for error in self.errors
+            ],
+        }
+
+    def summary_lines(self) -> Iterator[str]:
+        unreadable = [tally for tally in self.files if tally.unreadable is not None]
+        yield (
+            f"checked {len(self.files)} file{'s' if len(self.files) != 1 else ''}: "
+            f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
+            f"{self.total('rejected'):,} rejected, {self.total('blank'):,} blank"
+            + (f", {len(unreadable)} unreadable" if unreadable else "")
+        )
+        if self.groups:
+            yield "rejected by reason:"
+            for (path, reason), count in self.groups.most_common():
+                first = self.first_seen[(path, reason)]
+                yield (
+                    f"  {count:>8,}  {path or '(rollout)'}: {reason}"
+                    f"  (first: {first.file}:{first.line})"
+                )
+
+
+def _location(error: ConversionError) -> dict[str, Any]:
+    return {"file": error.file, "line": error.line}
+
+
+def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> None:
+    tally = _FileTally(path)
+    report.files.append(tally)
+    text = args.format == "text"
+    try:
+        source = Input.open(path)
+    except InputError as error:
+        tally.unreadable = str(error)
+        _report(f"nemogym-ingest: {error}")
+        return
+    tally.file = source.name
+    settings = Settings(keep_going=True, serialize=False)
+    try:
+        with (
+            _progress("check", source, args.quiet) as progress,
+            closing(convert_chunks(read_chunks(source), settings, args.workers)) as results,
+        ):
+            for chunk, result in results:
+                tally.lines += result.blank + result.converted + len(result.errors)
+                tally.blank += result.blank
+                tally.converted += result.converted
+                tally.rejected += len(result.errors)
+                for unplaced in result.errors:
+                    rejection = unplaced.located(file=source.name, line=unplaced.line)
+                    report.add(rejection)
+                    if text:
+                        _report(str(rejection), progress, sys.stdout)
+                    else:
+                        report.errors.append(rejection)
+                progress.advance(result.converted, chunk.nbytes, chunk.position)
+    except InputError as error:
+        tally.unreadable = str(error)
+        _report(f"nemogym-ingest: {error}")
+    finally:
+        source.close()
+
+
+def _check(args: argparse.Namespace) -> int:
+    report = _CheckReport()
+    for path in args.rollouts:
+        _check_file(path, args, report)
+    if args.format == "json":
+        json.dump(report.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for line in report.summary_lines():
+            print(line)
+    if any(tally.unreadable is not None for tally in report.files):
+        return EXIT_UNREADABLE
+    return EXIT_REJECTED if report.total("rejected") else EXIT_OK
+
+
+def add_check_command(commands: Any) -> None:
+    """Register `nemogym-ingest check`."""
+    parser = commands.add_parser(
+        "check",
+        help="validate rollouts JSONL files without writing anything",
+        description="Convert every line of each file without writing the result: print "
+        "each line that cannot be converted as FILE:LINE: PATH: reason, then a summary "
+        "(lines, converted, rejected, blank, and the rejections grouped by field path and "
+        "reason, with array indices shown as [*]).",
+        epilog=_EXIT_STATUS_HELP,
+    )
+    parser.add_argument(
+        "rollouts",
+        metavar="ROLLOUTS.jsonl",
+        nargs="+",
+        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="'json' prints one JSON report (every rejected line and the summary) instead",
+    )
+    _add_run_arguments(parser)
+    parser.set_defaults(handler=_check)
+
+
+# --- the program -----------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `nemogym-ingest`."""
     parser = argparse.ArgumentParser(
         prog="nemogym-ingest",
-        description=(
-            "Convert NeMo Gym rollouts (JSONL) into Docent AgentRuns: exactly, or not at all."
-        ),
+        description="Convert NeMo Gym rollouts (JSONL) into Docent AgentRuns: exactly, or "
+        "not at all. Run 'nemogym-ingest COMMAND --help' for a command's options.",
+        epilog=_EXIT_STATUS_HELP,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    convert = commands.add_parser(
-        "convert",
-        help="convert a rollouts JSONL file into AgentRun JSONL",
-        description="Write one Docent AgentRun payload (JSON) per rollout line. Stops at the "
-        "first line that cannot be converted, printing FILE:LINE: PATH: reason, and leaves "
-        "no partial output file behind.",
-    )
-    convert.add_argument("rollouts", metavar="ROLLOUTS.jsonl", help="input file, '-' for stdin")
-    convert.add_argument(
-        "-o", "--output", metavar="AGENT_RUNS.jsonl", help="output file (default: stdout)"
-    )
-    convert.set_defaults(handler=_convert)
+    add_convert_command(commands)
+    add_check_command(commands)
     return parser
 
 
@@ -73,10 +381,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)
-    except ConversionError as error:
-        print(f"nemogym-ingest: {error}", file=sys.stderr)
-        return 1
+    except (InputError, OutputError) as error:
+        _report(f"nemogym-ingest: {error}")
+        return EXIT_UNREADABLE
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        return 130
     return status

@@ -6,7 +6,8 @@ no ids (Docent assigns them). `from_dict()` reads such a payload back exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 from dataclasses_json import DataClassJsonMixin, config
@@ -28,10 +29,16 @@ class ContentText(DataClassJsonMixin):
 
 @dataclass
 class ContentReasoning(DataClassJsonMixin):
-    """A reasoning block; `summary` is set only when the model gave one beside its reasoning."""
+    """A reasoning block; `summary` is set only when the model gave one beside its reasoning.
+
+    A redacted block (`redacted=True`) holds encrypted reasoning: the ciphertext is its
+    `signature`, `reasoning` the readable part (possibly `""`).
+    """
 
     reasoning: str
     summary: str | None = _omit_when_none()
+    signature: str | None = _omit_when_none()
+    redacted: bool = field(default=False, metadata=config(exclude=lambda value: not value))
     type: Literal["reasoning"] = "reasoning"
 
 
@@ -138,3 +145,44 @@ class AgentRun(DataClassJsonMixin):
     name: str
     transcripts: list[Transcript]
     metadata: JsonDict = field(default_factory=dict)
+
+
+# --- the hot path: the wire payload built directly ------------------------------------
+
+_FieldSpec = tuple[str, Callable[[Any], bool] | None]
+_FIELD_SPECS: dict[type, list[_FieldSpec]] = {}
+
+
+def _field_specs(cls: type) -> list[_FieldSpec]:
+    """Each field's name and its dataclasses-json `exclude` predicate, in declaration order."""
+    specs = _FIELD_SPECS.get(cls)
+    if specs is None:
+        specs = [
+            (item.name, item.metadata.get("dataclasses_json", {}).get("exclude"))
+            for item in fields(cls)
+        ]
+        _FIELD_SPECS[cls] = specs
+    return specs
+
+
+def _payload(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_payload(element) for element in value]
+    if not is_dataclass(value):
+        return value  # a string, a number, or JSON metadata (never holds a dataclass)
+    payload: JsonDict = {}
+    for name, exclude in _field_specs(type(value)):
+        attribute = getattr(value, name)
+        if exclude is None or not exclude(attribute):
+            payload[name] = _payload(attribute)
+    return payload
+
+
+def wire_payload(run: AgentRun) -> JsonDict:
+    """Exactly `run.to_dict()`, built directly and many times faster, for serializing at once.
+
+    Unlike `to_dict()`, the payload shares its metadata and tool-call arguments with `run`:
+    serialize it, do not modify it.
+    """
+    payload: JsonDict = _payload(run)
+    return payload

@@ -1,0 +1,208 @@
+"""Converting JSONL input in chunks of lines, in this process or in worker processes, in order.
+
+The reader hands out chunks of raw lines (about `CHUNK_BYTES` each, whole lines only);
+each chunk is converted and serialized where it lands (a worker returns text, not
+objects), and results come back in input order. At most two chunks per worker are in
+flight, so memory stays bounded by the chunk size and the longest line, not the input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import os
+import sys
+import zlib
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
+from typing import Any, BinaryIO
+
+from .convert import convert_nemogym_rollout_to_agent_run
+from .errors import ConversionError
+from .jsonl import line_content, parse_jsonl_line
+from .model import AgentRun, wire_payload
+
+CHUNK_BYTES = 1 << 20
+"""Input bytes per chunk of lines handed to a worker (a longer line makes its own chunk)."""
+
+STDIN = "-"
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+RolloutConverter = Callable[[Any], AgentRun]
+"""Turns one parsed rollout into an AgentRun; must be picklable (a module-level function
+or a `functools.partial` of one) to run in workers."""
+
+
+class InputError(Exception):
+    """An input that cannot be read at all (missing, a directory, unreadable, corrupt)."""
+
+
+def default_workers() -> int:
+    """The number of cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Input:
+    """An open rollouts input: `.gz` is decompressed transparently (found by its magic bytes).
+
+    `size` is the file's size on disk (None for stdin or a pipe) and `position()` how far
+    into it reading has got, both in on-disk (compressed) bytes.
+    """
+
+    name: str
+    stream: BinaryIO
+    raw: BinaryIO
+    size: int | None
+
+    @classmethod
+    def open(cls, path: str) -> Input:
+        """Open `path` (`-` is stdin); raises `InputError` with a message for the user."""
+        name = "<stdin>" if path == STDIN else path
+        try:
+            if path == STDIN:
+                raw: BinaryIO = sys.stdin.buffer
+            elif os.path.isdir(path):
+                raise InputError(f"{path}: cannot read: is a directory")
+            else:
+                raw = open(path, "rb")  # noqa: SIM115 - closed by Input.close()
+            size = os.fstat(raw.fileno()).st_size if path != STDIN else None
+            magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        except OSError as error:
+            raise InputError(f"{name}: cannot read: {error.strerror or error}") from None
+        stream: BinaryIO = raw
+        if magic == _GZIP_MAGIC:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+        return cls(name, stream, raw, size or None)
+
+    def position(self) -> int:
+        """Bytes of the on-disk input consumed so far (0 when unknown)."""
+        try:
+            return self.raw.tell()
+        except OSError:
+            return 0
+
+    def close(self) -> None:
+        """Close the input (stdin stays open)."""
+        if self.stream is not self.raw:
+            self.stream.close()
+        if self.raw is not sys.stdin.buffer:
+            self.raw.close()
+
+
+@dataclass
+class Chunk:
+    """Consecutive raw lines of one input, the first being line `first_line`."""
+
+    first_line: int
+    lines: list[bytes]
+    nbytes: int
+    position: int
+
+
+def read_chunks(source: Input, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """The input's lines in chunks; raises `InputError` naming the line a read failed on."""
+    next_line = 1
+    while True:
+        try:
+            lines = source.stream.readlines(chunk_bytes)
+        except _READ_ERRORS as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise InputError(f"{source.name}:{next_line}: cannot read: {reason}") from None
+        if not lines:
+            return
+        yield Chunk(next_line, lines, sum(map(len, lines)), source.position())
+        next_line += len(lines)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to do with each line of a chunk."""
+
+    keep_going: bool = False
+    """Convert every line even after a bad one (else stop at the first)."""
+    serialize: bool = True
+    """Produce each AgentRun's JSON line (else only validate)."""
+    convert: RolloutConverter = convert_nemogym_rollout_to_agent_run
+
+
+@dataclass
+class ChunkResult:
+    """A converted chunk: output JSON lines, counts, and the rejected lines' errors."""
+
+    output: str = ""
+    converted: int = 0
+    blank: int = 0
+    errors: list[ConversionError] = field(default_factory=list)
+
+
+def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> ChunkResult:
+    """Convert the lines of one chunk (errors carry their line number, not yet the file)."""
+    result = ChunkResult()
+    outputs: list[str] = []
+    dumps = json.dumps
+    for line, raw in enumerate(lines, first_line):
+        content = line_content(raw, line)
+        if not content:
+            result.blank += 1
+            continue
+        try:
+            run = settings.convert(parse_jsonl_line(content))
+        except ConversionError as error:
+            result.errors.append(error.located(file=None, line=line))
+            if settings.keep_going:
+                continue
+            break
+        if settings.serialize:
+            outputs.append(dumps(wire_payload(run), ensure_ascii=True))
+        result.converted += 1
+    if outputs:
+        outputs.append("")
+        result.output = "\n".join(outputs)
+    return result
+
+
+def convert_chunks(
+    chunks: Iterable[Chunk], settings: Settings, workers: int
+) -> Generator[tuple[Chunk, ChunkResult], None, None]:
+    """Each chunk with its result, in input order, over `workers` processes.
+
+    A single chunk (a small input) is converted in this process. Stopping the iteration
+    early stops the workers.
+    """
+    chunk_iterator = iter(chunks)
+    first = next(chunk_iterator, None)
+    if first is None:
+        return
+    second = next(chunk_iterator, None)
+    if workers <= 1 or second is None:
+        for chunk in (first, second):
+            if chunk is not None:
+                yield chunk, convert_chunk(chunk.first_line, chunk.lines, settings)
+        for chunk in chunk_iterator:
+            yield chunk, convert_chunk(chunk.first_line, chunk.lines, settings)
+        return
+    with multiprocessing.Pool(workers) as pool:
+        pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
+        for chunk in _chain(first, second, chunk_iterator):
+            task = pool.apply_async(convert_chunk, (chunk.first_line, chunk.lines, settings))
+            chunk.lines = []  # the worker has its own copy; keep memory bounded
+            pending.append((chunk, task))
+            if len(pending) >= 2 * workers:
+                done, task = pending.popleft()
+                yield done, task.get()
+        while pending:
+            done, task = pending.popleft()
+            yield done, task.get()
+
+
+def _chain(first: Chunk, second: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
+    yield first
+    yield second
+    yield from rest
