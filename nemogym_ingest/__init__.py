@@ -16,6 +16,7 @@ from .model import (
     Transcript,
     UserMessage,
 )
+from .options import ConversionOptions
 
 __all__ = [
     "AgentRun",
@@ -25,6 +26,7 @@ __all__ = [
     "ContentReasoning",
     "ContentText",
     "ConversionError",
+    "ConversionOptions",
     "SystemMessage",
     "ToolCall",
     "ToolMessage",
