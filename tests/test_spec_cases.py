@@ -1,0 +1,375 @@
+"""The language-neutral spec suite: every case of `spec/cases/*.json` against `golden/`,
+its own `expect`, Docent 0.1.88 (the baseline) and the rules of `spec/README.md`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
+from syrupy.assertion import SnapshotAssertion
+
+import nemogym_ingest
+from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
+from nemogym_ingest.jsonl import line_content
+from tests.docent_oracle import (
+    DocentConversionError,
+    docent_convert_payload,
+    docent_error_path,
+    docent_payload,
+    validate_on_docent,
+)
+from tests.golden_snapshot import GOLDEN_DIR, GoldenSnapshotExtension
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_DIR = ROOT / "spec" / "cases"
+SPEC_README = ROOT / "spec" / "README.md"
+PACKAGE_DIR = Path(nemogym_ingest.__file__).resolve().parent
+
+Case = dict[str, Any]
+
+
+def _load_cases() -> list[Case]:
+    cases: list[Case] = []
+    for case_file in sorted(CASES_DIR.glob("*.json")):
+        group = json.loads(case_file.read_text(encoding="utf-8"))
+        for case in group["cases"]:
+            cases.append({**case, "_source": case_file.name})
+    return cases
+
+
+CASES = _load_cases()
+CASES_BY_ID = {case["id"]: case for case in CASES}
+
+
+def _parametrize(cases: list[Case]) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("case", cases, ids=[case["id"] for case in cases])
+
+
+def _is_rejecting(case: Case) -> bool:
+    return isinstance(case["expect"], dict)
+
+
+# --- running a case ----------------------------------------------------------------------
+
+
+def _error_value(error: ConversionError, *, with_line: bool) -> dict[str, Any]:
+    value: dict[str, Any] = {"path": error.path, "message": error.reason}
+    if with_line:
+        value["line"] = error.line
+    return {"error": value}
+
+
+def convert_case(case: Case) -> Any:
+    """The golden value of `case`: the payload (a list of them for a JSONL file), or the error.
+
+    Every conversion of the suite goes through here.
+    """
+    if "options" in case:
+        pytest.fail("ConversionOptions cases need convert_case to pass options= to the converter")
+    if "file" in case:
+        try:
+            return [run.to_dict() for run in iter_nemogym_jsonl(CASES_DIR / case["file"])]
+        except ConversionError as error:
+            return _error_value(error, with_line=True)
+    try:
+        return convert_nemogym_rollout_to_agent_run(case["rollout"]).to_dict()
+    except ConversionError as error:
+        return _error_value(error, with_line=False)
+
+
+def _docent_outcome(case: Case) -> Any:
+    """Docent's result for `case`, in the same form as `convert_case`'s (errors: path and line)."""
+    if "file" in case:
+        path = CASES_DIR / case["file"]
+        try:
+            return [docent_payload(run) for run in docent_file(path)]
+        except DocentConversionError as error:
+            return {"error": _docent_file_error(error, str(path))}
+    try:
+        return docent_convert_payload(case["rollout"])
+    except DocentConversionError as error:
+        return {"error": {"path": docent_error_path(error)}}
+
+
+_DOCENT_LINE_ERROR = re.compile(
+    r"(?:invalid JSON on line (?P<json>\d+) \(|line (?P<object>\d+) must be a JSON object rollout$"
+    r"|line (?P<rollout>\d+): )"
+)
+
+
+def _docent_file_error(error: Exception, file: str) -> dict[str, Any]:
+    """The line and path named by Docent's file-level error message."""
+    message = str(error)
+    assert message.startswith(f"{file}: "), message
+    rest = message[len(file) + 2 :]
+    match = _DOCENT_LINE_ERROR.match(rest)
+    assert match is not None, message
+    if match["rollout"] is not None:
+        inner = DocentConversionError(rest[match.end() :])
+        return {"line": int(match["rollout"]), "path": docent_error_path(inner)}
+    return {"line": int(match["json"] or match["object"]), "path": ""}
+
+
+# --- per-case tests ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def golden(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(GoldenSnapshotExtension)
+
+
+@_parametrize(CASES)
+def test_golden(case: Case, golden: SnapshotAssertion) -> None:
+    """The outcome equals `golden/<case-id>.json` (`--snapshot-update` rewrites it)."""
+    assert convert_case(case) == golden
+
+
+@_parametrize(CASES)
+def test_expect(case: Case) -> None:
+    """The outcome is what the case's `expect` says: a run (runs) or the named error."""
+    outcome = convert_case(case)
+    expect = case["expect"]
+    if _is_rejecting(case):
+        assert "error" in outcome, f"accepted, expected {expect}"
+        assert {key: outcome["error"].get(key) for key in expect["error"]} == expect["error"]
+        assert outcome["error"]["message"]
+    elif "file" in case:
+        assert expect == "agent_runs"
+        assert isinstance(outcome, list), outcome
+    else:
+        assert expect == "agent_run"
+        assert "error" not in outcome, outcome
+        assert validate_on_docent(outcome) == outcome
+
+
+@_parametrize([case for case in CASES if "options" not in case])
+def test_docent_baseline(case: Case) -> None:
+    """Docent 0.1.88 agrees (same payload, or same rejection path and line) unless a
+    divergence is marked; a marked divergence must really be one."""
+    ours = convert_case(case)
+    if "error" in ours:
+        ours = {"error": {key: value for key, value in ours["error"].items() if key != "message"}}
+    try:
+        theirs = _docent_outcome(case)
+    except Exception as error:  # any other failure of Docent is a difference
+        assert case.get("divergence"), f"Docent raised {error!r} where no divergence is marked"
+        return
+    if case.get("divergence"):
+        assert theirs != ours, f"marked {case['divergence']} but Docent agrees"
+    else:
+        assert theirs == ours
+
+
+def _lines_before(data: bytes, line: int) -> int:
+    """How many non-blank lines of `data` come before line `line`."""
+    raw_lines = data.split(b"\n")[: line - 1]
+    return sum(1 for number, raw in enumerate(raw_lines, 1) if line_content(raw, number))
+
+
+@_parametrize([case for case in CASES if "file" in case and _is_rejecting(case)])
+def test_jsonl_stops_at_the_first_bad_line(case: Case) -> None:
+    """The lazy reader yields every earlier line's run, then raises at the bad line (R66)."""
+    path = CASES_DIR / case["file"]
+    runs = iter_nemogym_jsonl(path)
+    yielded = 0
+    with pytest.raises(ConversionError) as caught:
+        for _ in runs:
+            yielded += 1
+    line = caught.value.line
+    assert line is not None
+    assert caught.value.file == str(path)
+    assert yielded == _lines_before(path.read_bytes(), line)
+
+
+# --- the suite itself --------------------------------------------------------------------
+
+_RULE_DEFINITION = re.compile(r"^- \*\*([RD]\d+)\b", re.MULTILINE)
+_CASE_LIST = re.compile(r"Cases?: ")
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+def _spec_text() -> str:
+    return SPEC_README.read_text(encoding="utf-8")
+
+
+def _rule_blocks() -> dict[str, str]:
+    """Each rule or divergence of spec/README.md with the text of its bullet."""
+    text = _spec_text()
+    starts = list(_RULE_DEFINITION.finditer(text))
+    blocks: dict[str, str] = {}
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        block = text[start.start() : end].split("\n\n", 1)[0].split("\n## ", 1)[0]
+        blocks[start[1]] = block
+    return blocks
+
+
+def _listed_case_ids(block: str) -> list[str]:
+    found = _CASE_LIST.search(block)
+    return _BACKTICKED.findall(block[found.end() :]) if found else []
+
+
+def _case_rules(case: Case) -> set[str]:
+    return {*case["rules"], *case.get("divergence", [])}
+
+
+def _matching_cases(pattern: str) -> list[Case]:
+    if pattern.endswith("*"):
+        return [case for case in CASES if case["id"].startswith(pattern[:-1])]
+    return [CASES_BY_ID[pattern]] if pattern in CASES_BY_ID else []
+
+
+def test_case_ids_are_unique_kebab_case() -> None:
+    counts = Counter(case["id"] for case in CASES)
+    assert [case_id for case_id, count in counts.items() if count > 1] == []
+    bad = [case["id"] for case in CASES if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", case["id"])]
+    assert bad == []
+
+
+def test_cases_are_well_formed() -> None:
+    for case in CASES:
+        keys = set(case) - {"_source"}
+        assert {"id", "description", "rules", "expect"} <= keys, case["id"]
+        assert keys <= {
+            "id",
+            "description",
+            "rules",
+            "divergence",
+            "options",
+            "rollout",
+            "file",
+        } | {"expect"}, case["id"]
+        assert ("rollout" in case) != ("file" in case), case["id"]
+        if "file" in case:
+            assert (CASES_DIR / case["file"]).is_file(), case["id"]
+        assert case["expect"] in ("agent_run", "agent_runs") or set(case["expect"]) == {"error"}
+
+
+def test_every_rule_has_cases_and_cases_name_only_rules() -> None:
+    rules = set(_rule_blocks())
+    named = set().union(*(_case_rules(case) for case in CASES))
+    assert sorted(rules - named) == [], "rules without a case"
+    unknown = {case["id"]: sorted(_case_rules(case) - rules) for case in CASES}
+    assert {case_id: bad for case_id, bad in unknown.items() if bad} == {}
+    for case in CASES:
+        assert all(name.startswith("D") for name in case.get("divergence", [])), case["id"]
+
+
+def test_every_rule_that_can_fail_has_a_rejecting_case() -> None:
+    """A rule with a rejecting case in the suite is covered; the others must never reject."""
+    rejecting = set().union(*(_case_rules(case) for case in CASES if _is_rejecting(case)))
+    accepting = set().union(*(_case_rules(case) for case in CASES if not _is_rejecting(case)))
+    never_rejects = {"R8", "R14", "R15", "R19", "R30", "R31", "R32", "R33", "R35"}
+    never_rejects |= {"R40", "R42", "R43", "R44", "R45", "R46", "R47", "R60", "R61", "R62"}
+    never_rejects |= {"D2"}
+    assert sorted(set(_rule_blocks()) - never_rejects - rejecting) == []
+    assert (
+        sorted(set(_rule_blocks()) - {"R50", "R51", "R63", "R64", "R65", "R66"} - accepting) == []
+    )
+
+
+def test_listed_case_ids_exist_and_name_their_rule() -> None:
+    problems: list[str] = []
+    for rule, block in _rule_blocks().items():
+        listed = _listed_case_ids(block)
+        if not listed:
+            problems.append(f"{rule} lists no case")
+        for pattern in listed:
+            matches = _matching_cases(pattern)
+            if not matches:
+                problems.append(f"{rule} lists missing case {pattern}")
+            problems += [
+                f"{rule} lists {case['id']}, which does not name {rule}"
+                for case in matches
+                if rule not in _case_rules(case)
+            ]
+    assert problems == []
+
+
+def _conversion_error_raise_sites() -> set[tuple[str, int, int]]:
+    """(file, first line, last line) of every `raise ConversionError(...)` in the package."""
+    sites: set[tuple[str, int, int]] = set()
+    for source in PACKAGE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id == "ConversionError"
+            ):
+                sites.add((str(source), node.lineno, node.end_lineno or node.lineno))
+    return sites
+
+
+# Raise sites no file content can reach (the file cannot be opened or read at all), by
+# file name and a fragment of the raise statement.
+_UNREACHABLE_FROM_CASES = {("jsonl.py", "cannot read file")}
+
+
+def _executed_lines(cases: list[Case]) -> set[tuple[str, int]]:
+    """Lines of the package executed while converting `cases`."""
+    executed: set[tuple[str, int]] = set()
+    package = str(PACKAGE_DIR)
+
+    def trace(frame: FrameType, event: str, _: Any) -> Any:
+        if not frame.f_code.co_filename.startswith(package):
+            return None
+        if event == "line":
+            executed.add((frame.f_code.co_filename, frame.f_lineno))
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        for case in cases:
+            convert_case(case)
+    finally:
+        sys.settrace(previous)
+    return executed
+
+
+def _site_label(site: tuple[str, int, int]) -> tuple[str, str]:
+    """(file name, the raise statement's text) of a raise site."""
+    file, first, last = site
+    lines = Path(file).read_text(encoding="utf-8").splitlines()[first - 1 : last]
+    return Path(file).name, " ".join(line.strip() for line in lines)
+
+
+def _excused(label: tuple[str, str]) -> bool:
+    return any(label[0] == file and text in label[1] for file, text in _UNREACHABLE_FROM_CASES)
+
+
+def test_every_conversion_error_is_produced_by_a_case() -> None:
+    """Every `raise ConversionError` of the package runs for at least one case."""
+    sites = sorted(_conversion_error_raise_sites())
+    labels = [_site_label(site) for site in sites]
+    for file, text in _UNREACHABLE_FROM_CASES:  # an excuse must still name a real raise site
+        assert any(label[0] == file and text in label[1] for label in labels), (file, text)
+    executed = _executed_lines([case for case in CASES if "options" not in case])
+    missed = [
+        _site_label(site)
+        for site in sites
+        if not any((site[0], line) in executed for line in range(site[1], site[2] + 1))
+    ]
+    assert [label for label in missed if not _excused(label)] == []
+
+
+def test_every_jsonl_file_belongs_to_a_case() -> None:
+    named = {(CASES_DIR / case["file"]).resolve() for case in CASES if "file" in case}
+    on_disk = {path.resolve() for path in CASES_DIR.glob("jsonl/*")}
+    assert sorted(str(path) for path in on_disk - named) == []
+
+
+def test_every_golden_file_belongs_to_a_case() -> None:
+    """A golden file whose case is gone is stale (`pytest --snapshot-update` deletes it)."""
+    stale = sorted(path.stem for path in GOLDEN_DIR.glob("*") if path.stem not in CASES_BY_ID)
+    assert stale == []
