@@ -1,0 +1,238 @@
+"""A local stand-in for the Docent API: exactly the endpoints docent 0.1.88's SDK calls to upload.
+
+`Docent(api_key=…, api_url=server.url, frontend_url=server.url)` talks to it like to the real
+service (the SDK appends `/rest`):
+
+- `GET  /rest/api-keys/test` — the API-key check the client makes when it is created;
+- `POST /rest/create` — `create_collection`, JSON `{collection_id, name, description}`;
+- `GET  /rest/{collection_id}/collection_details` — `get_collection` (JSON `null` if unknown);
+- `POST /rest/{collection_id}/agent_runs` — `add_agent_runs`: a gzip JSON body
+  `{"agent_runs": [...]}` answered 202 `{"job_id": …}`;
+- `POST /rest/{collection_id}/agent_runs/jobs/batch_status` — the job polling of
+  `add_agent_runs(wait=True)`, `{"job_ids": [...]}` → `{"jobs": [{job_id, status}]}`.
+
+Every request needs `Authorization: Bearer <api_key>` (else 401). Runs enter a collection
+when their job completes. Failures are injected by queueing statuses; any other request is
+answered 404 and listed in `unexpected`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_AGENT_RUNS = re.compile(r"/rest/([^/]+)/agent_runs")
+_BATCH_STATUS = re.compile(r"/rest/([^/]+)/agent_runs/jobs/batch_status")
+_DETAILS = re.compile(r"/rest/([^/]+)/collection_details")
+
+
+@dataclass
+class Post:
+    """One `POST …/agent_runs` as it arrived, and the status it was answered with."""
+
+    collection_id: str
+    content_encoding: str | None
+    body_bytes: int  # the decompressed JSON body's size
+    runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (ids and all)
+    status: int
+
+
+@dataclass
+class Job:
+    collection_id: str
+    runs: list[dict[str, Any]]
+    outcome: str  # "completed" or "canceled"
+    running_polls: int  # polls answered "running" before the outcome
+
+
+@dataclass
+class Collection:
+    name: str | None
+    description: str | None
+    runs: list[dict[str, Any]] = field(default_factory=list)  # ingested, in order
+
+
+class FakeDocentServer:
+    """The fake API on 127.0.0.1 (ephemeral port), served from a thread while started."""
+
+    def __init__(self, api_key: str = "test-key") -> None:
+        self.api_key = api_key
+        self.collections: dict[str, Collection] = {}
+        self.requests: list[tuple[str, str]] = []  # (method, path), in order
+        self.unexpected: list[tuple[str, str]] = []
+        self.posts: list[Post] = []
+        self.jobs: dict[str, Job] = {}
+        self.post_statuses: list[int] = []  # statuses for the next agent_runs POSTs
+        self.poll_statuses: list[int] = []  # statuses for the next batch_status calls
+        self.job_outcomes: list[str] = []  # outcomes for the next jobs (default completed)
+        self.running_polls = 0  # "running" answers each new job gives before its outcome
+        self.on_post: list[Any] = []  # callables run as each agent_runs POST arrives
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def add_collection(self, collection_id: str, name: str | None = None) -> None:
+        self.collections[collection_id] = Collection(name, None)
+
+    def paths(self) -> list[str]:
+        """The request paths received, as `METHOD /path`."""
+        return [f"{method} {path}" for method, path in self.requests]
+
+    # The endpoints: each returns (status, JSON body).
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append((method, path))
+            if headers.get("authorization") != f"Bearer {self.api_key}":
+                return 401, {"detail": "Invalid API key"}
+            if method == "GET" and path == "/rest/api-keys/test":
+                return 200, {"status": "ok"}
+            if method == "POST" and path == "/rest/create":
+                return self._create(json.loads(body))
+            if method == "GET" and (match := _DETAILS.fullmatch(path)):
+                return self._details(match.group(1))
+            if method == "POST" and (match := _AGENT_RUNS.fullmatch(path)):
+                return self._agent_runs(match.group(1), headers, body)
+            if method == "POST" and (match := _BATCH_STATUS.fullmatch(path)):
+                return self._batch_status(match.group(1), json.loads(body))
+            self.unexpected.append((method, path))
+            return 404, {"detail": "Not Found"}
+
+    def _create(self, request: dict[str, Any]) -> tuple[int, Any]:
+        collection_id = request.get("collection_id") or f"collection-{len(self.collections) + 1}"
+        self.collections[collection_id] = Collection(
+            request.get("name"), request.get("description")
+        )
+        return 200, {"collection_id": collection_id}
+
+    def _details(self, collection_id: str) -> tuple[int, Any]:
+        collection = self.collections.get(collection_id)
+        if collection is None:
+            return 200, None
+        return 200, {"id": collection_id, "name": collection.name}
+
+    def _agent_runs(
+        self, collection_id: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        encoding = headers.get("content-encoding")
+        data = gzip.decompress(body) if encoding == "gzip" else body
+        payload = json.loads(data)
+        if set(payload) != {"agent_runs"}:
+            raise AssertionError(f"unexpected agent_runs body keys: {sorted(payload)}")
+        runs: list[dict[str, Any]] = payload["agent_runs"]
+        status = self.post_statuses.pop(0) if self.post_statuses else 202
+        if collection_id not in self.collections:
+            status = 404
+        self.posts.append(Post(collection_id, encoding, len(data), runs, status))
+        for callback in self.on_post:
+            callback()
+        if status >= 400:
+            return status, {"detail": f"injected failure {status}"}
+        job_id = f"job-{len(self.jobs) + 1}"
+        outcome = self.job_outcomes.pop(0) if self.job_outcomes else "completed"
+        self.jobs[job_id] = Job(collection_id, runs, outcome, self.running_polls)
+        return 202, {"job_id": job_id}
+
+    def _batch_status(self, collection_id: str, request: dict[str, Any]) -> tuple[int, Any]:
+        if self.poll_statuses:
+            return self.poll_statuses.pop(0), {"detail": "injected status failure"}
+        statuses = []
+        for job_id in request["job_ids"]:
+            job = self.jobs[job_id]
+            assert job.collection_id == collection_id
+            if job.running_polls:
+                job.running_polls -= 1
+                status = "running"
+            else:
+                status = job.outcome
+                if status == "completed" and job.runs:
+                    self.collections[collection_id].runs.extend(job.runs)
+                    job.runs = []
+            statuses.append({"job_id": job_id, "status": status, "type": "agent_runs"})
+        return 200, {"jobs": statuses}
+
+
+def _handler_for(server: FakeDocentServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status, answer = server.handle(self.command, self.path, headers, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test asserts on `server.requests` instead."""
+
+    return Handler
+
+
+_MODEL_DEFAULTS = {"transcript_groups": [], "redacted": False}
+
+
+def _without_defaults(model: dict[str, Any], *, assigned_id: bool = True) -> dict[str, Any]:
+    """`model` without unset defaults, and without its `id` when Docent assigns it."""
+    return {
+        key: value
+        for key, value in model.items()
+        if not (assigned_id and key == "id")
+        and value is not None
+        and not (key in _MODEL_DEFAULTS and _MODEL_DEFAULTS[key] == value)
+    }
+
+
+def wire_payload(run: dict[str, Any]) -> dict[str, Any]:
+    """A run as sent on the wire, as our payload: the ids Docent assigns and the model's
+    unset defaults (None, `transcript_groups: []`, `redacted: false`) removed.
+
+    Only the model's own fields are touched, never metadata or tool-call arguments.
+    """
+    payload = _without_defaults(run)
+    payload["transcripts"] = [_transcript_payload(item) for item in payload["transcripts"]]
+    return payload
+
+
+def _transcript_payload(wire: dict[str, Any]) -> dict[str, Any]:
+    transcript = _without_defaults(wire)
+    transcript["messages"] = [_message_payload(item) for item in transcript["messages"]]
+    return transcript
+
+
+def _message_payload(wire: dict[str, Any]) -> dict[str, Any]:
+    message = _without_defaults(wire)
+    if isinstance(message["content"], list):
+        message["content"] = [
+            _without_defaults(block, assigned_id=False) for block in message["content"]
+        ]
+    if "tool_calls" in message:
+        message["tool_calls"] = [
+            _without_defaults(call, assigned_id=False) for call in message["tool_calls"]
+        ]
+    return message
