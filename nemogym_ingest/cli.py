@@ -19,6 +19,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .conformance import add_command as add_conformance_command
 from .errors import ConversionError
 from .parallel import (
     STDIN,
@@ -373,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_convert_command(commands)
     add_check_command(commands)
+    add_conformance_command(commands)
     return parser
 
 
