@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -26,10 +27,12 @@ except ModuleNotFoundError as error:
         f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'nemogym-ingest[docent]'"
     ) from error
 
-from .convert import convert_nemogym_rollout_to_agent_run
+from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonl import _open, line_content, parse_jsonl_line
+from .jsonl import line_content, parse_jsonl_line
 from .model import AgentRun
+from .options import ConversionOptions
+from .parallel import STDIN, Input, InputError, read_chunks
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -149,33 +152,30 @@ class UploadError(Exception):
         return f"{chunk} was not accepted: {self.reason}; {done}; resume with skip={self.accepted}"
 
 
-def _iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, AgentRun | ConversionError]]:
-    """Every non-blank line of a rollouts file with its run, or the error that rejects it.
+def _iter_lines(
+    path: str | os.PathLike[str], options: ConversionOptions
+) -> Iterator[tuple[int, AgentRun | ConversionError]]:
+    """Every non-blank line of a rollouts file (plain or .gz) with its run, or its error.
 
     Unlike `iter_nemogym_jsonl`, a bad line does not end the iteration; a file that cannot
     be read does (`ConversionError`).
     """
     file = os.fspath(path)
-    with _open(path) as stream:
-        line = 0
-        while True:
-            try:
-                raw = stream.readline()
-            except OSError as error:
-                reason = error.strerror or str(error)
-                raise ConversionError(
-                    f"cannot read file: {reason}", file=file, line=line + 1
-                ) from None
-            if not raw:
-                return
-            line += 1
-            content = line_content(raw, line)
-            if not content:
-                continue
-            try:
-                yield line, convert_nemogym_rollout_to_agent_run(parse_jsonl_line(content))
-            except ConversionError as error:
-                yield line, error.located(file=file, line=line)
+    try:
+        source = Input.open(file)
+        with closing(source):
+            for chunk in read_chunks(source):
+                for line, raw in enumerate(chunk.lines, chunk.first_line):
+                    content = line_content(raw, line)
+                    if not content:
+                        continue
+                    try:
+                        rollout = parse_jsonl_line(content)
+                        yield line, convert_rollout(rollout, options, line)
+                    except ConversionError as error:
+                        yield line, error.located(file=file, line=line)
+    except InputError as error:
+        raise ConversionError(str(error)) from None
 
 
 class _FileChanged(Exception):
@@ -188,6 +188,7 @@ class _RunTooLarge(Exception):
 
 def _check_file(
     path: str | os.PathLike[str],
+    options: ConversionOptions,
     keep_going: bool,
     on_rejected: Callable[[ConversionError], None] | None,
     on_progress: Callable[[UploadProgress], None] | None,
@@ -198,7 +199,7 @@ def _check_file(
     """
     runs = 0
     rejected: set[int] = set()
-    for line, outcome in _iter_lines(path):
+    for line, outcome in _iter_lines(path, options):
         if isinstance(outcome, AgentRun):
             runs += 1
             if on_progress is not None:
@@ -213,7 +214,7 @@ def _check_file(
 
 
 def _checked_runs(
-    path: str | os.PathLike[str], runs: int, rejected: set[int]
+    path: str | os.PathLike[str], options: ConversionOptions, runs: int, rejected: set[int]
 ) -> Iterator[AgentRun]:
     """The upload pass: exactly the `runs` good runs the validation pass found.
 
@@ -223,7 +224,7 @@ def _checked_runs(
     if runs == 0:
         return
     count = 0
-    for line, outcome in _iter_lines(path):
+    for line, outcome in _iter_lines(path, options):
         if isinstance(outcome, AgentRun):
             if line in rejected:
                 raise _FileChanged(f"line {line} converts now but did not before")
@@ -287,6 +288,7 @@ def upload(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     keep_going: bool = False,
     skip: int = 0,
+    options: ConversionOptions | None = None,
     on_progress: Callable[[UploadProgress], None] | None = None,
     on_rejected: Callable[[ConversionError], None] | None = None,
     poll_interval: float = 1.0,
@@ -295,7 +297,8 @@ def upload(
     """Upload runs into a Docent collection, chunk by chunk, each chunk confirmed processed.
 
     `collection` is an existing collection's id (checked first) or a `NewCollection`.
-    `runs_or_path` is a rollouts JSONL file, read twice: a validation pass, in which the
+    `runs_or_path` is a rollouts JSONL file (plain or .gz), converted with `options`
+    (default: strict) and read twice: a validation pass, in which the
     first bad line raises its `ConversionError` before anything is sent (with
     `keep_going`, bad lines are passed to `on_rejected`, listed in the result, and left
     out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
@@ -333,10 +336,13 @@ def upload(
     runs: Iterable[AgentRun]
     total: int | None = None
     if isinstance(runs_or_path, str | os.PathLike):
-        total, rejected_lines = _check_file(runs_or_path, keep_going, reject, on_progress)
+        if os.fspath(runs_or_path) == STDIN:
+            raise ValueError("upload reads its file twice, so it cannot read stdin ('-')")
+        options = ConversionOptions() if options is None else options
+        total, rejected_lines = _check_file(runs_or_path, options, keep_going, reject, on_progress)
         if skip > total:
             raise ValueError(f"skip={skip} is more than the {total} runs in {runs_or_path}")
-        runs = _checked_runs(runs_or_path, total, rejected_lines)
+        runs = _checked_runs(runs_or_path, options, total, rejected_lines)
     else:
         runs = runs_or_path
     if isinstance(collection, NewCollection):
