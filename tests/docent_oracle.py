@@ -8,6 +8,8 @@ from docent.data_models import AgentRun as DocentAgentRun
 from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 from docent.sdk.integrations.util import ConversionError as DocentConversionError
 
+from nemogym_ingest.conformance import normalize_payload
+
 __all__ = [
     "DocentConversionError",
     "docent_convert",
@@ -23,22 +25,10 @@ _DOCENT_PATH_PREFIX = "Nemogym rollout"
 def docent_payload(run: Any) -> dict[str, Any]:
     """A Docent AgentRun as our wire payload: ids and model defaults removed.
 
-    Normalizations (exactly these): the ids Docent assigns (run, transcripts, messages)
-    are dropped, `None`s are omitted, `transcript_groups: []` and a reasoning block's
-    `redacted: false` are dropped.
+    The normalization is the conformance runner's (`normalize_payload`, documented in
+    spec/README.md, "Testing an implementation").
     """
-    payload: dict[str, Any] = run.model_dump(mode="json", exclude_none=True)
-    payload.pop("id", None)
-    if payload.get("transcript_groups") == []:
-        del payload["transcript_groups"]
-    for transcript in payload["transcripts"]:
-        transcript.pop("id", None)
-        for message in transcript["messages"]:
-            message.pop("id", None)
-            if isinstance(message["content"], list):
-                for block in message["content"]:
-                    if block.get("redacted") is False:
-                        del block["redacted"]
+    payload: dict[str, Any] = normalize_payload(run.model_dump(mode="json"))
     return payload
 
 
