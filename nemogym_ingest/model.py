@@ -7,7 +7,7 @@ no ids (Docent assigns them). `from_dict()` reads such a payload back exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from dataclasses_json import DataClassJsonMixin, config
@@ -150,31 +150,45 @@ class AgentRun(DataClassJsonMixin):
 # --- the hot path: the wire payload built directly ------------------------------------
 
 _FieldSpec = tuple[str, Callable[[Any], bool] | None]
-_FIELD_SPECS: dict[type, list[_FieldSpec]] = {}
 
 
 def _field_specs(cls: type) -> list[_FieldSpec]:
     """Each field's name and its dataclasses-json `exclude` predicate, in declaration order."""
-    specs = _FIELD_SPECS.get(cls)
-    if specs is None:
-        specs = [
-            (item.name, item.metadata.get("dataclasses_json", {}).get("exclude"))
-            for item in fields(cls)
-        ]
-        _FIELD_SPECS[cls] = specs
-    return specs
+    return [
+        (item.name, item.metadata.get("dataclasses_json", {}).get("exclude"))
+        for item in fields(cls)
+    ]
+
+
+_FIELD_SPECS: dict[type, list[_FieldSpec]] = {
+    cls: _field_specs(cls)
+    for cls in (
+        AgentRun,
+        Transcript,
+        SystemMessage,
+        UserMessage,
+        AssistantMessage,
+        ToolMessage,
+        ToolCall,
+        ContentText,
+        ContentReasoning,
+    )
+}
 
 
 def _payload(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_payload(element) for element in value]
-    if not is_dataclass(value):
+    specs = _FIELD_SPECS.get(type(value))
+    if specs is None:
+        if type(value) is list:
+            return [_payload(element) for element in value]
         return value  # a string, a number, or JSON metadata (never holds a dataclass)
     payload: JsonDict = {}
-    for name, exclude in _field_specs(type(value)):
+    for name, exclude in specs:
         attribute = getattr(value, name)
-        if exclude is None or not exclude(attribute):
-            payload[name] = _payload(attribute)
+        if exclude is not None and exclude(attribute):
+            continue
+        kind = type(attribute)
+        payload[name] = attribute if kind is str or kind is dict else _payload(attribute)
     return payload
 
 

@@ -106,8 +106,12 @@ class Chunk:
     position: int
 
 
-def read_chunks(source: Input, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
-    """The input's lines in chunks; raises `InputError` naming the line a read failed on."""
+def read_chunks(source: Input, chunk_bytes: int | None = None) -> Iterator[Chunk]:
+    """The input's lines in chunks of about `chunk_bytes` (default `CHUNK_BYTES`).
+
+    Raises `InputError` naming the line a read failed on.
+    """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     next_line = 1
     while True:
         try:
