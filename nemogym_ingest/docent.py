@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -32,7 +33,7 @@ from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
 from .model import AgentRun
 from .options import ConversionOptions
-from .parallel import STDIN, Input, InputError, read_chunks
+from .parallel import STDIN, Chunk, Input, InputError, read_chunks
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -40,6 +41,7 @@ __all__ = [
     "UploadError",
     "UploadProgress",
     "UploadResult",
+    "describe_request_error",
     "to_docent",
     "to_docent_many",
     "upload",
@@ -71,29 +73,37 @@ class NewCollection:
 
 @dataclass(frozen=True)
 class UploadProgress:
-    """Where an upload stands: `done` of `total` runs (`total` is None for a run iterable).
+    """Where an upload stands, reported as it goes.
 
-    `phase` is `"checking"` during the validation pass over a file, `"uploading"` after.
-    Runs skipped with `skip` count as done.
+    `phase` `"checking"` (the validation pass over a file): `runs` good runs so far,
+    `bytes` of the file read, `position` in the file on disk (compressed bytes for a .gz)
+    of `total` (its size). `phase` `"uploading"`: `runs` in `collection_id` so far
+    (skipped ones included), `bytes` of request bodies (uncompressed JSON) sent, and
+    `position` == `runs` of `total` (None for a run iterable).
     """
 
     phase: str
-    done: int
+    runs: int
+    bytes: int
+    position: int
     total: int | None
+    collection_id: str | None = None
 
 
 @dataclass
 class UploadResult:
     """What `upload` did.
 
-    `uploaded` runs were accepted in `chunks` chunks; the first `skipped` runs were not
-    sent (`skip`); `rejected` are the bad lines left out (only with `keep_going`).
+    `uploaded` runs were accepted in `chunks` chunks of `bytes` bytes of JSON in all
+    (before gzip); the first `skipped` runs were not sent (`skip`); `rejected` are the bad
+    lines left out (only with `keep_going`).
     """
 
     collection_id: str
     uploaded: int = 0
     skipped: int = 0
     chunks: int = 0
+    bytes: int = 0
     rejected: list[ConversionError] = field(default_factory=list)
 
     @property
@@ -153,12 +163,15 @@ class UploadError(Exception):
 
 
 def _iter_lines(
-    path: str | os.PathLike[str], options: ConversionOptions
+    path: str | os.PathLike[str],
+    options: ConversionOptions,
+    on_chunk: Callable[[Input, Chunk], None] | None = None,
 ) -> Iterator[tuple[int, AgentRun | ConversionError]]:
     """Every non-blank line of a rollouts file (plain or .gz) with its run, or its error.
 
     Unlike `iter_nemogym_jsonl`, a bad line does not end the iteration; a file that cannot
-    be read does (`ConversionError`).
+    be read does (`ConversionError`). `on_chunk` hears of each chunk of lines once its
+    lines are through.
     """
     file = os.fspath(path)
     try:
@@ -174,6 +187,8 @@ def _iter_lines(
                         yield line, convert_rollout(rollout, options, line)
                     except ConversionError as error:
                         yield line, error.located(file=file, line=line)
+                if on_chunk is not None:
+                    on_chunk(source, chunk)
     except InputError as error:
         raise ConversionError(str(error)) from None
 
@@ -190,26 +205,30 @@ def _check_file(
     path: str | os.PathLike[str],
     options: ConversionOptions,
     keep_going: bool,
-    on_rejected: Callable[[ConversionError], None] | None,
+    on_rejected: Callable[[ConversionError], None],
     on_progress: Callable[[UploadProgress], None] | None,
 ) -> tuple[int, set[int]]:
     """The validation pass: the number of good runs and the lines rejected.
 
     The first bad line raises its `ConversionError` unless `keep_going`.
     """
-    runs = 0
+    runs = read = 0
     rejected: set[int] = set()
-    for line, outcome in _iter_lines(path, options):
+
+    def report(source: Input, chunk: Chunk) -> None:
+        nonlocal read
+        read += chunk.nbytes
+        if on_progress is not None:
+            on_progress(UploadProgress("checking", runs, read, chunk.position, source.size))
+
+    for line, outcome in _iter_lines(path, options, report):
         if isinstance(outcome, AgentRun):
             runs += 1
-            if on_progress is not None:
-                on_progress(UploadProgress("checking", runs, None))
-            continue
-        if not keep_going:
-            raise outcome
-        rejected.add(line)
-        if on_rejected is not None:
+        elif keep_going:
+            rejected.add(line)
             on_rejected(outcome)
+        else:
+            raise outcome
     return runs, rejected
 
 
@@ -240,8 +259,9 @@ def _checked_runs(
 
 def _chunks(
     runs: Iterable[AgentRun], chunk_size: int, max_chunk_bytes: int
-) -> Iterator[list[DocentAgentRun]]:
-    """Docent runs grouped into chunks of at most `chunk_size` runs and `max_chunk_bytes`.
+) -> Iterator[tuple[list[DocentAgentRun], int]]:
+    """Docent runs grouped into chunks of at most `chunk_size` runs and `max_chunk_bytes`,
+    each with its request body's size.
 
     Sizes are measured with the SDK's own serializer and envelope, so the SDK sends each
     chunk as exactly one request. A run too big for any request raises `_RunTooLarge` once
@@ -254,19 +274,28 @@ def _chunks(
         run_bytes = len(serialize_agent_run(docent_run))
         if _ENVELOPE_BYTES + run_bytes > max_chunk_bytes:
             if chunk:
-                yield chunk
+                yield chunk, size
             raise _RunTooLarge(
                 f"the run {run.name!r} is {run_bytes} bytes serialized, over the "
                 f"{max_chunk_bytes} bytes Docent accepts in one request"
             )
         separator = 1 if chunk else 0
         if chunk and (len(chunk) == chunk_size or size + separator + run_bytes > max_chunk_bytes):
-            yield chunk
+            yield chunk, size
             chunk, size, separator = [], _ENVELOPE_BYTES, 0
         chunk.append(docent_run)
         size += separator + run_bytes
     if chunk:
-        yield chunk
+        yield chunk, size
+
+
+def describe_request_error(error: requests.RequestException) -> str:
+    """A one-line account of a failed request: the SDK's `HTTP 401: detail` for an error
+    status, `cannot connect to URL` when the server cannot be reached."""
+    if isinstance(error, requests.ConnectionError) and error.request is not None:
+        url = urlsplit(str(error.request.url))
+        return f"cannot connect to {url.scheme}://{url.netloc}"
+    return str(error)
 
 
 def _reached_docent(error: requests.RequestException, collection_id: str) -> bool:
@@ -309,7 +338,7 @@ def upload(
     The first `skip` runs are not sent (to resume an upload). Each chunk is one
     `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
     backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
-    `on_progress` hears of every run checked and every chunk accepted.
+    `on_progress` hears of every ~1 MB of the file checked and every chunk accepted.
 
     Raises `UploadError` (how many runs are in, where to resume) when Docent does not
     accept a chunk; SDK errors (`ValueError` for missing credentials,
@@ -353,6 +382,13 @@ def upload(
         collection_id = collection
     result = UploadResult(collection_id, rejected=rejected)
 
+    def report_upload() -> None:
+        if on_progress is not None:
+            progress = UploadProgress(
+                "uploading", result.accepted, result.bytes, result.accepted, total, collection_id
+            )
+            on_progress(progress)
+
     def failure(reason: str, size: int, *, uncertain: bool = False) -> UploadError:
         return UploadError(
             reason,
@@ -369,20 +405,20 @@ def upload(
         result.skipped = sum(1 for _ in islice(remaining, skip))
         if result.skipped < skip:
             raise ValueError(f"skip={skip} is more than the {result.skipped} runs given")
-        if on_progress is not None:
-            on_progress(UploadProgress("uploading", result.accepted, total))
-        for chunk in _chunks(remaining, chunk_size, max_chunk_bytes):
+        report_upload()
+        for chunk, size in _chunks(remaining, chunk_size, max_chunk_bytes):
             try:
                 client.add_agent_runs(collection_id, chunk, wait=True, poll_interval=poll_interval)
             except RuntimeError as error:  # the SDK's "Some jobs failed": nothing ingested
                 raise failure(f"Docent failed to process it: {error}", len(chunk)) from None
             except requests.RequestException as error:
                 uncertain = _reached_docent(error, collection_id)
-                raise failure(str(error), len(chunk), uncertain=uncertain) from None
+                reason = describe_request_error(error)
+                raise failure(reason, len(chunk), uncertain=uncertain) from None
             result.chunks += 1
             result.uploaded += len(chunk)
-            if on_progress is not None:
-                on_progress(UploadProgress("uploading", result.accepted, total))
+            result.bytes += size
+            report_upload()
     except _FileChanged as error:
         raise failure(f"the file changed during the upload: {error}", 1) from None
     except _RunTooLarge as error:
