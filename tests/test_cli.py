@@ -1,0 +1,418 @@
+"""The command line: convert and check, exit statuses, messages, workers, gz, stdin, progress."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nemogym_ingest import ConversionError, iter_nemogym_jsonl
+from nemogym_ingest import parallel as parallel_module
+from nemogym_ingest.cli import main, reason_group
+from nemogym_ingest.model import wire_payload
+from nemogym_ingest.progress import Progress
+from tests.test_model import sample_run
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "rollouts.jsonl"
+
+
+def _rollout(task: int = 0) -> dict[str, Any]:
+    return {
+        "responses_create_params": {"input": f"task {task}"},
+        "response": {
+            "output": [
+                {
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": f"answer {task}"}],
+                }
+            ]
+        },
+        "reward": 1.0,
+        "agent_ref": {"name": "agent"},
+        "_ng_task_index": task,
+        "_ng_rollout_index": 0,
+    }
+
+
+def _bad_call_id(task: int) -> dict[str, Any]:
+    rollout = _rollout(task)
+    rollout["response"]["output"].append(
+        {"type": "function_call_output", "call_id": f"nowhere-{task}", "output": "x"}
+    )
+    return rollout
+
+
+def _write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _expected_lines(path: Path) -> str:
+    """What the library makes of a good file, one `to_dict()` payload per line."""
+    return "".join(
+        json.dumps(run.to_dict(), ensure_ascii=True) + "\n" for run in iter_nemogym_jsonl(path)
+    )
+
+
+def _library_error(path: Path) -> ConversionError:
+    with pytest.raises(ConversionError) as caught:
+        list(iter_nemogym_jsonl(path))
+    return caught.value
+
+
+def _entries(directory: Path) -> list[str]:
+    return sorted(os.listdir(directory))
+
+
+# --- convert -----------------------------------------------------------------------------
+
+
+def test_convert_writes_one_payload_per_line_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(EXAMPLES), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == _expected_lines(EXAMPLES)
+    assert captured.err == ""
+
+
+def test_convert_to_a_file_renames_a_finished_file_into_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "runs.jsonl"
+    target.write_text("old contents\n")
+    assert main(["convert", str(EXAMPLES), "-o", str(target)]) == 0
+    assert target.read_text() == _expected_lines(EXAMPLES)
+    assert _entries(tmp_path) == ["runs.jsonl"]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_first_bad_line_stops_with_its_location_and_leaves_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _write_jsonl(
+        tmp_path / "in.jsonl", [_rollout(0), _bad_call_id(1), _rollout(2), _bad_call_id(3)]
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "runs.jsonl"
+    assert main(["convert", str(source), "-o", str(target)]) == 1
+    message = f"{source}:2: response.output[1].call_id: {_library_error(source).reason}\n"
+    assert str(_library_error(source)) + "\n" == message
+    assert capsys.readouterr() == ("", message)
+    assert _entries(out) == []
+
+
+def test_failure_keeps_an_existing_output_file_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _write_jsonl(tmp_path / "in.jsonl", [_rollout(0), "not a rollout"])
+    target = tmp_path / "runs.jsonl"
+    target.write_text("previous run\n")
+    assert main(["convert", str(source), "-o", str(target)]) == 1
+    assert target.read_text() == "previous run\n"
+    assert _entries(tmp_path) == ["in.jsonl", "runs.jsonl"]
+    assert capsys.readouterr().err == f"{source}:2: must be an object, got 'not a rollout'\n"
+
+
+def test_keep_going_converts_every_good_line_and_reports_every_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [_rollout(0), _bad_call_id(1), _rollout(2), _bad_call_id(3), _rollout(4)]
+    source = _write_jsonl(tmp_path / "in.jsonl", rows)
+    good = _write_jsonl(tmp_path / "good.jsonl", [rows[0], rows[2], rows[4]])
+    target = tmp_path / "runs.jsonl"
+    assert main(["convert", str(source), "-o", str(target), "--keep-going"]) == 1
+    assert target.read_text() == _expected_lines(good)
+    reason = _library_error(source).reason
+    assert capsys.readouterr().err == (
+        f"{source}:2: response.output[1].call_id: {reason}\n"
+        f"{source}:4: response.output[1].call_id: {reason.replace('nowhere-1', 'nowhere-3')}\n"
+        "nemogym-ingest: 2 of 5 rollout lines rejected\n"
+    )
+
+
+def test_the_command_prints_no_traceback_and_exits_1_on_a_bad_line(tmp_path: Path) -> None:
+    source = _write_jsonl(tmp_path / "in.jsonl", [_rollout(0), [1, 2]])
+    completed = subprocess.run(
+        [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr == f"{source}:2: must be an object, got an array\n"
+    assert completed.stdout == _expected_lines(_write_jsonl(tmp_path / "one", [_rollout(0)]))
+
+
+def test_stdin_is_read_with_a_dash(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "nemogym_ingest", "convert", "-", "--workers", "2"],
+        input=EXAMPLES.read_bytes(),
+        capture_output=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.decode() == _expected_lines(EXAMPLES)
+    bad = subprocess.run(
+        [sys.executable, "-m", "nemogym_ingest", "convert", "-"],
+        input=b"{}\n",
+        capture_output=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.decode() == (
+        "<stdin>:1: responses_create_params: must be an object, got null\n"
+    )
+
+
+def test_gz_input_is_read_transparently(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # named without .gz on purpose: the magic bytes decide
+    compressed = tmp_path / "rollouts.data"
+    compressed.write_bytes(gzip.compress(EXAMPLES.read_bytes()))
+    assert main(["convert", str(compressed)]) == 0
+    assert capsys.readouterr().out == _expected_lines(EXAMPLES)
+
+
+def test_truncated_gz_is_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compressed = tmp_path / "rollouts.jsonl.gz"
+    compressed.write_bytes(gzip.compress(EXAMPLES.read_bytes())[:-30])
+    target = tmp_path / "runs.jsonl"
+    assert main(["convert", str(compressed), "-o", str(target)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"nemogym-ingest: {compressed}:1: cannot read: Compressed file ended")
+    assert _entries(tmp_path) == ["rollouts.jsonl.gz"]
+
+
+@pytest.mark.parametrize("command", ["convert", "check"])
+def test_missing_file_and_directory_are_reported_with_exit_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    missing = tmp_path / "missing.jsonl"
+    assert main([command, str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"nemogym-ingest: {missing}: cannot read: No such file or directory\n")
+    assert main([command, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"nemogym-ingest: {tmp_path}: cannot read: is a directory\n")
+
+
+def test_output_that_cannot_be_written_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-directory" / "runs.jsonl"
+    assert main(["convert", str(EXAMPLES), "-o", str(target)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"nemogym-ingest: {target}: cannot write: No such file or directory\n",
+    )
+    assert main(["convert", str(EXAMPLES), "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"nemogym-ingest: {tmp_path}: cannot write: is a directory\n"
+
+
+def test_special_output_files_are_written_directly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(EXAMPLES), "-o", os.devnull]) == 0
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    assert capsys.readouterr() == ("", "")
+
+
+# --- workers -------------------------------------------------------------------------------
+
+
+def _many_rows(count: int, bad: set[int]) -> list[Any]:
+    template = json.loads(EXAMPLES.read_text().splitlines()[0])
+    rows: list[Any] = []
+    for index in range(count):
+        row = copy.deepcopy(template)
+        row["_ng_task_index"] = index
+        if index in bad:
+            row["response"]["output"][2]["call_id"] = f"unknown-{index}"
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_workers_keep_order_and_line_numbers(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    keep_going: bool,
+) -> None:
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 3000)  # about three lines a chunk
+    source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(60, bad={17, 41}))
+    flags = ["--keep-going"] if keep_going else []
+    outcomes = []
+    for workers in ("1", "2", "3"):
+        status = main(["convert", str(source), "--workers", workers, *flags])
+        outcomes.append((status, capsys.readouterr()))
+    assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
+    status, captured = outcomes[0]
+    assert status == 1
+    bad_lines = [18, 42] if keep_going else [18]
+    assert [line.split(": ")[0] for line in captured.err.splitlines()[: len(bad_lines)]] == [
+        f"{source}:{line}" for line in bad_lines
+    ]
+    names = [json.loads(line)["name"] for line in captured.out.splitlines()]
+    converted = [index for index in range(60) if index not in {17, 41}]
+    expected = converted if keep_going else list(range(17))
+    assert names == [f"weather_agent/task/{index}/rollout/0" for index in expected]
+
+
+def test_parallel_output_is_the_library_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 2000)
+    source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(25, bad=set()))
+    assert main(["convert", str(source), "--workers", "2"]) == 0
+    assert capsys.readouterr().out == _expected_lines(source)
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+def _check_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    first = tmp_path / "a.jsonl"
+    first.write_text(
+        "\n".join(
+            [
+                json.dumps(_rollout(0)),
+                "",
+                json.dumps(_bad_call_id(1)),
+                "{not json",
+                json.dumps(_bad_call_id(2)),
+            ]
+        )
+        + "\n"
+    )
+    second = _write_jsonl(tmp_path / "b.jsonl", [_rollout(3), _bad_call_id(4)])
+    return first, second
+
+
+def test_check_reports_every_bad_line_and_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = _check_inputs(tmp_path)
+    assert main(["check", str(first), str(second), "--workers", "1"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    reason = "no earlier function_call of this rollout has call_id"
+    assert captured.out.splitlines() == [
+        f"{first}:3: response.output[1].call_id: {reason} 'nowhere-1'",
+        f"{first}:4: invalid JSON: Expecting property name enclosed in double quotes at column 2",
+        f"{first}:5: response.output[1].call_id: {reason} 'nowhere-2'",
+        f"{second}:2: response.output[1].call_id: {reason} 'nowhere-4'",
+        "checked 2 files: 7 lines, 2 converted, 4 rejected, 1 blank",
+        "rejected by reason:",
+        f"         3  response.output[*].call_id: {reason} …  (first: {first}:3)",
+        "         1  (rollout): invalid JSON: Expecting property name enclosed in double quotes"
+        f" at column N  (first: {first}:4)",
+    ]
+
+
+def test_check_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = _check_inputs(tmp_path)
+    missing = tmp_path / "missing.jsonl"
+    assert main(["check", str(first), str(missing), str(second), "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"nemogym-ingest: {missing}: cannot read: No such file or directory\n"
+    report = json.loads(captured.out)
+    assert [(entry["file"], entry["lines"], entry["unreadable"]) for entry in report["files"]] == [
+        (str(first), 5, None),
+        (str(missing), 0, f"{missing}: cannot read: No such file or directory"),
+        (str(second), 2, None),
+    ]
+    assert (report["lines"], report["converted"], report["rejected"], report["blank"]) == (
+        7,
+        2,
+        4,
+        1,
+    )
+    assert [
+        (group["path"], group["count"], group["first"]) for group in report["rejected_by_reason"]
+    ] == [
+        ("response.output[*].call_id", 3, {"file": str(first), "line": 3}),
+        ("", 1, {"file": str(first), "line": 4}),
+    ]
+    assert [(error["file"], error["line"], error["path"]) for error in report["errors"]] == [
+        (str(first), 3, "response.output[1].call_id"),
+        (str(first), 4, ""),
+        (str(first), 5, "response.output[1].call_id"),
+        (str(second), 2, "response.output[1].call_id"),
+    ]
+    assert report["errors"][0]["reason"] == _library_error(first).reason
+
+
+def test_check_of_good_files_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    compressed = tmp_path / "rollouts.jsonl.gz"
+    compressed.write_bytes(gzip.compress(EXAMPLES.read_bytes()))
+    assert main(["check", str(EXAMPLES), str(compressed)]) == 0
+    lines = sum(1 for _ in iter_nemogym_jsonl(EXAMPLES))
+    assert capsys.readouterr().out == (
+        f"checked 2 files: {2 * lines} lines, {2 * lines} converted, 0 rejected, 0 blank\n"
+    )
+
+
+def test_reason_groups_drop_what_varies_between_lines() -> None:
+    def group(reason: str, path: str) -> tuple[str, str]:
+        return reason_group(ConversionError(reason, path))
+
+    assert group("must be a string, got 'x'", "input[3].content[12].text") == (
+        "input[*].content[*].text",
+        "must be a string",
+    )
+    assert group('has call_id "it\'s"', "a") == ("a", "has call_id …")
+    assert group("invalid UTF-8 at byte 17: invalid start byte", "") == (
+        "",
+        "invalid UTF-8 at byte N: invalid start byte",
+    )
+
+
+# --- help, progress, payload ---------------------------------------------------------------
+
+
+def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "convert" in text and "check" in text and "exit status" in text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_only() -> None:
+    terminal = _Terminal()
+    with Progress("convert", 1000, stream=terminal) as progress:
+        progress.advance(3, 250_000, position=250)
+        drawn = terminal.getvalue()
+        assert drawn.startswith("\r\x1b[Kconvert: 3 rollouts  0.2 MB  ")
+        assert "MB/s  25%  ETA 0:" in drawn
+    assert terminal.getvalue().endswith("\r\x1b[K")
+    pipe = io.StringIO()
+    with Progress("convert", 1000, stream=pipe) as progress:
+        progress.advance(3, 250_000)
+    assert pipe.getvalue() == ""
+    quiet = _Terminal()
+    with Progress("convert", stream=quiet, enabled=False) as progress:
+        progress.advance(1, 1)
+    assert quiet.getvalue() == ""
+
+
+def test_wire_payload_is_exactly_to_dict() -> None:
+    runs = [sample_run(), *iter_nemogym_jsonl(EXAMPLES)]
+    for run in runs:
+        payload = wire_payload(run)
+        assert payload == run.to_dict()
+        assert json.dumps(payload) == json.dumps(run.to_dict())
