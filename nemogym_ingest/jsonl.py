@@ -7,9 +7,10 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from .convert import convert_nemogym_rollout_to_agent_run
+from .convert import convert_rollout
 from .errors import ConversionError
 from .model import AgentRun
+from .options import ConversionOptions
 
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
@@ -54,7 +55,10 @@ def _open(file_path: str | os.PathLike[str]) -> BinaryIO:
         raise ConversionError(f"cannot read file: {reason}", file=os.fspath(file_path)) from None
 
 
-def _iter_runs(stream: BinaryIO, file: str) -> Iterator[AgentRun]:
+def _iter_runs(
+    stream: BinaryIO, file: str, options: ConversionOptions | None = None
+) -> Iterator[AgentRun]:
+    options = ConversionOptions() if options is None else options
     with stream:
         line = 0
         while True:
@@ -72,21 +76,26 @@ def _iter_runs(stream: BinaryIO, file: str) -> Iterator[AgentRun]:
             if not content:
                 continue
             try:
-                run = convert_nemogym_rollout_to_agent_run(parse_jsonl_line(content))
+                run = convert_rollout(parse_jsonl_line(content), options, line)
             except ConversionError as error:
                 raise error.located(file=file, line=line) from None
             yield run
 
 
-def iter_nemogym_jsonl(file_path: str | os.PathLike[str]) -> Iterator[AgentRun]:
+def iter_nemogym_jsonl(
+    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+) -> Iterator[AgentRun]:
     """AgentRuns of a NeMo Gym JSONL file, lazily, one line in memory at a time.
 
     The file is opened at once (a missing file fails here); iteration stops with a
     `ConversionError` carrying `file` and `line` at the first line that cannot be converted.
+    `options` (default: strict) say what to assume; `"line"` indices are line numbers.
     """
-    return _iter_runs(_open(file_path), os.fspath(file_path))
+    return _iter_runs(_open(file_path), os.fspath(file_path), options)
 
 
-def convert_nemogym_jsonl_file_to_agent_runs(file_path: str | os.PathLike[str]) -> list[AgentRun]:
+def convert_nemogym_jsonl_file_to_agent_runs(
+    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+) -> list[AgentRun]:
     """All AgentRuns of a NeMo Gym JSONL file; stops at the first bad line."""
-    return list(iter_nemogym_jsonl(file_path))
+    return list(iter_nemogym_jsonl(file_path, options=options))

@@ -18,7 +18,12 @@ from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as 
 from syrupy.assertion import SnapshotAssertion
 
 import nemogym_ingest
-from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
+from nemogym_ingest import (
+    ConversionError,
+    ConversionOptions,
+    convert_nemogym_rollout_to_agent_run,
+    iter_nemogym_jsonl,
+)
 from nemogym_ingest.jsonl import line_content
 from tests.docent_oracle import (
     DocentConversionError,
@@ -73,15 +78,17 @@ def convert_case(case: Case) -> Any:
 
     Every conversion of the suite goes through here.
     """
-    if "options" in case:
-        pytest.fail("ConversionOptions cases need convert_case to pass options= to the converter")
+    options = ConversionOptions(**case.get("options", {}))
     if "file" in case:
         try:
-            return [run.to_dict() for run in iter_nemogym_jsonl(CASES_DIR / case["file"])]
+            return [
+                run.to_dict()
+                for run in iter_nemogym_jsonl(CASES_DIR / case["file"], options=options)
+            ]
         except ConversionError as error:
             return _error_value(error, with_line=True)
     try:
-        return convert_nemogym_rollout_to_agent_run(case["rollout"]).to_dict()
+        return convert_nemogym_rollout_to_agent_run(case["rollout"], options=options).to_dict()
     except ConversionError as error:
         return _error_value(error, with_line=False)
 
