@@ -1,0 +1,1 @@
+"""Test helpers for implementations of spec/README.md (install the `testing` extra)."""

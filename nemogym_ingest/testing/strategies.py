@@ -1,0 +1,930 @@
+"""Hypothesis strategies for NeMo Gym rollouts, for any implementation of spec/README.md.
+
+- `valid_rollouts()`: rollouts a conforming converter must accept, in realistic mixes.
+- `malformed_rollouts()`: `(rollout, expected_path)` pairs, a valid rollout with exactly one
+  violation injected and the path (R50) its rejection must name.
+- `mutated_rollouts()`: valid rollouts with arbitrary parts replaced, removed or added.
+- `json_values()`: arbitrary JSON, deep nesting included, for fuzzing (R52).
+
+Needs the `testing` extra (`pip install "nemogym-ingest[testing]"`). Everything drawn is a
+fresh object: mutate it freely.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from nemogym_ingest.convert import RESERVED_TOP_LEVEL_KEYS
+from nemogym_ingest.errors import index_path, key_path
+from nemogym_ingest.jsonvalue import MAX_INTEGER_DIGITS, MAX_NESTING
+
+__all__ = ["json_values", "malformed_rollouts", "mutated_rollouts", "valid_rollouts"]
+
+Rollout = dict[str, Any]
+Item = dict[str, Any]
+Segments = tuple[str | int, ...]
+
+# --- arbitrary JSON ---------------------------------------------------------------------
+
+_FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    _FINITE_FLOATS,
+    st.text(max_size=16),
+)
+_NON_JSON_NUMBERS = (
+    math.nan,
+    math.inf,
+    -math.inf,
+    10**MAX_INTEGER_DIGITS,
+    -(10**MAX_INTEGER_DIGITS),
+)
+_DEPTH_BOUNDARIES = (MAX_NESTING - 2, MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1, 1000, 5000)
+
+
+@st.composite
+def _nested_chains(draw: st.DrawFn, leaves: st.SearchStrategy[Any]) -> Any:
+    """A leaf wrapped in up to 5,000 single-member arrays and/or objects."""
+    depth = draw(st.integers(min_value=1, max_value=3000) | st.sampled_from(_DEPTH_BOUNDARIES))
+    shape = draw(st.sampled_from(["array", "object", "alternating"]))
+    key = draw(st.text(max_size=4))
+    value = draw(leaves)
+    for level in range(depth):
+        as_array = shape == "array" or (shape == "alternating" and level % 2 == 0)
+        value = [value] if as_array else {key: value}
+    return value
+
+
+def json_values(
+    *, max_leaves: int = 16, deep: bool = True, non_finite: bool = False
+) -> st.SearchStrategy[Any]:
+    """Arbitrary JSON values.
+
+    With `deep` (default), also values nested up to 5,000 levels (R52, D3). With
+    `non_finite`, also what Python's `json` module reads but JSON forbids: NaN, ±Infinity
+    and integers of more than 4,000 digits (R41, D5).
+    """
+    scalars = _SCALARS | st.sampled_from(_NON_JSON_NUMBERS) if non_finite else _SCALARS
+    shallow = st.recursive(
+        scalars,
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        ),
+        max_leaves=max_leaves,
+    )
+    return shallow | _nested_chains(shallow) if deep else shallow
+
+
+# --- realistic pieces -------------------------------------------------------------------
+
+_SAMPLE_TEXTS = (
+    "What is the weather in Paris today?",
+    "The answer is 42.",
+    "Let me look that up.",
+    "I'll call the search tool first.",
+    "¿Dónde está la biblioteca?",
+    "日本語のテキストです。",
+    "Ωμέγα και άλφα",
+    "emoji 🚀🔥👩‍💻",
+    "עברית \u200fRTL",
+    "line one\nline two",
+    "first paragraph\n\nsecond paragraph",
+    'quote " and backslash \\',
+    "tab\tseparated\r\n",
+    "nul \u0000 byte",
+    '{"looks": "like json"}',
+    "  ",
+)
+_SAMPLE_NAMES = ("get_weather", "search", "python", "bash", "submit_answer", "read_file", "calc")
+_SAMPLE_AGENTS = ("simple_agent", "math_with_judge_simple_agent", "swe_agent", "agént-ü", "a")
+_SAMPLE_MODELS = ("gpt-4.1-2025-04-14", "o4-mini", "Qwen/Qwen3-8B", "nvidia/Nemotron-Nano-9B")
+_ARGUMENT_KEYS = ("city", "query", "code", "units", "path", "n", "ключ", "a.b", "")
+_BENCHMARK_KEYS = (
+    "expected_answer",
+    "question",
+    "task_id",
+    "uuid",
+    "verifier_metadata",
+    "library_reward",
+    "judge_evaluations",
+    "extracted_answer",
+    "a.b",
+    "with space",
+    "ключ",
+    "",
+)
+_BENCHMARK_FIELD_KEYS = (st.sampled_from(_BENCHMARK_KEYS) | st.text(max_size=10)).map(
+    lambda key: "_" + key if key in RESERVED_TOP_LEVEL_KEYS else key
+)
+_STATUSES = ("completed", "incomplete", "in_progress")
+
+
+def _texts(*, non_empty: bool = False) -> st.SearchStrategy[str]:
+    samples = [text for text in _SAMPLE_TEXTS if text] if non_empty else [*_SAMPLE_TEXTS, ""]
+    return st.sampled_from(samples) | st.text(min_size=1 if non_empty else 0, max_size=40)
+
+
+def _hex_ids(prefix: str) -> st.SearchStrategy[str]:
+    return st.text("0123456789abcdef", min_size=8, max_size=16).map(lambda tail: prefix + tail)
+
+
+def _id_and_status(
+    draw: st.DrawFn, prefix: str, *, id_required: bool, status_required: bool
+) -> Item:
+    """`id`/`status` members: absent, null, empty or realistic (always realistic if required)."""
+    fields: Item = {}
+    if id_required or draw(st.booleans()):
+        fields["id"] = draw(_hex_ids(prefix))
+    else:
+        fields.update(draw(st.sampled_from([{}, {"id": None}, {"id": ""}])))
+    if status_required or draw(st.booleans()):
+        fields["status"] = draw(st.sampled_from(_STATUSES))
+    else:
+        fields.update(draw(st.sampled_from([{}, {"status": None}])))
+    return fields
+
+
+@st.composite
+def _output_text_parts(draw: st.DrawFn) -> Item:
+    text = draw(_texts())
+    annotations = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "type": st.just("url_citation"),
+                    "start_index": st.just(0),
+                    "end_index": st.just(len(text)),
+                    "title": _texts(),
+                    "url": st.sampled_from(["https://example.com/a", "https://docs.example/ü"]),
+                }
+            ),
+            max_size=2,
+        )
+    )
+    part: Item = {"type": "output_text", "text": text, "annotations": annotations}
+    if draw(st.booleans()):
+        tokens = draw(st.lists(_texts(non_empty=True), max_size=3))
+        part["logprobs"] = [
+            {
+                "token": token,
+                "bytes": list(token.encode()),
+                "logprob": draw(st.floats(min_value=-30.0, max_value=0.0)),
+                "top_logprobs": [],
+            }
+            for token in tokens
+        ]
+    return part
+
+
+_REFUSAL_PARTS = st.fixed_dictionaries({"type": st.just("refusal"), "refusal": _texts()})
+_INPUT_TEXT_PARTS = st.fixed_dictionaries({"type": st.just("input_text"), "text": _texts()})
+
+
+@dataclass
+class _Dialogue:
+    """What the items drawn so far declared, and how the items are to be shaped."""
+
+    reasoning_content: bool  # reasoning items may carry `content` (D1)
+    call_names: dict[str, str] = field(default_factory=dict)
+    calls_made: int = 0
+
+
+def _message(draw: st.DrawFn, role: str, *, shaped: bool) -> Item:
+    """A message item; `shaped`: exactly as the OpenAI Responses API returns one."""
+    item: Item = {"type": "message"} if shaped or draw(st.booleans()) else {}
+    item["role"] = role
+    if role == "assistant":
+        parts = st.lists(
+            _output_text_parts() | _REFUSAL_PARTS, min_size=1 if shaped else 0, max_size=2
+        )
+        item["content"] = draw(parts if shaped else _texts() | parts)
+        item.update(_id_and_status(draw, "msg_", id_required=shaped, status_required=shaped))
+    else:
+        item["content"] = draw(_texts() | st.lists(_INPUT_TEXT_PARTS, max_size=3))
+    return item
+
+
+def _reasoning(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Item:
+    part_types = ["summary_text"] if shaped else ["summary_text", "text"]
+    summary = st.fixed_dictionaries({"type": st.sampled_from(part_types), "text": _texts()})
+    item: Item = {"type": "reasoning", "summary": draw(st.lists(summary, max_size=2))}
+    if dialogue.reasoning_content:
+        content_part = st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _texts()})
+        content = draw(st.just(None) | st.lists(content_part, max_size=2) | st.just("absent"))
+        if content != "absent":
+            item["content"] = content
+    item.update(draw(st.sampled_from([{}, {"encrypted_content": None}, {"encrypted_content": ""}])))
+    item.update(_id_and_status(draw, "rs_", id_required=shaped, status_required=False))
+    return item
+
+
+def _function_call(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Item:
+    if dialogue.call_names and draw(st.integers(min_value=0, max_value=9)) == 0:
+        call_id = draw(st.sampled_from(sorted(dialogue.call_names)))  # declared again (R21)
+    else:
+        tail = draw(st.text("abcdefXYZ0123456789", max_size=8) | st.text(max_size=4))
+        call_id = f"call_{dialogue.calls_made}_{tail}"
+        dialogue.calls_made += 1
+    name = draw(st.sampled_from(_SAMPLE_NAMES) | st.text(min_size=1, max_size=20))
+    dialogue.call_names[call_id] = name
+    arguments: Any = draw(
+        st.dictionaries(
+            st.sampled_from(_ARGUMENT_KEYS) | st.text(max_size=8),
+            json_values(max_leaves=6, deep=False),
+            max_size=4,
+        )
+    )
+    if shaped or draw(st.booleans()):
+        indent = draw(st.sampled_from([None, 2]))
+        arguments = json.dumps(arguments, ensure_ascii=draw(st.booleans()), indent=indent)
+    item: Item = {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
+    item.update(_id_and_status(draw, "fc_", id_required=False, status_required=False))
+    return item
+
+
+def _function_call_output(draw: st.DrawFn, call_id: str, *, shaped: bool) -> Item:
+    text_output = _texts() | json_values(max_leaves=8, deep=False).map(json.dumps)
+    output = draw(text_output if shaped else text_output | json_values(max_leaves=8, deep=False))
+    item: Item = {"type": "function_call_output", "call_id": call_id, "output": output}
+    item.update(_id_and_status(draw, "fco_", id_required=shaped, status_required=shaped))
+    return item
+
+
+def _assistant_step(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> list[Item]:
+    """One model step in Docent's own order: reasoning*, message?, function_call* (R32)."""
+    items = [_reasoning(draw, dialogue, shaped=shaped) for _ in range(draw(st.integers(0, 2)))]
+    if draw(st.booleans()):
+        items.append(_message(draw, "assistant", shaped=shaped))
+    items += [_function_call(draw, dialogue, shaped=shaped) for _ in range(draw(st.integers(0, 3)))]
+    return items or [_message(draw, "assistant", shaped=shaped)]
+
+
+def _agent_loop(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool, steps: int) -> list[Item]:
+    """Model steps, each step's calls answered (some, in any order) before the next step."""
+    items: list[Item] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=steps))):
+        step = _assistant_step(draw, dialogue, shaped=shaped)
+        items += step
+        call_ids = [item["call_id"] for item in step if item.get("type") == "function_call"]
+        if not call_ids:
+            break  # a final answer ends the loop
+        answered = draw(st.permutations(call_ids))[: draw(st.integers(1, len(call_ids)))]
+        items += [_function_call_output(draw, call_id, shaped=shaped) for call_id in answered]
+    return items
+
+
+def _items_in_any_order(
+    draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool, prompts: bool
+) -> list[Item]:
+    """Items of every kind in any order (D2 territory); outputs answer earlier calls."""
+    items: list[Item] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+        kinds = ["reasoning", "assistant", "function_call"]
+        kinds += ["function_call_output"] if dialogue.call_names else []
+        kinds += ["user", "system", "developer"] if prompts else []
+        kind = draw(st.sampled_from(kinds))
+        if kind == "reasoning":
+            items.append(_reasoning(draw, dialogue, shaped=shaped))
+        elif kind == "function_call":
+            items.append(_function_call(draw, dialogue, shaped=shaped))
+        elif kind == "function_call_output":
+            call_id = draw(st.sampled_from(sorted(dialogue.call_names)))
+            items.append(_function_call_output(draw, call_id, shaped=shaped))
+        else:
+            items.append(_message(draw, kind, shaped=shaped))
+    return items
+
+
+def _dialogue_items(
+    draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool, any_order: bool
+) -> tuple[str | list[Item], list[Item]]:
+    """The request's `input` (a string or items) and the response's `output` items."""
+    input_: str | list[Item]
+    if draw(st.integers(min_value=0, max_value=3)) == 0:
+        input_ = draw(_texts())
+    else:
+        roles = st.sampled_from(["system", "developer"])
+        input_ = [_message(draw, draw(roles), shaped=False) for _ in range(draw(st.integers(0, 2)))]
+        if any_order:
+            input_ += _items_in_any_order(draw, dialogue, shaped=False, prompts=True)
+        else:
+            input_.append(_message(draw, "user", shaped=False))
+            for _ in range(draw(st.integers(min_value=0, max_value=2))):
+                input_ += _agent_loop(draw, dialogue, shaped=False, steps=2)
+                input_.append(_message(draw, "user", shaped=False))
+    if any_order:
+        output = _items_in_any_order(draw, dialogue, shaped=shaped, prompts=not shaped)
+    else:
+        output = _agent_loop(draw, dialogue, shaped=shaped, steps=4)
+    if input_ == [] and not output:
+        input_ = [_message(draw, "user", shaped=False)]  # at least one message (R9)
+    return input_, output
+
+
+_FUNCTION_TOOLS = st.fixed_dictionaries(
+    {
+        "type": st.just("function"),
+        "name": st.sampled_from(_SAMPLE_NAMES),
+        "description": _texts(),
+        "parameters": st.just({"type": "object", "properties": {"q": {"type": "string"}}}),
+        "strict": st.booleans(),
+    }
+)
+_SAMPLING = {
+    "temperature": st.floats(min_value=0.0, max_value=2.0),
+    "top_p": st.floats(min_value=0.0, max_value=1.0),
+    "max_output_tokens": st.integers(min_value=1, max_value=2**20),
+}
+_USAGE = st.builds(
+    lambda input_tokens, output_tokens, cached, reasoning: {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_tokens + output_tokens,
+    },
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.integers(0, 100),
+    st.integers(0, 100),
+)
+
+
+def _request_params() -> st.SearchStrategy[Item]:
+    """`responses_create_params` members other than `input`."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "model": st.sampled_from(_SAMPLE_MODELS),
+            **_SAMPLING,
+            "tools": st.lists(_FUNCTION_TOOLS, max_size=2),
+            "tool_choice": st.sampled_from(["auto", "none", "required"]),
+            "parallel_tool_calls": st.booleans(),
+            "reasoning": st.fixed_dictionaries(
+                {"effort": st.sampled_from(["low", "medium", "high"])}
+            ),
+            "metadata": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2),
+            "instructions": st.none() | _texts(),
+            "store": st.booleans(),
+        },
+    )
+
+
+def _response_fields(*, shaped: bool) -> st.SearchStrategy[Item]:
+    """`response` members other than `output`; `shaped`: all the OpenAI API requires."""
+    required = {
+        "id": _hex_ids("resp_"),
+        "created_at": st.integers(1_600_000_000, 1_900_000_000) | st.floats(1.6e9, 1.9e9),
+        "model": st.sampled_from(_SAMPLE_MODELS),
+        "object": st.just("response"),
+        "parallel_tool_calls": st.booleans(),
+        "tool_choice": st.sampled_from(["auto", "none", "required"]),
+        "tools": st.lists(_FUNCTION_TOOLS, max_size=2),
+    }
+    optional = {
+        **_SAMPLING,
+        "status": st.sampled_from(["completed", "incomplete", "failed", "in_progress"]),
+        "usage": _USAGE,
+        "error": st.none(),
+        "incomplete_details": st.none(),
+        "instructions": st.none(),
+        "metadata": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2),
+    }
+    if shaped:
+        return st.fixed_dictionaries(required, optional=optional)
+    loose = {key: value | st.none() | st.just("") for key, value in required.items()}
+    return st.fixed_dictionaries({}, optional={**loose, **optional})
+
+
+_BENCHMARK_FIELDS = st.dictionaries(
+    _BENCHMARK_FIELD_KEYS, json_values(max_leaves=8, deep=False), max_size=4
+)
+
+
+_ABSENT = object()
+
+
+@st.composite
+def valid_rollouts(
+    draw: st.DrawFn, *, openai_shaped: bool | None = None, docent_identical: bool = False
+) -> Rollout:
+    """Rollouts every conforming converter must accept.
+
+    String or item-array input; system/developer prompts; multi-turn tool use where each
+    `function_call_output` answers an earlier call; parallel calls; reasoning with a summary
+    and/or `reasoning_text` content; refusals, annotations, logprobs, ids and statuses;
+    usage, request parameters, benchmark fields; null, absent or numeric rewards; unicode.
+
+    `openai_shaped=True`: `response` validates as `openai.types.responses.Response`
+    (`False`: never exactly; `None`: either). `docent_identical=True`: nothing that makes
+    Docent 0.1.88 differ (no reasoning `content` (D1), items in Docent's order (D2)).
+    """
+    shaped = draw(st.booleans()) if openai_shaped is None else openai_shaped
+    dialogue = _Dialogue(reasoning_content=not docent_identical)
+    any_order = not docent_identical and draw(st.booleans())
+    input_, output = _dialogue_items(draw, dialogue, shaped=shaped, any_order=any_order)
+    rollout: Rollout = {
+        "responses_create_params": {"input": input_, **draw(_request_params())},
+        "response": {**draw(_response_fields(shaped=shaped)), "output": output},
+    }
+    reward = draw(
+        st.just(_ABSENT) | st.none() | st.integers(-1, 1) | st.floats(0.0, 1.0) | st.booleans()
+    )
+    if reward is not _ABSENT:
+        rollout["reward"] = reward
+    agent_name = draw(st.sampled_from(_SAMPLE_AGENTS) | st.text(min_size=1, max_size=20))
+    rollout["agent_ref"] = {"type": "responses_api_agents", "name": agent_name}
+    indices = st.integers(0, 10**6) | st.integers(-(2**63), 2**63)
+    rollout["_ng_task_index"] = draw(indices)
+    rollout["_ng_rollout_index"] = draw(indices)
+    rollout.update(draw(_BENCHMARK_FIELDS))
+    return rollout
+
+
+# --- arbitrary mutations -----------------------------------------------------------------
+
+
+def _places(value: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key or index) of `value`, depth first."""
+    places: list[tuple[Any, Any]] = []
+    stack = [value]
+    while stack:
+        container = stack.pop()
+        keys = list(container) if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            places.append((container, key))
+            if isinstance(container[key], dict | list):
+                stack.append(container[key])
+    return places
+
+
+@st.composite
+def mutated_rollouts(draw: st.DrawFn, *, max_mutations: int = 3) -> Any:
+    """Valid rollouts after up to `max_mutations` arbitrary changes, each replacing,
+    removing or adding a member or element anywhere (NaN, ±Infinity and deep values
+    included), or replacing the whole rollout (R52)."""
+    rollout: Any = draw(valid_rollouts())
+    values = json_values(max_leaves=8, non_finite=True)
+    for _ in range(draw(st.integers(min_value=1, max_value=max_mutations))):
+        places = _places(rollout) if isinstance(rollout, dict | list) else []
+        if not places or draw(st.integers(min_value=0, max_value=50)) == 0:
+            rollout = draw(values)
+            continue
+        container, key = draw(st.sampled_from(places))
+        action = draw(st.sampled_from(["replace", "remove", "add"]))
+        if action == "replace":
+            container[key] = draw(values)
+        elif action == "remove":
+            del container[key]
+        elif isinstance(container, dict):
+            container[draw(st.text(max_size=8))] = draw(values)
+        else:
+            container.insert(key, draw(values))
+    return rollout
+
+
+# --- malformed rollouts: exactly one violation ---------------------------------------------
+
+_MISSING = object()
+"""Stands for "remove the member" in the strategies below."""
+
+_NOT_OBJECTS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    _FINITE_FLOATS,
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+)
+_NOT_ARRAYS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    _FINITE_FLOATS,
+    st.text(max_size=8),
+    st.just({}),
+    st.just({"a": 1}),
+)
+_NOT_ARRAYS_NOR_NULL = st.one_of(
+    st.booleans(),
+    st.integers(),
+    _FINITE_FLOATS,
+    st.text(max_size=8),
+    st.just({}),
+    st.just({"a": 1}),
+)
+_NOT_STRINGS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    _FINITE_FLOATS,
+    st.just([]),
+    st.just(["x"]),
+    st.just({}),
+)
+_NOT_NON_EMPTY_STRINGS = _NOT_STRINGS | st.just("")
+_NOT_STRINGS_NOR_ARRAYS = st.one_of(
+    st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, st.just({}), st.just({"a": 1})
+)
+_NOT_STRINGS_NOR_NULL: st.SearchStrategy[Any] = st.one_of(
+    st.booleans(), st.integers(), st.just([]), st.just({})
+)
+_NOT_INTEGERS = st.one_of(
+    st.none(),
+    st.booleans(),
+    _FINITE_FLOATS,
+    st.sampled_from([0.0, 1.0, -1.0]),
+    st.text(max_size=4),
+    st.just([1]),
+    st.just({}),
+)
+_UNKNOWN = st.text(max_size=8).map(lambda text: "x-" + text)
+_UNKNOWN_ITEM_TYPES = (
+    st.sampled_from(
+        [
+            "web_search_call",
+            "computer_call",
+            "file_search_call",
+            "item_reference",
+            "Message",
+            "tool",
+            "",
+        ]
+    )
+    | _UNKNOWN
+)
+_UNKNOWN_MESSAGE_PARTS = (
+    st.sampled_from(
+        ["input_image", "input_file", "input_audio", "text", "reasoning_text", "summary_text", ""]
+    )
+    | _UNKNOWN
+)
+_INVALID_JSON = st.sampled_from(["", "{", "{'a': 1}", "not json", '{"a":}']) | st.text(
+    max_size=10
+).map(lambda text: text + "{")
+_NON_OBJECT_JSON = st.sampled_from(["[]", "[1]", "1", "null", '"s"', "true", "NaN"])
+_TRUTHY = st.one_of(
+    st.text(min_size=1, max_size=8), st.just(1), st.just(True), st.just([0]), st.just({"a": 1})
+)
+
+
+def _set_or_remove(mapping: Item, key: str, value: Any) -> None:
+    if value is _MISSING:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
+
+
+def _missing_or(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.just(_MISSING) | values
+
+
+def _path(path: str, segments: Segments) -> str:
+    for segment in segments:
+        path = index_path(path, segment) if isinstance(segment, int) else key_path(path, segment)
+    return path
+
+
+@dataclass
+class _Site:
+    """Where a bad item goes: the call_ids declared before it and after it."""
+
+    declared_before: set[str]
+    declared_after: set[str]
+
+
+@dataclass
+class _BadItem:
+    """An item to insert, the segments from it to the violation, and valid items around it."""
+
+    item: Any
+    segments: Segments
+    before: list[Item] = field(default_factory=list)
+    after: list[Item] = field(default_factory=list)
+
+
+def _fresh_call_id(draw: st.DrawFn, taken: set[str]) -> str:
+    call_id = "undeclared_" + draw(st.text(max_size=6))
+    while call_id in taken:
+        call_id += "'"
+    return call_id
+
+
+def _bad_parts(
+    draw: st.DrawFn, good: st.SearchStrategy[Item], bad: st.SearchStrategy[tuple[Any, Segments]]
+) -> tuple[list[Any], Segments]:
+    """Valid parts, then one bad part; the segments lead from the array to the violation."""
+    parts: list[Any] = draw(st.lists(good, max_size=2))
+    part, segments = draw(bad)
+    return [*parts, part], (len(parts), *segments)
+
+
+def _bad_text_part(
+    part_types: list[str], text_key: dict[str, str], unknown: st.SearchStrategy[str]
+) -> st.SearchStrategy[tuple[Any, Segments]]:
+    """A part that is not an object, has a bad `type`, or lacks its string text."""
+
+    def bad_text(part_type: str, value: Any) -> tuple[Any, Segments]:
+        part: Item = {"type": part_type}
+        _set_or_remove(part, text_key[part_type], value)
+        return part, (text_key[part_type],)
+
+    return st.one_of(
+        _NOT_OBJECTS.map(lambda part: (part, ())),
+        _missing_or(_NOT_STRINGS | unknown).map(
+            lambda kind: (
+                {"text": "x"} if kind is _MISSING else {"type": kind, "text": "x"},
+                ("type",),
+            )
+        ),
+        st.builds(bad_text, st.sampled_from(part_types), _missing_or(_NOT_STRINGS)),
+    )
+
+
+@st.composite
+def _bad_message(draw: st.DrawFn, site: _Site) -> _BadItem:
+    role = draw(st.sampled_from(["developer", "system", "user", "assistant"]))
+    item: Item = {"type": "message", "role": role, "content": "hello"}
+    where = draw(st.sampled_from(["role", "content", "part"]))
+    if where == "role":  # `type` stays, so a missing role is not a missing type
+        roles = _NOT_STRINGS | st.sampled_from(["tool", "function", "Assistant", ""]) | _UNKNOWN
+        _set_or_remove(item, "role", draw(_missing_or(roles)))
+        return _BadItem(item, ("role",))
+    if where == "content":
+        _set_or_remove(item, "content", draw(_missing_or(_NOT_STRINGS_NOR_ARRAYS)))
+        return _BadItem(item, ("content",))
+    good = _INPUT_TEXT_PARTS | _REFUSAL_PARTS | _output_text_parts()
+    text_keys = {"input_text": "text", "output_text": "text", "refusal": "refusal"}
+    bad = _bad_text_part(list(text_keys), text_keys, _UNKNOWN_MESSAGE_PARTS)
+    item["content"], segments = _bad_parts(draw, good, bad)
+    return _BadItem(item, ("content", *segments))
+
+
+@st.composite
+def _bad_reasoning(draw: st.DrawFn, site: _Site, *, divergent: bool) -> _BadItem:
+    summary_parts = st.fixed_dictionaries(
+        {"type": st.sampled_from(["summary_text", "text"]), "text": _texts()}
+    )
+    item: Item = {"type": "reasoning", "summary": draw(st.lists(summary_parts, max_size=2))}
+    wheres = ["encrypted_content", "summary", "summary part"]
+    where = draw(st.sampled_from([*wheres, "content", "content part"] if divergent else wheres))
+    if where == "encrypted_content":
+        item["encrypted_content"] = draw(_TRUTHY)
+        return _BadItem(item, ("encrypted_content",))
+    if where == "summary":
+        _set_or_remove(item, "summary", draw(_missing_or(_NOT_ARRAYS)))
+        return _BadItem(item, ("summary",))
+    if where == "content":  # D1: Docent ignores reasoning content
+        item["content"] = draw(_NOT_ARRAYS_NOR_NULL)
+        return _BadItem(item, ("content",))
+    if where == "summary part":
+        unknown = st.sampled_from(["output_text", "reasoning_text", ""]) | _UNKNOWN
+        text_keys = {"summary_text": "text", "text": "text"}
+        bad = _bad_text_part(list(text_keys), text_keys, unknown)
+        item["summary"], segments = _bad_parts(draw, summary_parts, bad)
+        return _BadItem(item, ("summary", *segments))
+    good = st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _texts()})
+    unknown = st.sampled_from(["output_text", "summary_text", "text", ""]) | _UNKNOWN
+    bad = _bad_text_part(["reasoning_text"], {"reasoning_text": "text"}, unknown)
+    item["content"], segments = _bad_parts(draw, good, bad)
+    return _BadItem(item, ("content", *segments))
+
+
+@st.composite
+def _bad_function_call(draw: st.DrawFn, site: _Site) -> _BadItem:
+    call_id = _fresh_call_id(draw, site.declared_before | site.declared_after)
+    item: Item = {"type": "function_call", "call_id": call_id, "name": "search", "arguments": "{}"}
+    where = draw(st.sampled_from(["arguments", "call_id", "name"]))
+    if where == "arguments":
+        not_objects = st.one_of(
+            st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, st.just([]), st.just([{}])
+        )
+        value = draw(_missing_or(not_objects | _INVALID_JSON | _NON_OBJECT_JSON))
+        _set_or_remove(item, "arguments", value)
+    else:
+        _set_or_remove(item, where, draw(_missing_or(_NOT_NON_EMPTY_STRINGS)))
+    return _BadItem(item, (where,))
+
+
+@st.composite
+def _bad_function_call_output(draw: st.DrawFn, site: _Site) -> _BadItem:
+    item: Item = {"type": "function_call_output", "output": "ok"}
+    where = draw(st.sampled_from(["call_id", "undeclared", "declared later", "output"]))
+    if where == "call_id":
+        _set_or_remove(item, "call_id", draw(_missing_or(_NOT_NON_EMPTY_STRINGS)))
+        return _BadItem(item, ("call_id",))
+    taken = site.declared_before | site.declared_after
+    if where == "undeclared":
+        item["call_id"] = _fresh_call_id(draw, taken)
+        return _BadItem(item, ("call_id",))
+    if where == "declared later":
+        later_only = sorted(site.declared_after - site.declared_before)
+        if draw(st.booleans()) and later_only:
+            item["call_id"] = draw(st.sampled_from(later_only))
+            return _BadItem(item, ("call_id",))
+        call_id = _fresh_call_id(draw, taken)
+        item["call_id"] = call_id
+        declaration = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": {}}
+        return _BadItem(item, ("call_id",), after=[declaration])
+    del item["output"]
+    if draw(st.booleans()) and site.declared_before:
+        item["call_id"] = draw(st.sampled_from(sorted(site.declared_before)))
+        return _BadItem(item, ("output",))
+    call_id = _fresh_call_id(draw, taken)
+    item["call_id"] = call_id
+    declaration = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": "{}"}
+    return _BadItem(item, ("output",), before=[declaration])
+
+
+@st.composite
+def _bad_item_shape(draw: st.DrawFn, site: _Site) -> _BadItem:
+    """Not an object, or an object without a known `type`."""
+    if draw(st.booleans()):
+        return _BadItem(draw(_NOT_OBJECTS), ())
+    typeless = st.sampled_from([{}, {"content": "x"}, {"type": None, "content": "x"}])
+    unknown = st.builds(
+        lambda kind, with_role: {
+            "type": kind,
+            **({"role": "user"} if with_role else {}),
+            "content": "x",
+        },
+        _UNKNOWN_ITEM_TYPES | _NOT_STRINGS_NOR_NULL,
+        st.booleans(),
+    )
+    return _BadItem(draw(typeless | unknown), ("type",))
+
+
+def _non_json(level: int) -> st.SearchStrategy[tuple[Any, Segments]]:
+    """A value rule R41 rejects, sitting at nesting `level`, and the segments to the violation."""
+    too_deep = MAX_NESTING + 1 - level  # the array at this depth below the value is rejected
+    deep = st.integers(min_value=0, max_value=3).map(
+        lambda extra: (_array_chain(too_deep + 1 + extra), (0,) * too_deep)
+    )
+    return st.one_of(
+        st.sampled_from(_NON_JSON_NUMBERS).map(lambda number: (number, ())),
+        st.just(({1: "x"}, ())),
+        deep,
+    )
+
+
+def _array_chain(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@st.composite
+def _placed_non_json(draw: st.DrawFn, base_level: int) -> tuple[Any, Segments]:
+    """A non-JSON value wrapped in up to two containers, and the segments to the violation."""
+    wrappers: list[str | int] = draw(
+        st.lists(st.just(0) | st.sampled_from(_ARGUMENT_KEYS), max_size=2)
+    )
+    value, segments = draw(_non_json(base_level + len(wrappers)))
+    for wrapper in reversed(wrappers):
+        value = [value] if isinstance(wrapper, int) else {wrapper: value}
+    return value, (*wrappers, *segments)
+
+
+@st.composite
+def _non_json_item(draw: st.DrawFn, site: _Site) -> _BadItem:
+    """A valid item carrying a non-JSON value in its id, arguments or output (R41, D5)."""
+    where = draw(st.sampled_from(["id", "arguments", "output"]))
+    if where == "id":
+        value, segments = draw(_placed_non_json(5))
+        return _BadItem({"role": "user", "content": "x", "id": value}, ("id", *segments))
+    call_id = _fresh_call_id(draw, site.declared_before | site.declared_after)
+    call = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": {}}
+    if where == "arguments":
+        value, segments = draw(_placed_non_json(6))
+        call["arguments"] = {"k": value}
+        return _BadItem(call, ("arguments", "k", *segments))
+    value, segments = draw(_placed_non_json(6))
+    output = {"type": "function_call_output", "call_id": call_id, "output": [value]}
+    return _BadItem(output, ("output", 0, *segments), before=[call])
+
+
+def _declared(items: list[Any]) -> set[str]:
+    return {
+        item["call_id"]
+        for item in items
+        if isinstance(item, dict) and item.get("type") == "function_call"
+    }
+
+
+@st.composite
+def _with_bad_item(
+    draw: st.DrawFn, rollout: Rollout, bad_items: Callable[[_Site], st.SearchStrategy[_BadItem]]
+) -> tuple[Rollout, str]:
+    """`rollout` with a bad item inserted anywhere in its input or output."""
+    request, response = rollout["responses_create_params"], rollout["response"]
+    if isinstance(request["input"], str):  # the item a string input stands for (R6)
+        request["input"] = [{"role": "user", "content": request["input"], "type": "message"}]
+    inputs, outputs = request["input"], response["output"]
+    in_input = draw(st.booleans())
+    items = inputs if in_input else outputs
+    position = draw(st.integers(min_value=0, max_value=len(items)))
+    earlier = items[:position] if in_input else inputs + items[:position]
+    later = items[position:] + outputs if in_input else items[position:]
+    bad = draw(bad_items(_Site(_declared(earlier), _declared(later))))
+    items[position:position] = [*bad.before, bad.item, *bad.after]
+    prefix = "responses_create_params.input" if in_input else "response.output"
+    return rollout, _path(index_path(prefix, position + len(bad.before)), bad.segments)
+
+
+_Injector = Callable[[st.DrawFn, Rollout], tuple[Any, str]]
+
+
+def _replace_member(key: str, values: st.SearchStrategy[Any], container: str = "") -> _Injector:
+    """Replace (or remove) `key` of the rollout (or of its member `container`)."""
+
+    def inject(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+        target = rollout[container] if container else rollout
+        _set_or_remove(target, key, draw(values))
+        return rollout, key_path(container, key) if container else key
+
+    return inject
+
+
+def _no_messages(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+    rollout["responses_create_params"]["input"] = []
+    rollout["response"]["output"] = []
+    return rollout, ""
+
+
+def _not_an_object(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+    return draw(_NOT_OBJECTS), ""
+
+
+def _non_json_member(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+    """A non-JSON value (R41, D5) in a benchmark field, the reward, or request, response or
+    agent_ref metadata."""
+    where = draw(
+        st.sampled_from(["benchmark", "reward", "responses_create_params", "response", "agent_ref"])
+    )
+    if where in ("benchmark", "reward"):
+        key = "reward" if where == "reward" else draw(_BENCHMARK_FIELD_KEYS)
+        value, segments = draw(_placed_non_json(2))
+        rollout[key] = value
+        return rollout, _path(key_path("", key), segments)
+    key = draw(st.sampled_from(["extra", "temperature", "metadata", "a.b", "ключ"]))
+    value, segments = draw(_placed_non_json(3))
+    rollout[where][key] = value
+    return rollout, _path(key_path(where, key), segments)
+
+
+def _injectors(divergent: bool) -> list[_Injector]:
+    def items(bad: Callable[..., st.SearchStrategy[_BadItem]], **options: Any) -> _Injector:
+        return lambda draw, rollout: draw(
+            _with_bad_item(rollout, lambda site: bad(site, **options))
+        )
+
+    agent_names = _missing_or(_NOT_STRINGS) | (st.just("") if divergent else st.nothing())
+    injectors: list[_Injector] = [
+        _not_an_object,
+        _replace_member("responses_create_params", _missing_or(_NOT_OBJECTS)),
+        _replace_member("response", _missing_or(_NOT_OBJECTS)),
+        _replace_member("input", st.just(_MISSING), "responses_create_params"),
+        _replace_member("output", st.just(_MISSING), "response"),
+        _replace_member("input", _NOT_STRINGS_NOR_ARRAYS, "responses_create_params"),
+        _replace_member("output", _NOT_ARRAYS, "response"),
+        _no_messages,
+        _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
+        _replace_member("name", agent_names, "agent_ref"),
+        _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
+        _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
+        items(_bad_item_shape),
+        items(_bad_message),
+        items(_bad_reasoning, divergent=divergent),
+        items(_bad_function_call),
+        items(_bad_function_call_output),
+    ]
+    if divergent:
+        injectors += [_non_json_member, items(_non_json_item)]
+    return injectors
+
+
+@st.composite
+def malformed_rollouts(draw: st.DrawFn, *, include_divergences: bool = True) -> tuple[Any, str]:
+    """`(rollout, expected_path)`: a valid rollout with exactly one violation injected.
+
+    Covers every rejection rule of spec/README.md (R1-R22, R41): each required field
+    missing or of the wrong type, a bool or float index, non-object and unknown items,
+    unknown content parts, encrypted reasoning, dangling or declared-too-late call_ids,
+    non-object arguments, empty names, non-JSON numbers and over-deep values. The
+    violation is the first one in check order (R51), so `expected_path` is the one a
+    conforming converter names. `include_divergences=False` keeps only violations Docent
+    0.1.88 also rejects at that path (no D1, D4 or D5 ones).
+    """
+    rollout = draw(valid_rollouts())
+    injector = draw(st.sampled_from(_injectors(include_divergences)))
+    return injector(draw, rollout)
