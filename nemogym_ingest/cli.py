@@ -19,6 +19,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
 from .errors import ConversionError
 from .parallel import (
@@ -375,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_convert_command(commands)
     add_check_command(commands)
     add_conformance_command(commands)
+    add_upload_command(commands)
     return parser
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "UploadError",
     "UploadProgress",
     "UploadResult",
+    "default_client",
     "describe_request_error",
     "to_docent",
     "to_docent_many",
@@ -289,6 +290,16 @@ def _chunks(
         yield chunk, size
 
 
+def default_client() -> Docent:
+    """`Docent()`: the SDK's client configured the SDK's way (`DOCENT_API_KEY`, `DOCENT_DOMAIN`
+    or `DOCENT_API_URL` with `DOCENT_FRONTEND_URL`, from the environment or `docent.env`).
+
+    Checks the API key with the server: raises `ValueError` when there is none,
+    `requests.RequestException` when it is refused or the server cannot be reached.
+    """
+    return Docent()
+
+
 def describe_request_error(error: requests.RequestException) -> str:
     """A one-line account of a failed request: the SDK's `HTTP 401: detail` for an error
     status, `cannot connect to URL` when the server cannot be reached."""
@@ -333,8 +344,7 @@ def upload(
     out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
     AgentRuns, uploaded as they come.
 
-    `client` defaults to `Docent()`, configured like the SDK itself (`DOCENT_API_KEY`,
-    `DOCENT_API_URL`, `DOCENT_FRONTEND_URL`, `DOCENT_DOMAIN`, or a `docent.env` file).
+    `client` defaults to `default_client()`, configured like the SDK itself.
     The first `skip` runs are not sent (to resume an upload). Each chunk is one
     `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
     backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
@@ -351,7 +361,7 @@ def upload(
     if skip and isinstance(collection, NewCollection):
         raise ValueError("skip resumes an upload into an existing collection, not a new one")
     if client is None:
-        client = Docent()
+        client = default_client()
     if isinstance(collection, str) and client.get_collection(collection) is None:
         raise LookupError(f"Docent has no collection {collection!r} that this API key can see")
 

@@ -1,0 +1,309 @@
+"""`nemogym-ingest upload`: convert a rollouts file and upload it into a Docent collection.
+
+Docent's SDK is imported only when the command runs (it is the optional extra
+`nemogym-ingest[docent]`), so the rest of the command line never pays for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import sys
+from contextlib import redirect_stderr
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .errors import ConversionError
+from .options import ConversionOptions, add_option_arguments, options_from_args
+from .parallel import STDIN, Input
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from .docent import UploadError, UploadProgress, UploadResult
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_DOCENT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 4
+
+_DEFAULT_CHUNK_SIZE = 500  # nemogym_ingest.docent.DEFAULT_CHUNK_SIZE, without importing Docent
+
+_DESCRIPTION = """\
+Convert NeMo Gym rollouts (.jsonl or .jsonl.gz) and upload them as AgentRuns into a
+Docent collection, with Docent's own SDK client.
+
+The file is read twice: first every line is checked, and a line that cannot be converted
+stops the command before anything is sent (FILE:LINE: PATH: reason); then the runs are
+uploaded in chunks, in file order, each chunk one request that is confirmed processed
+before the next. If Docent stops accepting runs, the message names the chunk, the runs
+already in the collection, and the command that resumes (--skip N) without losing or
+repeating a run.
+
+Credentials and server are read like the SDK reads them: DOCENT_API_KEY, and
+DOCENT_DOMAIN or DOCENT_API_URL with DOCENT_FRONTEND_URL, from the environment or a
+docent.env file (in this directory or above, or ~/.docent/docent.env)."""
+
+_EPILOG = """\
+exit status:
+  0  every run was uploaded
+  1  a line cannot be converted: nothing was sent (with --keep-going: the good lines
+     were uploaded, each bad line was reported)
+  2  the file cannot be read, or the command line is wrong
+  3  Docent cannot be used: the SDK is missing, no or a refused API key, the server
+     cannot be reached, or no such collection; nothing was sent
+  4  the upload stopped part way (or was interrupted); the message says how to resume
+
+example:
+  export DOCENT_API_KEY=dk_...
+  nemogym-ingest upload rollouts.jsonl --new-collection "my eval"
+  nemogym-ingest upload rollouts.jsonl --collection-id ID --skip 1500   # resume"""
+
+_DOCENT_LOGGER = "docent.sdk._base"  # the logger of every method of the SDK client
+
+
+def _count(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+    return value
+
+
+def add_command(commands: Any) -> None:
+    """Register `nemogym-ingest upload`."""
+    parser = commands.add_parser(
+        "upload",
+        help="convert a rollouts JSONL file and upload it into a Docent collection",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "rollouts", metavar="ROLLOUTS.jsonl", help="NeMo Gym rollouts (.jsonl or .jsonl.gz)"
+    )
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--collection-id", metavar="ID", help="upload into this collection")
+    target.add_argument(
+        "--new-collection",
+        metavar="NAME",
+        help="create a collection named NAME (once the file checks out) and upload into it",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        metavar="N",
+        type=lambda text: _count(text, 1),
+        default=_DEFAULT_CHUNK_SIZE,
+        help="runs per request (default: %(default)s; a chunk also stays under Docent's "
+        "100 MB request limit); memory holds one chunk",
+    )
+    parser.add_argument(
+        "-k",
+        "--keep-going",
+        action="store_true",
+        help="report and leave out the lines that cannot be converted, upload the rest "
+        "(exit status 1 if any was left out)",
+    )
+    parser.add_argument(
+        "--skip",
+        metavar="N",
+        type=lambda text: _count(text, 0),
+        default=0,
+        help="do not send the first N runs (the good lines, in file order): resumes an "
+        "upload that stopped after N runs; needs --collection-id",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line and no summary"
+    )
+    add_option_arguments(parser)
+    parser.set_defaults(handler=_upload, parser=parser)
+
+
+class _Reporter:
+    """The command's output: progress lines on stderr (a terminal only), messages."""
+
+    def __init__(self, args: argparse.Namespace, source: Input, stderr: TextIO) -> None:
+        self.args = args
+        self.stderr = stderr
+        enabled = False if args.quiet else None
+        self.checking = Progress("check", source.size, stream=stderr, enabled=enabled)
+        self.uploading = Progress("upload", stream=stderr, enabled=enabled)
+        self.latest: UploadProgress | None = None
+
+    def say(self, message: str) -> None:
+        self.checking.clear()
+        self.uploading.clear()
+        print(message, file=self.stderr, flush=True)
+
+    def progress(self, update: UploadProgress) -> None:
+        self.latest = update
+        bar = self.checking if update.phase == "checking" else self.uploading
+        if bar is self.uploading:
+            self.checking.close()
+            bar.total = update.total
+        bar.advance(update.runs - bar.rollouts, update.bytes - bar.bytes, update.position)
+
+    def rejected(self, error: ConversionError) -> None:
+        self.say(f"{error} (left out)")
+
+    def close(self) -> None:
+        self.checking.close()
+        self.uploading.close()
+
+
+def _configure_sdk_logging(quiet: bool, stderr: TextIO) -> None:
+    """The SDK logs every step at INFO on stdout: keep its warnings (e.g. retries) only,
+    on stderr, and only its errors with --quiet."""
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("nemogym-ingest: docent: %(message)s"))
+    logger = logging.getLogger(_DOCENT_LOGGER)
+    logger.handlers = [handler]
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.propagate = False
+
+
+def _resume_command(args: argparse.Namespace, collection_id: str, skip: int) -> str:
+    parts = ["nemogym-ingest upload", args.rollouts, "--collection-id", collection_id]
+    parts += ["--skip", str(skip)]
+    if args.chunk_size != _DEFAULT_CHUNK_SIZE:
+        parts += ["--chunk-size", str(args.chunk_size)]
+    if args.keep_going:
+        parts.append("--keep-going")
+    command = " ".join(shlex.quote(part) if part != parts[0] else part for part in parts)
+    if options_from_args(args) != ConversionOptions():
+        command += "  # and the same assumption flags as before"
+    return command
+
+
+def _stopped(args: argparse.Namespace, error: UploadError) -> str:
+    done = (
+        f"runs 1-{error.accepted} are in collection {error.collection_id}"
+        if error.accepted
+        else f"no run of this file is in collection {error.collection_id} yet"
+    )
+    runs = f"runs {error.first_run}-{error.last_run}"
+    if not error.uncertain:
+        return (
+            f"nemogym-ingest: chunk {error.chunk} ({runs}) was not accepted: {error.reason}\n"
+            f"nemogym-ingest: {done}; to resume:\n"
+            f"  {_resume_command(args, error.collection_id, error.accepted)}"
+        )
+    return (
+        f"nemogym-ingest: chunk {error.chunk} ({runs}) was sent but its processing could not "
+        f"be confirmed: {error.reason}\n"
+        f"nemogym-ingest: {done}; look at the collection, then resume with\n"
+        f"  {_resume_command(args, error.collection_id, error.accepted)}\n"
+        f"if {runs} are not there, or with\n"
+        f"  {_resume_command(args, error.collection_id, error.last_run)}\n"
+        "if they are"
+    )
+
+
+def _interrupted(args: argparse.Namespace, latest: UploadProgress | None) -> str:
+    if latest is None or latest.collection_id is None:
+        return "nemogym-ingest: interrupted before anything was sent"
+    done = f"runs 1-{latest.runs} are" if latest.runs else "no run is yet"
+    return (
+        f"nemogym-ingest: interrupted; {done} in collection {latest.collection_id}, and the "
+        "chunk being sent may or may not be; look at the collection, then resume with\n"
+        f"  {_resume_command(args, latest.collection_id, latest.runs)}"
+    )
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 1e6:,.1f} MB" if nbytes >= 100_000 else f"{nbytes / 1e3:,.1f} kB"
+
+
+def _summary(result: UploadResult, url: str) -> str:
+    chunks = f"{result.chunks} chunk{'s' if result.chunks != 1 else ''}"
+    lines = [
+        f"uploaded {result.uploaded:,} runs ({_size(result.bytes)}) in {chunks} "
+        f"to collection {result.collection_id}"
+    ]
+    if result.skipped:
+        lines.append(f"skipped the first {result.skipped:,} runs (--skip)")
+    if result.rejected:
+        lines.append(f"left out {len(result.rejected):,} lines that cannot be converted")
+    lines.append(f"view it at {url}/dashboard/{result.collection_id}")
+    return "\n".join(lines)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    if args.skip and args.new_collection is not None:
+        args.parser.error(
+            "--skip resumes an upload into an existing collection: use --collection-id"
+        )
+    if args.rollouts == STDIN:
+        args.parser.error("upload reads its file twice, so it cannot read stdin: save it first")
+    try:
+        from . import docent as bridge  # noqa: PLC0415 - the optional extra, only when used
+    except ImportError as error:
+        print(f"nemogym-ingest: {error}", file=sys.stderr)
+        return EXIT_DOCENT_UNAVAILABLE
+    import requests  # noqa: PLC0415 - comes with the extra
+
+    options = options_from_args(args)
+    source = Input.open(args.rollouts)  # a missing or unreadable file fails here (exit 2)
+    stderr = sys.stderr
+    reporter = _Reporter(args, source, stderr)
+    source.close()
+    _configure_sdk_logging(args.quiet, stderr)
+    collection: str | bridge.NewCollection = (
+        args.collection_id
+        if args.new_collection is None
+        else bridge.NewCollection(args.new_collection)
+    )
+    try:
+        client = bridge.default_client()
+    except ValueError as error:  # no API key, or a bad docent.env profile
+        reporter.say(f"nemogym-ingest: cannot use Docent: {error}")
+        return EXIT_DOCENT_UNAVAILABLE
+    except requests.RequestException as error:
+        reporter.say(
+            f"nemogym-ingest: cannot log in to Docent: {bridge.describe_request_error(error)}"
+        )
+        return EXIT_DOCENT_UNAVAILABLE
+    try:
+        # The SDK draws a tqdm bar per request on stderr; ours replaces them.
+        with open(os.devnull, "w") as sink, redirect_stderr(sink):
+            result = bridge.upload(
+                collection,
+                args.rollouts,
+                client=client,
+                chunk_size=args.chunk_size,
+                keep_going=args.keep_going,
+                skip=args.skip,
+                options=options,
+                on_progress=reporter.progress,
+                on_rejected=reporter.rejected,
+            )
+    except ConversionError as error:
+        reporter.say(str(error))
+        reporter.say(
+            "nemogym-ingest: nothing was uploaded (--keep-going uploads the good lines "
+            "and leaves the bad ones out)"
+        )
+        return EXIT_REJECTED
+    except bridge.UploadError as error:
+        reporter.say(_stopped(args, error))
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        reporter.say(_interrupted(args, reporter.latest))
+        return EXIT_INTERRUPTED
+    except requests.RequestException as error:
+        reporter.say(f"nemogym-ingest: Docent: {bridge.describe_request_error(error)}")
+        return EXIT_DOCENT_UNAVAILABLE
+    except LookupError as error:  # no such collection
+        reporter.say(f"nemogym-ingest: {error}")
+        return EXIT_DOCENT_UNAVAILABLE
+    except ValueError as error:  # --skip N beyond the file's runs
+        reporter.say(f"nemogym-ingest: {error}")
+        return EXIT_USAGE
+    finally:
+        reporter.close()
+    if not args.quiet:
+        print(_summary(result, client.frontend_url), flush=True)
+    return EXIT_REJECTED if result.rejected else EXIT_OK
