@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConversionError, index_path, key_path
-from .jsonvalue import copy_json
+from .jsonvalue import copy_json, json_truthy, parse_json_text
 from .model import (
     AgentRun,
     AssistantMessage,
@@ -268,8 +268,13 @@ def _message_content(content: Any, path: str, out: _Transcript) -> tuple[str, Js
         part_types.append(part_type)
         if part_type in TEXT_PART_TYPES:
             texts.append(_require_string(part.get("text"), key_path(part_path, "text")))
-            has_annotations = has_annotations or bool(part.get("annotations"))
-            has_logprobs = has_logprobs or bool(part.get("logprobs"))
+            has_annotations = (
+                json_truthy(part.get("annotations"), key_path(part_path, "annotations"))
+                or has_annotations
+            )
+            has_logprobs = (
+                json_truthy(part.get("logprobs"), key_path(part_path, "logprobs")) or has_logprobs
+            )
         elif part_type == "refusal":
             has_refusal = True
             texts.append(_require_string(part.get("refusal"), key_path(part_path, "refusal")))
@@ -335,7 +340,7 @@ def _text_parts(
 def _reasoning_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcript) -> None:
     encrypted_path = key_path(path, "encrypted_content")
     signature: str | None = None
-    if item.get("encrypted_content"):
+    if json_truthy(item.get("encrypted_content"), encrypted_path):
         if out.options.encrypted_reasoning != "redact":
             raise ConversionError(
                 "encrypted reasoning cannot be converted: Docent stores only readable reasoning;"
@@ -377,7 +382,7 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcrip
 def _tool_arguments(raw: Any, path: str, level: int) -> JsonDict:
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            parsed = parse_json_text(raw)
         except (ValueError, RecursionError) as error:
             reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise ConversionError(f"must be valid JSON ({reason})", path) from None

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import array
+import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .convert import convert_rollout
 from .errors import ConversionError
+from .jsonvalue import MAX_NESTING, parse_json_text
 from .model import AgentRun
 from .options import ConversionOptions
 
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
+_STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
+_TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
 
 
 def line_content(raw: bytes, line: int) -> bytes:
@@ -29,20 +37,32 @@ def line_content(raw: bytes, line: int) -> bytes:
 def parse_jsonl_line(content: bytes) -> Any:
     """The JSON value of a non-blank line's content.
 
-    Raises `ConversionError` (path `""`) for invalid UTF-8 or invalid JSON (R63, R64).
+    Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
+    than MAX_NESTING levels anywhere in the line (R63, R64).
     """
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConversionError(f"invalid UTF-8 at byte {error.start}: {error.reason}") from None
     try:
-        return json.loads(text)
+        value = parse_json_text(text)
     except json.JSONDecodeError as error:
-        raise ConversionError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+        message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
+        raise ConversionError(f"invalid JSON: {message} at column {error.colno}") from None
     except RecursionError:
-        raise ConversionError("invalid JSON: nested too deeply to parse") from None
-    except ValueError as error:  # e.g. an integer literal longer than Python reads
-        raise ConversionError(f"invalid JSON: {error}") from None
+        raise ConversionError(_TOO_DEEP) from None
+    if _nested_too_deeply(content):
+        raise ConversionError(_TOO_DEEP)
+    return value
+
+
+def _nested_too_deeply(content: bytes) -> bool:
+    """Whether valid JSON text `content` nests arrays and objects deeper than MAX_NESTING
+    levels (its own value is level 1), wherever they are (R64)."""
+    if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
+        return False
+    brackets = _STRING_LITERAL.sub(b"", content).translate(_BRACKET_STEPS, _NOT_A_BRACKET)
+    return max(itertools.accumulate(array.array("b", brackets)), default=0) > MAX_NESTING
 
 
 def _open(file_path: str | os.PathLike[str]) -> BinaryIO:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -14,6 +15,49 @@ MAX_INTEGER_DIGITS = 4000
 """Longest integer (in decimal digits) accepted; longer ones cannot be written out portably."""
 
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
+
+_JSON_TYPES = (str, int, float, list, dict)
+
+
+class _OversizedInteger(int):
+    """Stands for an integer literal longer than MAX_INTEGER_DIGITS, left unparsed.
+
+    Its value is out of bounds, so `copy_json` rejects it at its path (R41); where it is
+    not copied, it is never looked at.
+    """
+
+
+def _parse_integer(literal: str) -> int:
+    digits = len(literal) - literal.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        return _OversizedInteger(-_INTEGER_BOUND if literal.startswith("-") else _INTEGER_BOUND)
+    return int(literal)
+
+
+def parse_json_text(text: str) -> Any:
+    """`json.loads(text)`, except that integers too long to parse are not an error here.
+
+    Python refuses integer literals longer than `sys.get_int_max_str_digits()` (a whole
+    text error); such a text is parsed again with those integers kept as out-of-bounds
+    stand-ins, so that only a copied one is rejected, at its own path (R41).
+    Raises `json.JSONDecodeError` (or `RecursionError`) as `json.loads` does.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # the integer digit limit: the only other ValueError json raises
+        return json.loads(text, parse_int=_parse_integer)
+
+
+def json_truthy(value: Any, path: str) -> bool:
+    """Whether `value` is truthy: not null, false, 0, "", [] or {} (R16, R43).
+
+    Only `value`'s own type is checked; anything but a JSON value is rejected at `path`.
+    """
+    if value is not None and not isinstance(value, _JSON_TYPES):
+        copy_json(value, path, 1)  # rejects it: not a JSON value
+    return bool(value)
 
 
 class _InvalidValue(Exception):
