@@ -177,8 +177,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
+def _abbreviated(path: str, limit: int = 100) -> str:
+    """`path` in backquotes, its middle elided when it is very long (deep nesting)."""
+    if len(path) > limit:
+        path = f"{path[: limit // 2]}…{path[-limit // 4 :]}"
+    return f"`{path}`"
+
+
 def _shown_path(path: str) -> str:
-    return f"`{path}`" if path else "the top level"
+    return _abbreviated(path) if path else "the top level"
 
 
 def describe_difference(expected: Any, actual: Any, path: str) -> str:
@@ -336,7 +343,8 @@ class Answer:
     `kind` is `"output"` (`value` holds the payload, or the list of payloads for a file),
     `"rejected"` (`path` and `line` are the error's, `None` when they cannot be told) or
     `"broken"` (no answer at all: a crash, a timeout, unreadable output). `detail`
-    describes the rejection or the breakage in words.
+    describes the rejection or the breakage in one line; `log` is what else there is to
+    see (an exception's full text, the end of a program's stderr).
     """
 
     kind: Literal["output", "rejected", "broken"]
@@ -344,6 +352,7 @@ class Answer:
     path: str | None = None
     line: int | None = None
     detail: str = ""
+    log: str = ""
 
 
 class Implementation(Protocol):
@@ -452,15 +461,15 @@ class PythonImplementation:
     def _rejection(self, error: Exception) -> Answer:
         path = getattr(error, "path", None)
         line = getattr(error, "line", None)
-        detail = _exception_text(error)
+        text = _exception_text(error)
+        detail, log = _first_line(text), text if "\n" in text.strip() else ""
         if isinstance(path, str):
-            return Answer(
-                "rejected", path=path, line=line if isinstance(line, int) else None, detail=detail
-            )
+            line = line if isinstance(line, int) and not isinstance(line, bool) else None
+            return Answer("rejected", path=path, line=line, detail=detail, log=log)
         read = self.error_paths.read(str(error))
         if read is None:
-            return Answer("rejected", detail=detail)
-        return Answer("rejected", path=read[0], line=read[1], detail=detail)
+            return Answer("rejected", detail=detail, log=log)
+        return Answer("rejected", path=read[0], line=read[1], detail=detail, log=log)
 
     def _call(self, function: Callable[..., Any], argument: Any, options: JsonDict | None) -> Any:
         if options is not None:
@@ -534,7 +543,8 @@ class CommandImplementation:
 
     def _rejection(self, status: int, stdout: str, stderr: str, *, is_file: bool) -> Answer:
         text = stdout.strip()
-        detail = f"exit status {status}" + (f"; stderr: {_tail(stderr)}" if stderr.strip() else "")
+        detail = f"exit status {status}" + (f": {_last_line(stderr)}" if stderr.strip() else "")
+        log = _tail(stderr)
         try:
             parsed: Any = json.loads(text) if text else None
         except ValueError:
@@ -543,17 +553,18 @@ class CommandImplementation:
         if isinstance(error, dict) and isinstance(error.get("path"), str):
             line = error.get("line")
             line = line if isinstance(line, int) and not isinstance(line, bool) else None
-            return Answer("rejected", path=error["path"], line=line, detail=detail)
+            return Answer("rejected", path=error["path"], line=line, detail=detail, log=log)
         if self.error_paths.patterns:
             read = self.error_paths.read(stdout) or self.error_paths.read(stderr)
             if read is not None:
-                return Answer("rejected", path=read[0], line=read[1], detail=detail)
-            return Answer("rejected", detail=detail)
+                return Answer("rejected", path=read[0], line=read[1], detail=detail, log=log)
+            return Answer("rejected", detail=detail, log=log)
         if isinstance(parsed, str) and not is_file:
-            return Answer("rejected", path=parsed, detail=detail)
+            return Answer("rejected", path=parsed, detail=detail, log=log)
         if text and "\n" not in text and not is_file:
-            return Answer("rejected", path=text, detail=detail)
-        return Answer("broken", detail=f"{detail}; stdout holds no error path: {_tail(stdout)!r}")
+            return Answer("rejected", path=text, detail=detail, log=log)
+        shown = _first_line(text) if text else "nothing"
+        return Answer("broken", detail=f"{detail}; no error path on stdout ({shown})", log=log)
 
     def run_rollout(self, rollout: Any, options: JsonDict | None) -> Answer:
         """Run the command with the rollout (ASCII JSON) on stdin."""
@@ -567,7 +578,8 @@ class CommandImplementation:
         try:
             return Answer("output", value=json.loads(stdout))
         except ValueError as error:
-            return Answer("broken", detail=f"exit status 0 but stdout is not JSON: {error}")
+            detail = f"exit status 0 but stdout is not JSON: {error}"
+            return Answer("broken", detail=detail, log=_tail(stderr))
 
     def run_file(self, path: Path, options: JsonDict | None) -> Answer:
         """Run the file command with the file's path as its last argument."""
@@ -583,12 +595,22 @@ class CommandImplementation:
                 "output", value=[json.loads(line) for line in stdout.splitlines() if line.strip()]
             )
         except ValueError as error:
-            return Answer("broken", detail=f"exit status 0 but stdout is not JSON Lines: {error}")
+            detail = f"exit status 0 but stdout is not JSON Lines: {error}"
+            return Answer("broken", detail=detail, log=_tail(stderr))
 
 
-def _tail(text: str, limit: int = 400) -> str:
+def _tail(text: str, limit: int = 1000) -> str:
     text = text.strip()
     return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _last_line(text: str) -> str:
+    return _first_line(text.strip().rsplit("\n", 1)[-1])
 
 
 # --- our own implementation, as the runner's default --------------------------------------
@@ -631,38 +653,40 @@ class Result:
 
 
 def _where(path: str | None, line: int | None) -> str:
-    shown = "(unknown path)" if path is None else f"`{path}`" if path else '`""` (the rollout)'
+    shown = (
+        "(unknown path)" if path is None else _abbreviated(path) if path else '`""` (the rollout)'
+    )
     return shown if line is None else f"{shown} on line {line}"
+
+
+def _failure(case: Case, summary: str, answer: Answer, diff: str = "") -> Result:
+    detail = "\n".join(part for part in (diff, answer.log) if part)
+    return Result(case, "fail", summary, detail)
 
 
 def judge(case: Case, answer: Answer) -> Result:
     """Compare an implementation's answer with the case's expectation."""
     expected = case.expected
+    said = f" ({answer.detail})" if answer.detail else ""
     if isinstance(expected, ExpectedError):
         want = _where(expected.path, expected.line)
         if answer.kind == "output":
-            return Result(case, "fail", f"accepted; expected a rejection at {want}")
+            return _failure(case, f"accepted; expected a rejection at {want}", answer)
         if answer.kind == "broken":
-            return Result(
-                case, "fail", f"no answer ({answer.detail}); expected a rejection at {want}"
-            )
+            return _failure(case, f"no answer{said}; expected a rejection at {want}", answer)
         if answer.path is None:
-            return Result(
-                case,
-                "fail",
-                f"rejected, but the error path cannot be told; expected {want}",
-                answer.detail,
-            )
+            summary = f"rejected without a readable error path{said}; expected {want}"
+            return _failure(case, summary, answer)
         line = answer.line if case.is_file else None
         if (answer.path, line) != (expected.path, expected.line):
             got = _where(answer.path, line)
-            return Result(case, "fail", f"rejected at {got}; expected {want}", answer.detail)
+            return _failure(case, f"rejected at {got}{said}; expected {want}", answer)
         return Result(case, "pass")
     if answer.kind == "broken":
-        return Result(case, "fail", f"no answer: {answer.detail}")
+        return _failure(case, f"no answer{said}; expected output", answer)
     if answer.kind == "rejected":
-        got = _where(answer.path, answer.line if case.is_file else None)
-        return Result(case, "fail", f"rejected at {got}; expected output", answer.detail)
+        at = "" if answer.path is None else f" at {_where(answer.path, answer.line)}"
+        return _failure(case, f"rejected{at}{said}; expected output", answer)
     actual = answer.value
     if case.is_file and isinstance(actual, list):
         actual = [normalize_payload(run) for run in actual]
@@ -671,12 +695,8 @@ def judge(case: Case, answer: Answer) -> Result:
     difference = first_difference(expected, actual)
     if difference is None:
         return Result(case, "pass")
-    return Result(
-        case,
-        "fail",
-        f"output differs at {_shown_path(difference)}",
-        describe_difference(expected, actual, difference),
-    )
+    diff = describe_difference(expected, actual, difference)
+    return _failure(case, f"output differs at {_shown_path(difference)}", answer, diff)
 
 
 def skip_reason(implementation: Implementation, case: Case) -> str | None:
