@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import pickle
 import re
@@ -21,7 +22,9 @@ from nemogym_ingest import (
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
+from nemogym_ingest.convert import convert_rollout
 from nemogym_ingest.options import add_option_arguments, options_from_args
+from nemogym_ingest.rescue import RESCUE_OPTIONS, rescuing_options
 from tests.docent_oracle import validate_on_docent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -619,3 +622,48 @@ def test_cli_flags_reject_bad_values(argv: list[str], capsys: pytest.CaptureFixt
         _parse(*argv)
     assert caught.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+# --- which options would rescue a rejected line (`check`) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rollout", "options", "rescuing"),
+    [
+        (without(make_rollout(), "agent_ref"), ConversionOptions(), ["--agent-name NAME"]),
+        (
+            without(make_rollout(), "agent_ref", "_ng_task_index", "_ng_rollout_index"),
+            ConversionOptions(),
+            ["--agent-name NAME", "--task-index line", "--rollout-index line"],
+        ),
+        (
+            without(make_rollout("hi", [_encrypted(["s"])]), "_ng_rollout_index"),
+            ConversionOptions(rollout_index=0),
+            ["--encrypted-reasoning redact"],
+        ),
+        (make_rollout("hi", _snapshots()), ConversionOptions(), ["--transitions final"]),
+        (
+            make_rollout([{"role": "user", "content": [{"type": "input_video"}]}]),
+            ConversionOptions(),
+            ["--media placeholder"],
+        ),
+        (make_rollout("hi", [say("a"), {"type": "web_search_call"}]), ConversionOptions(), []),
+        (without(make_rollout("hi", [{"type": "x"}]), "agent_ref"), ConversionOptions(), []),
+    ],
+)
+def test_rescuing_options_lists_just_the_options_needed(
+    rollout: Any, options: ConversionOptions, rescuing: list[str]
+) -> None:
+    assert rescuing_options(rollout, options, 3) == rescuing
+    if rescuing:
+        flags = [RESCUE_OPTIONS[flag] for flag in rescuing]
+        combined = ConversionOptions(**{k: v for values in flags for k, v in values.items()})
+        assert convert_rollout(rollout, dataclasses.replace(combined, **_set(options)), 3)
+
+
+def _set(options: ConversionOptions) -> dict[str, Any]:
+    return {
+        field.name: getattr(options, field.name)
+        for field in dataclasses.fields(options)
+        if getattr(options, field.name) is not None
+    }
