@@ -217,6 +217,10 @@ def _size(nbytes: int) -> str:
     return f"{nbytes / 1e6:,.1f} MB" if nbytes >= 100_000 else f"{nbytes / 1e3:,.1f} kB"
 
 
+def _lines(count: int) -> str:
+    return f"{count:,} line{'s' if count != 1 else ''}"
+
+
 def _summary(result: UploadResult, url: str) -> str:
     chunks = f"{result.chunks} chunk{'s' if result.chunks != 1 else ''}"
     lines = [
@@ -226,7 +230,7 @@ def _summary(result: UploadResult, url: str) -> str:
     if result.skipped:
         lines.append(f"skipped the first {result.skipped:,} runs (--skip)")
     if result.rejected:
-        lines.append(f"left out {len(result.rejected):,} lines that cannot be converted")
+        lines.append(f"left out {_lines(len(result.rejected))} that cannot be converted")
     lines.append(f"view it at {url}/dashboard/{result.collection_id}")
     return "\n".join(lines)
 

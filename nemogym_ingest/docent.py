@@ -281,11 +281,14 @@ def _chunks(
                 f"{max_chunk_bytes} bytes Docent accepts in one request"
             )
         separator = 1 if chunk else 0
-        if chunk and (len(chunk) == chunk_size or size + separator + run_bytes > max_chunk_bytes):
+        if chunk and size + separator + run_bytes > max_chunk_bytes:
             yield chunk, size
             chunk, size, separator = [], _ENVELOPE_BYTES, 0
         chunk.append(docent_run)
         size += separator + run_bytes
+        if len(chunk) == chunk_size:
+            yield chunk, size
+            chunk, size = [], _ENVELOPE_BYTES
     if chunk:
         yield chunk, size
 

@@ -85,9 +85,10 @@ class FakeDocentServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
         self._server.server_close()
-        self._thread.join()
 
     def add_collection(self, collection_id: str, name: str | None = None) -> None:
         self.collections[collection_id] = Collection(name, None)

@@ -1,0 +1,541 @@
+"""`nemogym_ingest.docent.upload` and `nemogym-ingest upload`: the real docent 0.1.88 SDK
+client against a local fake of the Docent API (tests/fake_docent_server.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docent.sdk._base
+import pytest
+from docent import Docent
+
+from nemogym_ingest import (
+    AgentRun,
+    ConversionError,
+    convert_nemogym_rollout_to_agent_run,
+    iter_nemogym_jsonl,
+)
+from nemogym_ingest.cli import main
+from nemogym_ingest.docent import (
+    NewCollection,
+    UploadError,
+    UploadProgress,
+    upload,
+)
+from tests.fake_docent_server import FakeDocentServer, wire_payload
+from tests.test_convert import make_rollout
+
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "rollouts.jsonl"
+BAD_LINE = b'{"response": {"output": []}}'  # line error at responses_create_params
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDocentServer]:
+    fake = FakeDocentServer()
+    fake.start()
+    yield fake
+    fake.stop()
+    assert fake.unexpected == [], "the SDK called endpoints the fake does not implement"
+
+
+@pytest.fixture(autouse=True)
+def docent_env(
+    server: FakeDocentServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
+    """The SDK configured by environment for the fake server, and nothing else: no
+    docent.env is found (cwd and HOME are empty), and its logger starts afresh."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("DOCENT_DOMAIN", "DOCENT_PROFILE", "DOCENT_COLLECTION_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCENT_API_KEY", server.api_key)
+    monkeypatch.setenv("DOCENT_API_URL", server.url)
+    monkeypatch.setenv("DOCENT_FRONTEND_URL", server.url)
+    logger = logging.getLogger("docent.sdk._base")
+    saved = (logger.handlers, logger.level, logger.propagate)
+    logger.handlers = []
+    logger.propagate = True
+    yield
+    logger.handlers, level, logger.propagate = saved
+    logger.setLevel(level)
+
+
+def rollouts_file(
+    tmp_path: Path, count: int, bad_lines: tuple[int, ...] = (), name: str = "rollouts.jsonl"
+) -> Path:
+    """`count` good rollouts, numbered from 0, with BAD_LINE at the given (1-based) lines."""
+    lines: list[bytes] = []
+    good = 0
+    while good < count or len(lines) + 1 in bad_lines:
+        if len(lines) + 1 in bad_lines:
+            lines.append(BAD_LINE)
+        else:
+            rollout = make_rollout(input_=f"question {good}", _ng_rollout_index=good)
+            lines.append(json.dumps(rollout).encode())
+            good += 1
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def payloads(path: Path) -> list[dict[str, Any]]:
+    """Our payloads of a file's good lines, in order."""
+    return [
+        convert_nemogym_rollout_to_agent_run(json.loads(raw)).to_dict()
+        for raw in path.read_bytes().splitlines()
+        if raw != BAD_LINE
+    ]
+
+
+def arrived(server: FakeDocentServer, collection_id: str) -> list[dict[str, Any]]:
+    """What the collection holds, as our payloads (ids removed)."""
+    return [wire_payload(run) for run in server.collections[collection_id].runs]
+
+
+def agent_runs_posts(server: FakeDocentServer) -> list[str]:
+    return [path for path in server.paths() if path.endswith("/agent_runs")]
+
+
+# --- the library -----------------------------------------------------------------------------
+
+
+def test_uploads_every_run_in_order_in_chunks(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    updates: list[UploadProgress] = []
+    result = upload("c1", EXAMPLE_FILE, chunk_size=2, on_progress=updates.append)
+
+    expected = [run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)]
+    assert arrived(server, "c1") == expected
+    assert [len(post.runs) for post in server.posts] == [2, 2, 1]
+    assert all(post.content_encoding == "gzip" for post in server.posts)
+    assert [wire_payload(run) for post in server.posts for run in post.runs] == expected
+    assert (result.collection_id, result.uploaded, result.chunks, result.skipped) == ("c1", 5, 3, 0)
+    assert result.bytes == sum(post.body_bytes for post in server.posts)
+    assert server.paths() == [
+        "GET /rest/api-keys/test",
+        "GET /rest/c1/collection_details",
+        *[
+            request
+            for _ in range(3)
+            for request in (
+                "POST /rest/c1/agent_runs",
+                "POST /rest/c1/agent_runs/jobs/batch_status",
+            )
+        ],
+    ]
+    uploading = [update for update in updates if update.phase == "uploading"]
+    assert [(update.runs, update.total) for update in uploading] == [
+        (0, 5),
+        (2, 5),
+        (4, 5),
+        (5, 5),
+    ]
+    checking = [update for update in updates if update.phase == "checking"]
+    assert checking[-1].runs == 5
+    assert checking[-1].position == checking[-1].total == EXAMPLE_FILE.stat().st_size
+
+
+def test_every_run_gets_its_own_docent_ids(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    upload("c1", EXAMPLE_FILE)
+    runs = server.collections["c1"].runs
+    ids = [run["id"] for run in runs] + [t["id"] for run in runs for t in run["transcripts"]]
+    assert len(set(ids)) == len(ids) == 10
+
+
+def test_new_collection_is_created_after_the_check(server: FakeDocentServer) -> None:
+    result = upload(NewCollection("my eval", "from NeMo Gym"), EXAMPLE_FILE)
+    collection = server.collections[result.collection_id]
+    assert (collection.name, collection.description) == ("my eval", "from NeMo Gym")
+    assert arrived(server, result.collection_id) == [
+        run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)
+    ]
+
+
+def test_chunks_stay_under_the_byte_limit(server: FakeDocentServer, tmp_path: Path) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 9)
+    limit = 3 * len(json.dumps(payloads(path)[0])) + 2000  # about three runs per request
+    result = upload("c1", path, chunk_size=100, max_chunk_bytes=limit)
+    sizes = [post.body_bytes for post in server.posts]
+    assert len(sizes) > 2 and max(sizes) <= limit
+    assert sum(len(post.runs) for post in server.posts) == 9 == result.uploaded
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_a_run_over_the_byte_limit_stops_at_its_chunk(
+    server: FakeDocentServer, tmp_path: Path
+) -> None:
+    server.add_collection("c1")
+    path = tmp_path / "rollouts.jsonl"
+    small = [make_rollout(_ng_rollout_index=index) for index in range(3)]
+    huge = make_rollout(input_="x" * 20_000, _ng_rollout_index=3)
+    path.write_text("\n".join(json.dumps(rollout) for rollout in [*small, huge]) + "\n")
+    with pytest.raises(UploadError) as caught:
+        upload("c1", path, chunk_size=2, max_chunk_bytes=15_000)
+    error = caught.value
+    assert (error.chunk, error.first_run, error.last_run, error.accepted) == (3, 4, 4, 3)
+    assert "over the 15000 bytes Docent accepts in one request" in error.reason
+    assert len(arrived(server, "c1")) == 3
+
+
+def test_gzip_input(server: FakeDocentServer, tmp_path: Path) -> None:
+    server.add_collection("c1")
+    path = tmp_path / "rollouts.jsonl.gz"
+    path.write_bytes(gzip.compress(EXAMPLE_FILE.read_bytes()))
+    assert upload("c1", path).uploaded == 5
+    assert arrived(server, "c1") == [run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)]
+
+
+def test_runs_iterable_is_streamed(server: FakeDocentServer, tmp_path: Path) -> None:
+    """Memory holds one chunk: when a request arrives, only its runs and those before
+    have been taken from the input."""
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 10)
+    taken: list[int] = []
+    taken_at_posts: list[int] = []
+    server.on_post.append(lambda: taken_at_posts.append(len(taken)))
+
+    def runs() -> Iterator[AgentRun]:
+        for run in iter_nemogym_jsonl(path):
+            taken.append(1)
+            yield run
+
+    result = upload("c1", runs(), chunk_size=3)
+    assert taken_at_posts == [3, 6, 9, 10]
+    assert result.uploaded == 10
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_a_bad_line_stops_before_anything_is_sent(server: FakeDocentServer, tmp_path: Path) -> None:
+    path = rollouts_file(tmp_path, 4, bad_lines=(3,))
+    with pytest.raises(ConversionError) as caught:
+        upload(NewCollection("never"), path)
+    assert (caught.value.line, caught.value.path) == (3, "responses_create_params")
+    assert server.paths() == ["GET /rest/api-keys/test"]  # the key check only
+    assert server.collections == {}
+
+
+def test_keep_going_leaves_bad_lines_out(server: FakeDocentServer, tmp_path: Path) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 5, bad_lines=(1, 4, 7))
+    reported: list[ConversionError] = []
+    result = upload("c1", path, chunk_size=2, keep_going=True, on_rejected=reported.append)
+    assert [error.line for error in reported] == [1, 4, 7]
+    assert [error.line for error in result.rejected] == [1, 4, 7]
+    assert all(error.file == str(path) for error in reported)
+    assert result.uploaded == 5
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_a_5xx_is_retried_by_the_sdk(
+    server: FakeDocentServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The SDK retries a POST answered 5xx (3 times, after 1, 2, 4 s): nothing is lost or
+    sent twice."""
+    server.add_collection("c1")
+    server.post_statuses = [202, 503]  # the second chunk's first attempt fails
+    result = upload("c1", EXAMPLE_FILE, chunk_size=2)
+    assert [post.status for post in server.posts] == [202, 503, 202, 202]
+    assert server.posts[1].runs == server.posts[2].runs
+    assert result.uploaded == 5
+    assert arrived(server, "c1") == [run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)]
+    assert "Server error 503 on POST" in caplog.text
+
+
+def test_a_lasting_5xx_names_the_chunk_and_skip_resumes(
+    server: FakeDocentServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(docent.sdk._base.time, "sleep", waits.append)
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 7)
+    server.post_statuses = [202, 500, 500, 500, 500]
+    with pytest.raises(UploadError) as caught:
+        upload("c1", path, chunk_size=3)
+    error = caught.value
+    assert waits == [1.0, 2.0, 4.0]  # the SDK's own backoff, then it gives up
+    assert (error.chunk, error.first_run, error.last_run, error.accepted) == (2, 4, 6, 3)
+    assert not error.uncertain
+    assert str(error) == (
+        "chunk 2 (runs 4-6) was not accepted: HTTP 500: injected failure 500; "
+        "runs 1-3 are in collection c1; resume with skip=3"
+    )
+    assert arrived(server, "c1") == payloads(path)[:3]
+
+    result = upload("c1", path, chunk_size=3, skip=error.accepted)
+    assert (result.skipped, result.uploaded, result.accepted) == (3, 4, 7)
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_a_4xx_is_not_retried(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.post_statuses = [413]
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, chunk_size=2)
+    assert [post.status for post in server.posts] == [413]
+    assert (caught.value.chunk, caught.value.accepted) == (1, 0)
+    assert str(caught.value).startswith(
+        "chunk 1 (runs 1-2) was not accepted: HTTP 413: injected failure 413; "
+        "no run of this input is in collection c1 yet"
+    )
+
+
+def test_a_job_docent_fails_is_not_counted(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.job_outcomes = ["completed", "canceled"]
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, chunk_size=2)
+    assert (caught.value.chunk, caught.value.accepted, caught.value.uncertain) == (2, 2, False)
+    assert "Docent failed to process it" in caught.value.reason
+    assert len(arrived(server, "c1")) == 2
+
+
+def test_a_job_that_cannot_be_confirmed_is_uncertain(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.poll_statuses = [400]  # the first chunk's job status request fails
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, chunk_size=2)
+    error = caught.value
+    assert (error.chunk, error.accepted, error.last_run, error.uncertain) == (1, 0, 2, True)
+    assert "was sent but its processing could not be confirmed" in str(error)
+    assert "skip=0 (if the chunk is missing) or skip=2 (if it is there)" in str(error)
+
+
+def test_jobs_are_polled_until_done(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.running_polls = 2
+    upload("c1", EXAMPLE_FILE, chunk_size=5, poll_interval=0.01)
+    assert server.paths().count("POST /rest/c1/agent_runs/jobs/batch_status") == 3
+    assert len(arrived(server, "c1")) == 5
+
+
+def test_auth_failure(server: FakeDocentServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    monkeypatch.setenv("DOCENT_API_KEY", "wrong")
+    with pytest.raises(requests.HTTPError, match=r"^HTTP 401: Invalid API key$"):
+        upload("c1", EXAMPLE_FILE)
+    assert server.paths() == ["GET /rest/api-keys/test"]
+
+
+def test_unknown_collection(server: FakeDocentServer) -> None:
+    with pytest.raises(LookupError, match="Docent has no collection 'c9'"):
+        upload("c9", EXAMPLE_FILE)
+    assert agent_runs_posts(server) == []
+
+
+def test_skip_beyond_the_file(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    with pytest.raises(ValueError, match="skip=6 is more than the 5 runs"):
+        upload("c1", EXAMPLE_FILE, skip=6)
+    assert agent_runs_posts(server) == []
+
+
+def test_a_file_changed_between_the_passes(server: FakeDocentServer, tmp_path: Path) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 6)
+    lines = path.read_bytes().splitlines()
+
+    def damage_line_5(update: UploadProgress) -> None:
+        if update.phase == "uploading" and update.runs == 0:  # the check is done
+            path.write_bytes(b"\n".join([*lines[:4], BAD_LINE, *lines[5:]]) + b"\n")
+
+    with pytest.raises(UploadError) as caught:
+        upload("c1", path, chunk_size=2, on_progress=damage_line_5)
+    assert (caught.value.chunk, caught.value.accepted) == (3, 4)
+    assert caught.value.reason.startswith("the file changed during the upload:")
+    assert "at line 5" in caught.value.reason
+    assert arrived(server, "c1") == payloads(path)[:4]
+
+
+def test_an_explicit_client(server: FakeDocentServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCENT_API_KEY")
+    server.add_collection("c1")
+    client = Docent(api_key=server.api_key, api_url=server.url, frontend_url=server.url)
+    assert upload("c1", EXAMPLE_FILE, client=client).uploaded == 5
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["upload", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_uploads_and_summarizes(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run_cli(capsys, str(EXAMPLE_FILE), "--new-collection", "eval")
+    assert status == 0
+    assert err == ""  # neither the SDK's log lines nor its tqdm bars
+    (collection_id,) = server.collections
+    assert out.splitlines()[0].startswith("uploaded 5 runs (")
+    assert out.splitlines()[0].endswith(f" in 1 chunk to collection {collection_id}")
+    assert out.splitlines()[-1] == f"view it at {server.url}/dashboard/{collection_id}"
+    assert arrived(server, collection_id) == [
+        run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)
+    ]
+
+
+def test_cli_quiet(server: FakeDocentServer, capsys: pytest.CaptureFixture[str]) -> None:
+    server.add_collection("c1")
+    assert run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1", "-q") == (0, "", "")
+    assert len(arrived(server, "c1")) == 5
+
+
+def test_cli_bad_line_sends_nothing(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 3, bad_lines=(2,))
+    status, out, err = run_cli(capsys, str(path), "--collection-id", "c1")
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [
+        f"{path}:2: responses_create_params: must be an object, got null",
+        "nemogym-ingest: nothing was uploaded (--keep-going uploads the good lines and "
+        "leaves the bad ones out)",
+    ]
+    assert agent_runs_posts(server) == []
+
+
+def test_cli_keep_going(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 3, bad_lines=(2,))
+    status, out, err = run_cli(capsys, str(path), "--collection-id", "c1", "--keep-going")
+    assert status == 1
+    assert err == f"{path}:2: responses_create_params: must be an object, got null (left out)\n"
+    assert "left out 1 line that cannot be converted" in out
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_cli_failure_then_resume(
+    server: FakeDocentServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docent.sdk._base.time, "sleep", lambda seconds: None)
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 5)
+    server.post_statuses = [202, 502, 502, 502, 502]
+    status, out, err = run_cli(capsys, str(path), "--collection-id", "c1", "--chunk-size", "2")
+    assert (status, out) == (4, "")
+    resume = f"nemogym-ingest upload {path} --collection-id c1 --skip 2 --chunk-size 2"
+    assert err.splitlines()[-3:] == [
+        "nemogym-ingest: chunk 2 (runs 3-4) was not accepted: HTTP 502: injected failure 502",
+        "nemogym-ingest: runs 1-2 are in collection c1; to resume:",
+        f"  {resume}",
+    ]
+    assert err.count("nemogym-ingest: docent: Server error 502 on POST") == 3  # SDK retries
+    assert "Traceback" not in err
+
+    status, out, err = run_cli(capsys, *resume.split()[2:])
+    assert (status, err) == (0, "")
+    assert "uploaded 3 runs" in out and "skipped the first 2 runs (--skip)" in out
+    assert arrived(server, "c1") == payloads(path)
+
+
+def test_cli_auth_failure(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCENT_API_KEY", "wrong")
+    status, out, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1")
+    assert (status, out) == (3, "")
+    assert err == "nemogym-ingest: cannot log in to Docent: HTTP 401: Invalid API key\n"
+
+
+def test_cli_no_api_key(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCENT_API_KEY")
+    status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1")
+    assert status == 3
+    assert err.startswith("nemogym-ingest: cannot use Docent: api_key is required")
+    assert "DOCENT_API_KEY" in err
+    assert server.requests == []
+
+
+def test_cli_server_unreachable(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = FakeDocentServer()  # bound, never started, then closed: nothing listens there
+    dead_url = dead.url
+    dead.stop()
+    monkeypatch.setenv("DOCENT_API_URL", dead_url)
+    monkeypatch.setenv("DOCENT_FRONTEND_URL", dead_url)
+    status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1")
+    assert status == 3
+    assert err == f"nemogym-ingest: cannot log in to Docent: cannot connect to {dead_url}\n"
+
+
+def test_cli_unknown_collection(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c9")
+    assert status == 3
+    assert err == "nemogym-ingest: Docent has no collection 'c9' that this API key can see\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--new-collection", "x", "--skip", "2"], "--skip resumes an upload into an existing"),
+        (["--collection-id", "c1", "--skip", "-1"], "argument --skip: must be at least 0"),
+        (["--collection-id", "c1", "--chunk-size", "0"], "argument --chunk-size: must be at"),
+        (["--collection-id", "c1", "--new-collection", "x"], "not allowed with argument"),
+        ([], "one of the arguments --collection-id --new-collection is required"),
+    ],
+)
+def test_cli_usage_errors(
+    server: FakeDocentServer,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["upload", str(EXAMPLE_FILE), *args])
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+    assert server.requests == []
+
+
+def test_cli_stdin_and_missing_file(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["upload", "-", "--collection-id", "c1"])
+    assert caught.value.code == 2
+    assert "cannot read stdin" in capsys.readouterr().err
+    status, _, err = run_cli(capsys, str(tmp_path / "missing.jsonl"), "--collection-id", "c1")
+    assert status == 2
+    assert "missing.jsonl: cannot read: No such file or directory" in err
+    assert server.requests == []
+
+
+def test_cli_skip_beyond_the_file(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_collection("c1")
+    status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1", "--skip", "9")
+    assert status == 2
+    assert "skip=9 is more than the 5 runs" in err
+    assert agent_runs_posts(server) == []
+
+
+def test_cli_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["upload", "--help"])
+    help_text = capsys.readouterr().out
+    for status in range(5):
+        assert f"\n  {status}  " in help_text
+    assert "DOCENT_API_KEY" in help_text
