@@ -567,7 +567,8 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
 
     out = _Transcript(options)
     assumed: JsonDict = {}
-    if _is_transitions(output_items) and options.transitions == "final":
+    transitions = _is_transitions(output_items)
+    if transitions and options.transitions == "final":
         final = len(output_items) - 1
         assumed["transitions"] = f"final of {_plural(len(output_items), 'snapshot')}"
         output_items = output_items[final]
@@ -575,7 +576,7 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
         _convert_items(output_items, "output", index_path("response.output", final), out)
     else:
         _convert_items(input_items, "input", "responses_create_params.input", out)
-        if _is_transitions(output_items):
+        if transitions:
             raise ConversionError(
                 "must be an object, got an array; response.output holds transition snapshots"
                 ' (arrays of items): pass transitions="final" / --transitions final to convert'
