@@ -23,6 +23,7 @@ from nemogym_ingest import (
     AgentRun,
     ConversionError,
     ConversionOptions,
+    convert_nemogym_jsonl_file_to_agent_runs,
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
@@ -151,14 +152,32 @@ def test_expect(case: Case) -> None:
         assert "error" in outcome, f"accepted, expected {expect}"
         assert {key: outcome["error"].get(key) for key in expect["error"]} == expect["error"]
         assert outcome["error"]["message"]
-    elif "file" in case:
+        return
+    if "file" in case:
         assert expect == "agent_runs"
         assert isinstance(outcome, list), outcome
+        payloads = outcome
     else:
         assert expect == "agent_run"
         assert "error" not in outcome, outcome
-        assert validate_on_docent(outcome) == outcome
-        assert AgentRun.from_dict(outcome).to_dict() == outcome
+        payloads = [outcome]
+    for payload in payloads:
+        assert validate_on_docent(payload) == payload
+        assert AgentRun.from_dict(payload).to_dict() == payload
+
+
+@_parametrize([case for case in CASES if "file" in case])
+def test_file_api_agrees_with_the_lazy_reader(case: Case) -> None:
+    """`convert_nemogym_jsonl_file_to_agent_runs` gives what `iter_nemogym_jsonl` gives."""
+    path = CASES_DIR / case["file"]
+    options = ConversionOptions(**case.get("options", {}))
+    try:
+        outcome: Any = [
+            run.to_dict() for run in convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
+        ]
+    except ConversionError as error:
+        outcome = _error_value(error, with_line=True)
+    assert outcome == convert_case(case)
 
 
 @_parametrize([case for case in CASES if "rollout" in case and not _is_rejecting(case)])
@@ -288,7 +307,12 @@ def test_cases_are_well_formed() -> None:
         assert ("rollout" in case) != ("file" in case), case["id"]
         if "file" in case:
             assert (CASES_DIR / case["file"]).is_file(), case["id"]
-        assert case["expect"] in ("agent_run", "agent_runs") or set(case["expect"]) == {"error"}
+        expect = case["expect"]
+        if isinstance(expect, dict):
+            assert set(expect) == {"error"}, case["id"]
+            assert set(expect["error"]) == ({"line", "path"} if "file" in case else {"path"})
+        else:
+            assert expect == ("agent_runs" if "file" in case else "agent_run"), case["id"]
 
 
 def test_every_rule_has_cases_and_cases_name_only_rules() -> None:
