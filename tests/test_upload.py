@@ -4,8 +4,12 @@ client against a local fake of the Docent API (tests/fake_docent_server.py)."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -539,3 +543,63 @@ def test_cli_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) 
     for status in range(5):
         assert f"\n  {status}  " in help_text
     assert "DOCENT_API_KEY" in help_text
+
+
+def test_cli_unconfirmed_chunk_gives_both_resume_points(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_collection("c1")
+    server.poll_statuses = [400]
+    status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1")
+    assert status == 4
+    assert err.splitlines()[1:] == [
+        "nemogym-ingest: no run of this file is in collection c1 yet; look at the collection, "
+        "then resume with",
+        f"  nemogym-ingest upload {EXAMPLE_FILE} --collection-id c1 --skip 0",
+        "if runs 1-5 are not there, or with",
+        f"  nemogym-ingest upload {EXAMPLE_FILE} --collection-id c1 --skip 5",
+        "if they are",
+    ]
+
+
+def test_cli_interrupted_says_where_to_resume(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_collection("c1")
+    posts = 0
+
+    def interrupt_the_second_post() -> None:
+        nonlocal posts
+        posts += 1
+        if posts == 2:  # as if Ctrl-C were pressed while the client waits for the answer
+            os.kill(os.getpid(), signal.SIGINT)
+
+    server.on_post.append(interrupt_the_second_post)
+    status, _, err = run_cli(
+        capsys, str(EXAMPLE_FILE), "--collection-id", "c1", "--chunk-size", "2"
+    )
+    assert status == 4
+    assert err.splitlines() == [
+        "nemogym-ingest: interrupted; runs 1-2 are in collection c1, and the chunk being sent "
+        "may or may not be; look at the collection, then resume with",
+        f"  nemogym-ingest upload {EXAMPLE_FILE} --collection-id c1 --skip 2 --chunk-size 2",
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_progress_on_a_terminal(
+    server: FakeDocentServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_collection("c1")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["upload", str(EXAMPLE_FILE), "--collection-id", "c1"]) == 0
+    shown = terminal.getvalue()
+    assert "\r\x1b[Kcheck: 5 rollouts" in shown
+    assert "\r\x1b[Kupload: 0 rollouts" in shown
+    assert shown.endswith("\r\x1b[K")  # the line is cleared at the end
+    assert "uploaded 5 runs" in capsys.readouterr().out
