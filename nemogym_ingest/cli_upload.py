@@ -179,24 +179,16 @@ def _resume_command(args: argparse.Namespace, collection_id: str, skip: int) -> 
 
 
 def _stopped(args: argparse.Namespace, error: UploadError) -> str:
-    done = (
-        f"runs 1-{error.accepted} are in collection {error.collection_id}"
-        if error.accepted
-        else f"no run of this file is in collection {error.collection_id} yet"
-    )
-    runs = f"runs {error.first_run}-{error.last_run}"
+    resume = _resume_command(args, error.collection_id, error.accepted)
     if not error.uncertain:
         return (
-            f"nemogym-ingest: chunk {error.chunk} ({runs}) was not accepted: {error.reason}\n"
-            f"nemogym-ingest: {done}; to resume:\n"
-            f"  {_resume_command(args, error.collection_id, error.accepted)}"
+            f"nemogym-ingest: {error.failure}\nnemogym-ingest: {error.done}; to resume:\n  {resume}"
         )
     return (
-        f"nemogym-ingest: chunk {error.chunk} ({runs}) was sent but its processing could not "
-        f"be confirmed: {error.reason}\n"
-        f"nemogym-ingest: {done}; look at the collection, then resume with\n"
-        f"  {_resume_command(args, error.collection_id, error.accepted)}\n"
-        f"if {runs} are not there, or with\n"
+        f"nemogym-ingest: {error.failure}\n"
+        f"nemogym-ingest: {error.done}; look at the collection, then resume with\n"
+        f"  {resume}\n"
+        f"if {error.runs} are not there, or with\n"
         f"  {_resume_command(args, error.collection_id, error.last_run)}\n"
         "if they are"
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Literal
 from urllib.parse import urlsplit
 
 try:
@@ -83,7 +84,7 @@ class UploadProgress:
     `position` == `runs` of `total` (None for a run iterable).
     """
 
-    phase: str
+    phase: Literal["checking", "uploading"]
     runs: int
     bytes: int
     position: int
@@ -142,25 +143,38 @@ class UploadError(Exception):
         self.uncertain = uncertain
         super().__init__(self._render())
 
-    def _render(self) -> str:
-        runs = (
-            f"run {self.first_run}"
-            if self.first_run == self.last_run
-            else f"runs {self.first_run}-{self.last_run}"
-        )
-        chunk = f"chunk {self.chunk} ({runs})"
-        done = (
-            f"runs 1-{self.accepted} are in collection {self.collection_id}"
-            if self.accepted
-            else f"no run of this input is in collection {self.collection_id} yet"
-        )
+    @property
+    def runs(self) -> str:
+        """`runs 4-6` (or `run 4`): the runs of the chunk."""
+        if self.first_run == self.last_run:
+            return f"run {self.first_run}"
+        return f"runs {self.first_run}-{self.last_run}"
+
+    @property
+    def failure(self) -> str:
+        """What went wrong with the chunk, and why."""
         if self.uncertain:
             return (
-                f"{chunk} was sent but its processing could not be confirmed: {self.reason}; "
-                f"{done}; check the collection, then resume with skip={self.accepted} "
-                f"(if the chunk is missing) or skip={self.last_run} (if it is there)"
+                f"chunk {self.chunk} ({self.runs}) was sent but its processing could not be "
+                f"confirmed: {self.reason}"
             )
-        return f"{chunk} was not accepted: {self.reason}; {done}; resume with skip={self.accepted}"
+        return f"chunk {self.chunk} ({self.runs}) was not accepted: {self.reason}"
+
+    @property
+    def done(self) -> str:
+        """What is in the collection."""
+        if self.accepted:
+            return f"runs 1-{self.accepted} are in collection {self.collection_id}"
+        return f"no run of this input is in collection {self.collection_id} yet"
+
+    def _render(self) -> str:
+        if self.uncertain:
+            return (
+                f"{self.failure}; {self.done}; check the collection, then resume with "
+                f"skip={self.accepted} (if the chunk is missing) or skip={self.last_run} "
+                "(if it is there)"
+            )
+        return f"{self.failure}; {self.done}; resume with skip={self.accepted}"
 
 
 def _iter_lines(

@@ -553,7 +553,7 @@ def test_cli_unconfirmed_chunk_gives_both_resume_points(
     status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c1")
     assert status == 4
     assert err.splitlines()[1:] == [
-        "nemogym-ingest: no run of this file is in collection c1 yet; look at the collection, "
+        "nemogym-ingest: no run of this input is in collection c1 yet; look at the collection, "
         "then resume with",
         f"  nemogym-ingest upload {EXAMPLE_FILE} --collection-id c1 --skip 0",
         "if runs 1-5 are not there, or with",
