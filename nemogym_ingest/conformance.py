@@ -10,6 +10,7 @@ on Docent's wire layout with ids and model defaults normalized (`normalize_paylo
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import fnmatch
 import importlib
@@ -477,11 +478,16 @@ class PythonImplementation:
         return function(argument)
 
     def run_rollout(self, rollout: Any, options: JsonDict | None) -> Answer:
-        """Call the function on the rollout."""
+        """Call the function on a copy of the rollout; modifying that copy is no answer (R47)."""
+        given = copy.deepcopy(rollout)
         try:
-            return Answer("output", value=_payload_of(self._call(self.function, rollout, options)))
+            answer = Answer("output", value=_payload_of(self._call(self.function, given, options)))
         except Exception as error:
-            return self._rejection(error)
+            answer = self._rejection(error)
+        modified = first_difference(rollout, given)
+        if modified is not None:
+            return Answer("broken", detail=f"modified its input at {_shown_path(modified)} (R47)")
+        return answer
 
     def run_file(self, path: Path, options: JsonDict | None) -> Answer:
         """Call the file function on the file and read every run it yields."""

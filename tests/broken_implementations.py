@@ -67,3 +67,12 @@ def drops_reasoning_content(rollout: Any, options: JsonDict | None = None) -> Js
         if isinstance(item, dict) and item.get("type") == "reasoning":
             item.pop("content", None)
     return nemogym_ingest_rollout(rollout, options).to_dict()
+
+
+def pops_input_from_the_rollout(rollout: Any, options: JsonDict | None = None) -> JsonDict:
+    """Takes `input` out of the caller's rollout instead of a copy of it (R47)."""
+    payload: JsonDict = nemogym_ingest_rollout(rollout, options).to_dict()
+    request = rollout.get("responses_create_params") if isinstance(rollout, dict) else None
+    if isinstance(request, dict):
+        request.pop("input", None)
+    return payload

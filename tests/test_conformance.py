@@ -333,6 +333,28 @@ def test_wrong_error_path_and_wrong_verdicts_are_named(
     assert "FAIL bool-index: accepted; expected a rejection at `_ng_task_index`" in output
 
 
+def test_an_implementation_that_modifies_its_input_gives_no_answer(
+    mini_spec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = run_cli(
+        [
+            "conformance",
+            "--spec",
+            str(mini_spec),
+            "--python",
+            "tests.broken_implementations:pops_input_from_the_rollout",
+        ],
+        capsys,
+    )
+    assert status == 1
+    assert (
+        "FAIL two-messages: no answer (modified its input at `responses_create_params.input` "
+        "(R47)); expected output"
+    ) in output
+    assert tally_line(output) == "3 passed, 1 failed, 3 skipped"  # rejections pop nothing
+    assert MINI_CASES[0]["rollout"]["responses_create_params"]["input"] == "Hi"
+
+
 def test_allow_file_turns_listed_failures_into_exit_0(
     mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -643,6 +665,7 @@ def _rejects_at_an_index(case: Case) -> bool:
         (broken_implementations.accepts_bool_index, lambda case: case.id == "task-index-boolean"),
         (broken_implementations.one_based_error_paths, _rejects_at_an_index),
         (broken_implementations.drops_reasoning_content, lambda case: "R18" in case.rules),
+        (broken_implementations.pops_input_from_the_rollout, lambda case: "R47" in case.rules),
     ],
 )
 def test_the_suite_catches_each_broken_implementation(
