@@ -12,6 +12,7 @@ fresh object: mutate it freely.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable
@@ -33,6 +34,13 @@ Segments = tuple[str | int, ...]
 # --- arbitrary JSON ---------------------------------------------------------------------
 
 _FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def _fresh(*values: Any) -> st.SearchStrategy[Any]:
+    """One of `values`, deep-copied at each draw: no two draws share a mutable object."""
+    return st.sampled_from(values).map(copy.deepcopy)
+
+
 _SCALARS = st.one_of(
     st.none(),
     st.booleans(),
@@ -335,7 +343,7 @@ _FUNCTION_TOOLS = st.fixed_dictionaries(
         "type": st.just("function"),
         "name": st.sampled_from(_SAMPLE_NAMES),
         "description": _texts(),
-        "parameters": st.just({"type": "object", "properties": {"q": {"type": "string"}}}),
+        "parameters": _fresh({"type": "object", "properties": {"q": {"type": "string"}}}),
         "strict": st.booleans(),
     }
 )
@@ -347,7 +355,7 @@ _SAMPLING = {
 _USAGE = st.builds(
     lambda input_tokens, output_tokens, cached, reasoning: {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached},
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning},
         "total_tokens": input_tokens + output_tokens,
@@ -429,24 +437,28 @@ def valid_rollouts(
     Docent 0.1.88 differ (no reasoning `content` (D1), items in Docent's order (D2)).
     """
     shaped = draw(st.booleans()) if openai_shaped is None else openai_shaped
-    dialogue = _Dialogue(reasoning_content=not docent_identical)
     any_order = not docent_identical and draw(st.booleans())
-    input_, output = _dialogue_items(draw, dialogue, shaped=shaped, any_order=any_order)
-    rollout: Rollout = {
-        "responses_create_params": {"input": input_, **draw(_request_params())},
-        "response": {**draw(_response_fields(shaped=shaped)), "output": output},
-    }
+    # The small members first: draws late in a large example lean to the simplest values.
     reward = draw(
         st.just(_ABSENT) | st.none() | st.integers(-1, 1) | st.floats(0.0, 1.0) | st.booleans()
     )
+    agent_name = draw(st.sampled_from(_SAMPLE_AGENTS) | st.text(min_size=1, max_size=20))
+    indices = st.integers(0, 10**6) | st.integers(-(2**63), 2**63)
+    task_index, rollout_index = draw(indices), draw(indices)
+    benchmark_fields = draw(_BENCHMARK_FIELDS)
+    request, response = draw(_request_params()), draw(_response_fields(shaped=shaped))
+    dialogue = _Dialogue(reasoning_content=not docent_identical)
+    input_, output = _dialogue_items(draw, dialogue, shaped=shaped, any_order=any_order)
+    rollout: Rollout = {
+        "responses_create_params": {"input": input_, **request},
+        "response": {**response, "output": output},
+    }
     if reward is not _ABSENT:
         rollout["reward"] = reward
-    agent_name = draw(st.sampled_from(_SAMPLE_AGENTS) | st.text(min_size=1, max_size=20))
     rollout["agent_ref"] = {"type": "responses_api_agents", "name": agent_name}
-    indices = st.integers(0, 10**6) | st.integers(-(2**63), 2**63)
-    rollout["_ng_task_index"] = draw(indices)
-    rollout["_ng_rollout_index"] = draw(indices)
-    rollout.update(draw(_BENCHMARK_FIELDS))
+    rollout["_ng_task_index"] = task_index
+    rollout["_ng_rollout_index"] = rollout_index
+    rollout.update(benchmark_fields)
     return rollout
 
 
@@ -511,32 +523,32 @@ _NOT_ARRAYS = st.one_of(
     st.integers(),
     _FINITE_FLOATS,
     st.text(max_size=8),
-    st.just({}),
-    st.just({"a": 1}),
+    _fresh({}),
+    _fresh({"a": 1}),
 )
 _NOT_ARRAYS_NOR_NULL = st.one_of(
     st.booleans(),
     st.integers(),
     _FINITE_FLOATS,
     st.text(max_size=8),
-    st.just({}),
-    st.just({"a": 1}),
+    _fresh({}),
+    _fresh({"a": 1}),
 )
 _NOT_STRINGS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
     _FINITE_FLOATS,
-    st.just([]),
-    st.just(["x"]),
-    st.just({}),
+    _fresh([]),
+    _fresh(["x"]),
+    _fresh({}),
 )
 _NOT_NON_EMPTY_STRINGS = _NOT_STRINGS | st.just("")
 _NOT_STRINGS_NOR_ARRAYS = st.one_of(
-    st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, st.just({}), st.just({"a": 1})
+    st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, _fresh({}), _fresh({"a": 1})
 )
 _NOT_STRINGS_NOR_NULL: st.SearchStrategy[Any] = st.one_of(
-    st.booleans(), st.integers(), st.just([]), st.just({})
+    st.booleans(), st.integers(), _fresh([]), _fresh({})
 )
 _NOT_INTEGERS = st.one_of(
     st.none(),
@@ -544,8 +556,8 @@ _NOT_INTEGERS = st.one_of(
     _FINITE_FLOATS,
     st.sampled_from([0.0, 1.0, -1.0]),
     st.text(max_size=4),
-    st.just([1]),
-    st.just({}),
+    _fresh([1]),
+    _fresh({}),
 )
 _UNKNOWN = st.text(max_size=8).map(lambda text: "x-" + text)
 _UNKNOWN_ITEM_TYPES = (
@@ -573,7 +585,7 @@ _INVALID_JSON = st.sampled_from(["", "{", "{'a': 1}", "not json", '{"a":}']) | s
 ).map(lambda text: text + "{")
 _NON_OBJECT_JSON = st.sampled_from(["[]", "[1]", "1", "null", '"s"', "true", "NaN"])
 _TRUTHY = st.one_of(
-    st.text(min_size=1, max_size=8), st.just(1), st.just(True), st.just([0]), st.just({"a": 1})
+    st.text(min_size=1, max_size=8), st.just(1), st.just(True), _fresh([0]), _fresh({"a": 1})
 )
 
 
@@ -706,7 +718,7 @@ def _bad_function_call(draw: st.DrawFn, site: _Site) -> _BadItem:
     where = draw(st.sampled_from(["arguments", "call_id", "name"]))
     if where == "arguments":
         not_objects = st.one_of(
-            st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, st.just([]), st.just([{}])
+            st.none(), st.booleans(), st.integers(), _FINITE_FLOATS, _fresh([]), _fresh([{}])
         )
         value = draw(_missing_or(not_objects | _INVALID_JSON | _NON_OBJECT_JSON))
         _set_or_remove(item, "arguments", value)
@@ -750,7 +762,7 @@ def _bad_item_shape(draw: st.DrawFn, site: _Site) -> _BadItem:
     """Not an object, or an object without a known `type`."""
     if draw(st.booleans()):
         return _BadItem(draw(_NOT_OBJECTS), ())
-    typeless = st.sampled_from([{}, {"content": "x"}, {"type": None, "content": "x"}])
+    typeless = _fresh({}, {"content": "x"}, {"type": None, "content": "x"})
     unknown = st.builds(
         lambda kind, with_role: {
             "type": kind,
@@ -771,7 +783,7 @@ def _non_json(level: int) -> st.SearchStrategy[tuple[Any, Segments]]:
     )
     return st.one_of(
         st.sampled_from(_NON_JSON_NUMBERS).map(lambda number: (number, ())),
-        st.just(({1: "x"}, ())),
+        _fresh(({1: "x"}, ())),
         deep,
     )
 
@@ -882,35 +894,39 @@ def _non_json_member(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
     return rollout, _path(key_path(where, key), segments)
 
 
-def _injectors(divergent: bool) -> list[_Injector]:
+def _injector_families(divergent: bool) -> list[list[_Injector]]:
+    """Item-level, rollout-level and (with `divergent`) non-JSON injectors, item-level
+    first: a draw favours the first choices, and items carry the most rules."""
+
     def items(bad: Callable[..., st.SearchStrategy[_BadItem]], **options: Any) -> _Injector:
         return lambda draw, rollout: draw(
             _with_bad_item(rollout, lambda site: bad(site, **options))
         )
 
     agent_names = _missing_or(_NOT_STRINGS) | (st.just("") if divergent else st.nothing())
-    injectors: list[_Injector] = [
-        _not_an_object,
-        _replace_member("responses_create_params", _missing_or(_NOT_OBJECTS)),
-        _replace_member("response", _missing_or(_NOT_OBJECTS)),
-        _replace_member("input", st.just(_MISSING), "responses_create_params"),
-        _replace_member("output", st.just(_MISSING), "response"),
-        _replace_member("input", _NOT_STRINGS_NOR_ARRAYS, "responses_create_params"),
-        _replace_member("output", _NOT_ARRAYS, "response"),
-        _no_messages,
-        _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
-        _replace_member("name", agent_names, "agent_ref"),
-        _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
-        _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
-        items(_bad_item_shape),
+    item_level = [
         items(_bad_message),
         items(_bad_reasoning, divergent=divergent),
         items(_bad_function_call),
         items(_bad_function_call_output),
+        items(_bad_item_shape),
     ]
-    if divergent:
-        injectors += [_non_json_member, items(_non_json_item)]
-    return injectors
+    rollout_level = [
+        _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
+        _replace_member("name", agent_names, "agent_ref"),
+        _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
+        _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
+        _replace_member("input", _NOT_STRINGS_NOR_ARRAYS, "responses_create_params"),
+        _replace_member("output", _NOT_ARRAYS, "response"),
+        _replace_member("input", st.just(_MISSING), "responses_create_params"),
+        _replace_member("output", st.just(_MISSING), "response"),
+        _replace_member("responses_create_params", _missing_or(_NOT_OBJECTS)),
+        _replace_member("response", _missing_or(_NOT_OBJECTS)),
+        _no_messages,
+        _not_an_object,
+    ]
+    non_json = [_non_json_member, items(_non_json_item)]
+    return [item_level, rollout_level, non_json] if divergent else [item_level, rollout_level]
 
 
 @st.composite
@@ -925,6 +941,6 @@ def malformed_rollouts(draw: st.DrawFn, *, include_divergences: bool = True) -> 
     conforming converter names. `include_divergences=False` keeps only violations Docent
     0.1.88 also rejects at that path (no D1, D4 or D5 ones).
     """
-    rollout = draw(valid_rollouts())
-    injector = draw(st.sampled_from(_injectors(include_divergences)))
-    return injector(draw, rollout)
+    family = draw(st.sampled_from(_injector_families(include_divergences)))
+    injector = draw(st.sampled_from(family))  # drawn first: later draws lean to the simplest
+    return injector(draw, draw(valid_rollouts()))
