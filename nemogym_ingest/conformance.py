@@ -418,8 +418,8 @@ def _load_callable(spec: str) -> Callable[..., Any]:
         target: Any = importlib.import_module(module_name)
         for attribute in name.split("."):
             target = getattr(target, attribute)
-    except (ImportError, AttributeError) as error:
-        raise SuiteError(f"{spec}: {error}") from None
+    except Exception as error:  # an import can fail in any way: report it, do not crash
+        raise SuiteError(f"{spec}: {_exception_text(error)}") from None
     if not callable(target):
         raise SuiteError(f"{spec}: not callable")
     return cast(Callable[..., Any], target)

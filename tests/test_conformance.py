@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -55,13 +56,8 @@ DOCENT_ARGS = [
     "--allow",
     DOCENT_ALLOW,
 ]
-DOCENT_REGENERATE = (
-    "uv run nemogym-ingest "
-    + " ".join(
-        f"'{argument}'" if " " in argument or "\\" in argument else argument
-        for argument in DOCENT_ARGS
-    )
-    + " --report spec/reports/docent-0.1.88.md"
+DOCENT_REGENERATE = shlex.join(
+    ["uv", "run", "nemogym-ingest", *DOCENT_ARGS, "--report", "spec/reports/docent-0.1.88.md"]
 )
 
 
