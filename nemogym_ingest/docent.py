@@ -185,27 +185,24 @@ def _iter_lines(
     """Every non-blank line of a rollouts file (plain or .gz) with its run, or its error.
 
     Unlike `iter_nemogym_jsonl`, a bad line does not end the iteration; a file that cannot
-    be read does (`ConversionError`). `on_chunk` hears of each chunk of lines once its
-    lines are through.
+    be read does (`InputError`). `on_chunk` hears of each chunk of lines once its lines
+    are through.
     """
     file = os.fspath(path)
-    try:
-        source = Input.open(file)
-        with closing(source):
-            for chunk in read_chunks(source):
-                for line, raw in enumerate(chunk.lines, chunk.first_line):
-                    content = line_content(raw, line)
-                    if not content:
-                        continue
-                    try:
-                        rollout = parse_jsonl_line(content)
-                        yield line, convert_rollout(rollout, options, line)
-                    except ConversionError as error:
-                        yield line, error.located(file=file, line=line)
-                if on_chunk is not None:
-                    on_chunk(source, chunk)
-    except InputError as error:
-        raise ConversionError(str(error)) from None
+    source = Input.open(file)
+    with closing(source):
+        for chunk in read_chunks(source):
+            for line, raw in enumerate(chunk.lines, chunk.first_line):
+                content = line_content(raw, line)
+                if not content:
+                    continue
+                try:
+                    rollout = parse_jsonl_line(content)
+                    yield line, convert_rollout(rollout, options, line)
+                except ConversionError as error:
+                    yield line, error.located(file=file, line=line)
+            if on_chunk is not None:
+                on_chunk(source, chunk)
 
 
 class _FileChanged(Exception):
@@ -252,22 +249,26 @@ def _checked_runs(
 ) -> Iterator[AgentRun]:
     """The upload pass: exactly the `runs` good runs the validation pass found.
 
-    Raises `_FileChanged` when a line converts differently now; runs appended since the
-    validation pass are left out.
+    Raises `_FileChanged` when a line converts differently now or the file cannot be read;
+    runs appended since the validation pass are left out.
     """
     if runs == 0:
         return
     count = 0
-    for line, outcome in _iter_lines(path, options):
-        if isinstance(outcome, AgentRun):
-            if line in rejected:
-                raise _FileChanged(f"line {line} converts now but did not before")
-            count += 1
-            yield outcome
-            if count == runs:
-                return
-        elif line not in rejected:
-            raise _FileChanged(f"{outcome.reason} at line {line}, {outcome.path or 'rollout'}")
+    try:
+        for line, outcome in _iter_lines(path, options):
+            if isinstance(outcome, AgentRun):
+                if line in rejected:
+                    raise _FileChanged(f"line {line} converts now but did not before")
+                count += 1
+                yield outcome
+                if count == runs:
+                    return
+            elif line not in rejected:
+                where = outcome.path or "rollout"
+                raise _FileChanged(f"{outcome.reason} at line {line}, {where}")
+    except InputError as error:
+        raise _FileChanged(str(error)) from None
     if count < runs:
         raise _FileChanged(f"it has {count} runs now, {runs} before")
 
@@ -368,8 +369,10 @@ def upload(
     `on_progress` hears of every ~1 MB of the file checked and every chunk accepted.
 
     Raises `UploadError` (how many runs are in, where to resume) when Docent does not
-    accept a chunk; SDK errors (`ValueError` for missing credentials,
-    `requests.RequestException`) and `LookupError` (no such collection) before that.
+    accept a chunk, or the file changes or becomes unreadable during the upload. Before
+    anything is sent: SDK errors (`ValueError` for missing credentials,
+    `requests.RequestException`), `LookupError` (no such collection), `ConversionError`
+    (a bad line), `nemogym_ingest.parallel.InputError` (the file cannot be read).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")

@@ -31,6 +31,7 @@ from nemogym_ingest.docent import (
     UploadProgress,
     upload,
 )
+from nemogym_ingest.parallel import InputError
 from tests.fake_docent_server import FakeDocentServer, wire_payload
 from tests.test_convert import make_rollout
 
@@ -603,3 +604,18 @@ def test_cli_progress_on_a_terminal(
     assert "\r\x1b[Kupload: 0 rollouts" in shown
     assert shown.endswith("\r\x1b[K")  # the line is cleared at the end
     assert "uploaded 5 runs" in capsys.readouterr().out
+
+
+def test_a_corrupt_gzip_file_sends_nothing(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server.add_collection("c1")
+    path = tmp_path / "rollouts.jsonl.gz"
+    path.write_bytes(gzip.compress(EXAMPLE_FILE.read_bytes())[:-30])
+    with pytest.raises(InputError, match="cannot read"):
+        upload("c1", path)
+    capsys.readouterr()  # the SDK's log lines
+    status, out, err = run_cli(capsys, str(path), "--collection-id", "c1")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"nemogym-ingest: {path}:1: cannot read: ")
+    assert agent_runs_posts(server) == []
