@@ -1,12 +1,14 @@
 """Coverage-guided fuzzing (atheris) of the JSONL reader and the single-rollout converter.
 
-Any exception other than `ConversionError` is a crash: atheris stops and saves the input.
+Any exception other than `ConversionError` is a crash: atheris stops, saves the input
+(`crash-*`) and exits non-zero.
 
-    uv run python fuzz/atheris_fuzz.py -runs=100000          # both targets, alternating
+    uv run python fuzz/atheris_fuzz.py -runs=100000          # both entry points per input
     uv run python fuzz/atheris_fuzz.py -max_total_time=600 fuzz/corpus
 
-Seeds: the bundled examples and every spec case (written to the corpus directory given,
-or used in memory when none is).
+Seeds: the bundled examples, every spec case's rollout and every spec JSONL file, written
+to the corpus directory given (a temporary one when none is). The dictionary
+`fuzz/rollout.dict` (field names, item kinds, JSON tokens) is used unless `-dict=` is given.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import io
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import atheris
@@ -22,12 +25,13 @@ import atheris
 with atheris.instrument_imports():
     from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run
     from nemogym_ingest.jsonl import _iter_runs
+    from nemogym_ingest.jsonvalue import parse_json_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def seeds() -> list[bytes]:
-    """Realistic starting inputs: the example rollouts and every spec case's rollout."""
+    """Realistic starting inputs: the examples, every spec case's rollout and JSONL file."""
     found = [
         line.encode()
         for line in (ROOT / "examples" / "rollouts.jsonl").read_text(encoding="utf-8").splitlines()
@@ -36,6 +40,7 @@ def seeds() -> list[bytes]:
         for case in json.loads(case_file.read_text(encoding="utf-8")).get("cases", []):
             if "rollout" in case:
                 found.append(json.dumps(case["rollout"]).encode())
+    found += [path.read_bytes() for path in sorted((ROOT / "spec" / "cases" / "jsonl").glob("*"))]
     return found
 
 
@@ -47,7 +52,7 @@ def convert_bytes(data: bytes) -> None:
     except ConversionError:
         pass
     try:
-        rollout = json.loads(data)
+        rollout = parse_json_text(data.decode("utf-8", "surrogatepass"))
     except (ValueError, RecursionError):
         return
     with contextlib.suppress(ConversionError):
@@ -55,12 +60,18 @@ def convert_bytes(data: bytes) -> None:
 
 
 def main() -> None:
-    corpus_dirs = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
+    argv = list(sys.argv)
+    corpus_dirs = [arg for arg in argv[1:] if not arg.startswith("-")]
+    if not corpus_dirs:
+        corpus_dirs = [tempfile.mkdtemp(prefix="nemogym-fuzz-corpus-")]
+        argv.append(corpus_dirs[0])
+    if not any(arg.startswith("-dict=") for arg in argv):
+        argv.append(f"-dict={ROOT / 'fuzz' / 'rollout.dict'}")
     for directory in corpus_dirs:
         Path(directory).mkdir(parents=True, exist_ok=True)
         for index, seed in enumerate(seeds()):
             (Path(directory) / f"seed-{index:04d}").write_bytes(seed)
-    atheris.Setup(sys.argv, convert_bytes)
+    atheris.Setup(argv, convert_bytes)
     atheris.Fuzz()
 
 

@@ -12,6 +12,8 @@ import io
 import json
 import math
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from fuzz import hypothesis_fuzz
 from nemogym_ingest import (
     AgentRun,
     ConversionError,
@@ -715,3 +718,30 @@ def test_large_line_in_memory_budget(tmp_path: Path) -> None:
     result = file_outcome(write(tmp_path, rollout_line(verifier_metadata=json.dumps(big))))
     assert isinstance(result, list)
     assert benchmark_fields(result[0])["verifier_metadata"] == big
+
+
+# --- bounded fuzzing slices (the long runs: fuzz/README.md) --------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_atheris_slice() -> None:
+    """20,000 coverage-guided inputs through the JSONL reader and the converter."""
+    pytest.importorskip("atheris")  # a dev dependency on Linux x86_64 only
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "fuzz" / "atheris_fuzz.py"), "-runs=20000", "-seed=1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 20000 runs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "count"), [("json-values", 200), ("mutated-rollouts", 40), ("jsonl-bytes", 40)]
+)
+def test_hypothesis_fuzz_slice(target: str, count: int, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hypothesis_fuzz.main(["--target", target, "--count", str(count), "--seed", "0"]) == 0
+    assert f"{target}: {count:,} inputs in " in capsys.readouterr().out

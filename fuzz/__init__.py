@@ -1,0 +1,1 @@
+"""Fuzzing harnesses (atheris, Hypothesis); see fuzz/README.md."""
