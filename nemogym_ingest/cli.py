@@ -385,12 +385,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()  # a write error of the last buffered output is reported here
     except (InputError, OutputError) as error:
         _report(f"nemogym-ingest: {error}")
         return EXIT_UNREADABLE
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_REJECTED
+    except OSError as error:  # reading errors are InputErrors: this is stdout (disk full)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _report(f"nemogym-ingest: stdout: cannot write: {error.strerror or error}")
+        return EXIT_UNREADABLE
     except KeyboardInterrupt:
         return 130
     return status

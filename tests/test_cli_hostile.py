@@ -243,3 +243,19 @@ def test_a_fifo_input(tmp_path: Path) -> None:
     assert result.stdout.count(b"\n") <= 1  # stdout may hold line 1's run
     assert f"{fifo}:2: invalid UTF-8 at byte".encode() in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", ["convert", "check"])
+def test_a_full_disk_on_stdout_exits_2_without_a_traceback(command: str) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples" / "rollouts.jsonl"
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "nemogym_ingest", command, str(examples), "-q"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == UNREADABLE
+    assert result.stderr == b"nemogym-ingest: stdout: cannot write: No space left on device\n"
