@@ -17,19 +17,19 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
 from .errors import ConversionError
+from .options import add_option_arguments, options_from_args
 from .parallel import (
     STDIN,
     Input,
     InputError,
     Settings,
-    convert_chunks,
+    convert_input,
     default_workers,
-    read_chunks,
 )
 from .progress import Progress
 
@@ -85,7 +85,7 @@ def _progress(label: str, source: Input, quiet: bool) -> Progress:
 
 
 @contextmanager
-def _atomic_output(path: str | None) -> Iterator[tuple[TextIO, list[bool]]]:
+def _atomic_output(path: str | None) -> Iterator[tuple[BinaryIO, list[bool]]]:
     """The output stream and a flag list: set `[0]` to keep (rename into place) the file.
 
     A regular file is written to a temporary file beside it and renamed over it only when
@@ -94,13 +94,15 @@ def _atomic_output(path: str | None) -> Iterator[tuple[TextIO, list[bool]]]:
     """
     keep = [False]
     if path is None or path == STDIN:
-        yield sys.stdout, keep
+        sys.stdout.flush()
+        yield sys.stdout.buffer, keep
+        sys.stdout.buffer.flush()
         return
     if os.path.exists(path) and not os.path.isfile(path):
         if os.path.isdir(path):
             raise OutputError(f"{path}: cannot write: is a directory")
         try:
-            with open(path, "w", encoding="utf-8") as special:
+            with open(path, "wb") as special:
                 yield special, keep
         except OSError as error:
             raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
@@ -113,7 +115,7 @@ def _atomic_output(path: str | None) -> Iterator[tuple[TextIO, list[bool]]]:
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "wb") as out:
             yield out, keep
         if keep[0]:
             os.chmod(temporary, 0o666 & ~_umask())
@@ -133,13 +135,13 @@ def _umask() -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     source = Input.open(args.rollouts)
-    settings = Settings(keep_going=args.keep_going)
+    settings = Settings(keep_going=args.keep_going, options=options_from_args(args))
     rejected = lines = 0
     try:
         with (
             _atomic_output(args.output) as (out, keep),
             _progress("convert", source, args.quiet) as progress,
-            closing(convert_chunks(read_chunks(source), settings, args.workers)) as results,
+            closing(convert_input(source, settings, args.workers)) as results,
         ):
             for chunk, result in results:
                 out.write(result.output)
@@ -190,6 +192,7 @@ def add_convert_command(commands: Any) -> None:
         "the output file then holds the good lines",
     )
     _add_run_arguments(parser)
+    add_option_arguments(parser)
     parser.set_defaults(handler=_convert)
 
 
@@ -293,11 +296,11 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         _report(f"nemogym-ingest: {error}")
         return
     tally.file = source.name
-    settings = Settings(keep_going=True, serialize=False)
+    settings = Settings(keep_going=True, serialize=False, options=options_from_args(args))
     try:
         with (
             _progress("check", source, args.quiet) as progress,
-            closing(convert_chunks(read_chunks(source), settings, args.workers)) as results,
+            closing(convert_input(source, settings, args.workers)) as results,
         ):
             for chunk, result in results:
                 tally.lines += result.blank + result.converted + len(result.errors)
@@ -358,6 +361,7 @@ def add_check_command(commands: Any) -> None:
         help="'json' prints one JSON report (every rejected line and the summary) instead",
     )
     _add_run_arguments(parser)
+    add_option_arguments(parser)
     parser.set_defaults(handler=_check)
 
 

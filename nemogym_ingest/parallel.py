@@ -9,21 +9,23 @@ flight, so memory stays bounded by the chunk size and the longest line, not the 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import multiprocessing
 import os
 import sys
 import zlib
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from .convert import convert_nemogym_rollout_to_agent_run
+from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
-from .model import AgentRun, wire_payload
+from .model import wire_payload
+from .options import ConversionOptions
 
 CHUNK_BYTES = 1 << 20
 """Input bytes per chunk of lines handed to a worker (a longer line makes its own chunk)."""
@@ -31,10 +33,6 @@ CHUNK_BYTES = 1 << 20
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
 _READ_ERRORS = (OSError, EOFError, zlib.error)
-
-RolloutConverter = Callable[[Any], AgentRun]
-"""Turns one parsed rollout into an AgentRun; must be picklable (a module-level function
-or a `functools.partial` of one) to run in workers."""
 
 
 class InputError(Exception):
@@ -98,12 +96,23 @@ class Input:
 
 @dataclass
 class Chunk:
-    """Consecutive raw lines of one input, the first being line `first_line`."""
+    """Consecutive raw lines of one input, the first being line `first_line`.
+
+    `position` is where reading got to in the on-disk input after them. A chunk from
+    `read_spans` leaves its lines in the file: `lines` is empty and `span` says where.
+    """
 
     first_line: int
     lines: list[bytes]
     nbytes: int
     position: int
+    span: tuple[str, int, int] | None = None
+    """(path, start offset, end offset) of the lines when they are left in the file."""
+
+
+def _read_error(source: Input, line: int, error: Exception) -> InputError:
+    reason = getattr(error, "strerror", None) or str(error)
+    return InputError(f"{source.name}:{line}: cannot read: {reason}")
 
 
 def read_chunks(source: Input, chunk_bytes: int | None = None) -> Iterator[Chunk]:
@@ -117,12 +126,34 @@ def read_chunks(source: Input, chunk_bytes: int | None = None) -> Iterator[Chunk
         try:
             lines = source.stream.readlines(chunk_bytes)
         except _READ_ERRORS as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            raise InputError(f"{source.name}:{next_line}: cannot read: {reason}") from None
+            raise _read_error(source, next_line, error) from None
         if not lines:
             return
         yield Chunk(next_line, lines, sum(map(len, lines)), source.position())
         next_line += len(lines)
+
+
+def read_spans(source: Input, chunk_bytes: int | None = None) -> Iterator[Chunk]:
+    """Like `read_chunks` for a plain file, but each chunk only says where its lines are.
+
+    The lines are read here only to count them; a worker reads its chunk's lines itself,
+    which spares sending them through a pipe.
+    """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    next_line, start = 1, source.position()
+    while True:
+        try:
+            block = source.raw.read(chunk_bytes)
+            if block and not block.endswith(b"\n"):
+                block += source.raw.readline()
+        except OSError as error:
+            raise _read_error(source, next_line, error) from None
+        if not block:
+            return
+        end = start + len(block)
+        yield Chunk(next_line, [], len(block), end, span=(source.name, start, end))
+        next_line += block.count(b"\n") + (not block.endswith(b"\n"))
+        start = end
 
 
 @dataclass(frozen=True)
@@ -133,14 +164,14 @@ class Settings:
     """Convert every line even after a bad one (else stop at the first)."""
     serialize: bool = True
     """Produce each AgentRun's JSON line (else only validate)."""
-    convert: RolloutConverter = convert_nemogym_rollout_to_agent_run
+    options: ConversionOptions = field(default_factory=ConversionOptions)
 
 
 @dataclass
 class ChunkResult:
-    """A converted chunk: output JSON lines, counts, and the rejected lines' errors."""
+    """A converted chunk: output JSON lines (ASCII), counts, and the rejected lines' errors."""
 
-    output: str = ""
+    output: bytes = b""
     converted: int = 0
     blank: int = 0
     errors: list[ConversionError] = field(default_factory=list)
@@ -157,7 +188,7 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
             result.blank += 1
             continue
         try:
-            run = settings.convert(parse_jsonl_line(content))
+            run = convert_rollout(parse_jsonl_line(content), settings.options, line)
         except ConversionError as error:
             result.errors.append(error.located(file=None, line=line))
             if settings.keep_going:
@@ -168,35 +199,42 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
         result.converted += 1
     if outputs:
         outputs.append("")
-        result.output = "\n".join(outputs)
+        result.output = "\n".join(outputs).encode()
     return result
 
 
-def convert_chunks(
-    chunks: Iterable[Chunk], settings: Settings, workers: int
-) -> Generator[tuple[Chunk, ChunkResult], None, None]:
-    """Each chunk with its result, in input order, over `workers` processes.
+def _run_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
+    lines = chunk.lines
+    if chunk.span is not None:
+        path, start, end = chunk.span
+        with open(path, "rb") as file:
+            file.seek(start)
+            lines = file.read(end - start).split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # the piece after the last line end
+    return convert_chunk(chunk.first_line, lines, settings)
 
-    A single chunk (a small input) is converted in this process. Stopping the iteration
-    early stops the workers.
+
+def convert_input(
+    source: Input, settings: Settings, workers: int
+) -> Generator[tuple[Chunk, ChunkResult], None, None]:
+    """Each chunk of `source` with its result, in input order, over `workers` processes.
+
+    A small input (one chunk) is converted in this process. Workers read the lines of a
+    plain file themselves; those of stdin or a `.gz` file are sent to them. Stopping the
+    iteration early stops the workers.
     """
-    chunk_iterator = iter(chunks)
-    first = next(chunk_iterator, None)
-    if first is None:
-        return
-    second = next(chunk_iterator, None)
-    if workers <= 1 or second is None:
-        for chunk in (first, second):
-            if chunk is not None:
-                yield chunk, convert_chunk(chunk.first_line, chunk.lines, settings)
-        for chunk in chunk_iterator:
-            yield chunk, convert_chunk(chunk.first_line, chunk.lines, settings)
+    in_place = workers > 1 and source.stream is source.raw and source.size is not None
+    chunks = read_spans(source) if in_place else read_chunks(source)
+    head = list(itertools.islice(chunks, 2))
+    if workers <= 1 or len(head) < 2:
+        for chunk in itertools.chain(head, chunks):
+            yield chunk, _run_chunk(chunk, settings)
         return
     with multiprocessing.Pool(workers) as pool:
         pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
-        for chunk in _chain(first, second, chunk_iterator):
-            task = pool.apply_async(convert_chunk, (chunk.first_line, chunk.lines, settings))
-            chunk.lines = []  # the worker has its own copy; keep memory bounded
+        for chunk in itertools.chain(head, chunks):
+            task = pool.apply_async(_run_chunk, (chunk, settings))
             pending.append((chunk, task))
             if len(pending) >= 2 * workers:
                 done, task = pending.popleft()
@@ -204,9 +242,3 @@ def convert_chunks(
         while pending:
             done, task = pending.popleft()
             yield done, task.get()
-
-
-def _chain(first: Chunk, second: Chunk, rest: Iterator[Chunk]) -> Iterator[Chunk]:
-    yield first
-    yield second
-    yield from rest
