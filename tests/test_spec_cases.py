@@ -376,10 +376,7 @@ def _conversion_error_raise_sites() -> set[tuple[str, int, int]]:
 
 # Raise sites no case can reach because the file itself cannot be opened or read, by file
 # name and a fragment of the raise statement.
-_UNREACHABLE_FROM_CASES = {
-    ("jsonl.py", "cannot read file"),
-    ("docent.py", "raise ConversionError(str(error))"),  # an InputError of the uploader
-}
+_UNREACHABLE_FROM_CASES = {("jsonl.py", "cannot read file")}
 
 
 def _executed_lines(cases: list[Case]) -> set[tuple[str, int]]:
