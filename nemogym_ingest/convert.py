@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConversionError, index_path, key_path
-from .jsonvalue import copy_json, json_truthy, parse_json_text
+from .jsonvalue import MAX_NESTING, copy_json, json_truthy, parse_json_text
 from .model import (
     AgentRun,
     AssistantMessage,
@@ -384,8 +384,12 @@ def _tool_arguments(raw: Any, path: str, level: int) -> JsonDict:
         try:
             parsed = parse_json_text(raw)
         except (ValueError, RecursionError) as error:
-            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-            raise ConversionError(f"must be valid JSON ({reason})", path) from None
+            if isinstance(error, RecursionError):  # a parser's limit, far above ours (R41)
+                reason = f"nested deeper than {MAX_NESTING} levels"
+            else:
+                detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+                reason = f"must be valid JSON ({detail})"
+            raise ConversionError(reason, path) from None
         if not isinstance(parsed, dict):
             raise ConversionError(f"must parse to a JSON object, got {_describe(parsed)}", path)
         raw = parsed

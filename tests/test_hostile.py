@@ -319,7 +319,10 @@ def test_50000_deep_arguments_string_is_rejected_at_arguments() -> None:
     arguments = '{"a": ' * 50_000 + "1" + "}" * 50_000
     result = outcome(replaced(realistic_rollout(), f"{OUTPUT}[1].arguments", arguments))
     assert isinstance(result, ConversionError)
-    assert result.path == f"{OUTPUT}[1].arguments"
+    assert (result.path, result.reason) == (
+        f"{OUTPUT}[1].arguments",
+        "nested deeper than 200 levels",
+    )
 
 
 def test_300_deep_arguments_string_is_rejected_where_it_passes_200_levels() -> None:
