@@ -135,6 +135,9 @@ def copy_json(value: Any, path: str, level: int, *, prune: bool = False) -> Any:
     With `prune`, object members whose value is (after pruning) null, `""`, `[]` or `{}`
     are dropped, depth first; array elements are kept (rule R40).
     """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:  # the common case, without a call
+        return value
     try:
         return _copy(value, level, prune)
     except _InvalidValue as error:
