@@ -360,7 +360,8 @@ def upload(
     first bad line raises its `ConversionError` before anything is sent (with
     `keep_going`, bad lines are passed to `on_rejected`, listed in the result, and left
     out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
-    AgentRuns, uploaded as they come.
+    AgentRuns, uploaded as they come (a `ConversionError` it raises, e.g. from
+    `iter_nemogym_jsonl`, becomes an `UploadError` after the runs before it).
 
     `client` defaults to `default_client()`, configured like the SDK itself.
     The first `skip` runs are not sent (to resume an upload). Each chunk is one
@@ -451,6 +452,8 @@ def upload(
             report_upload()
     except _FileChanged as error:
         raise failure(f"the file changed during the upload: {error}", 1) from None
+    except ConversionError as error:  # from a run iterable (a file was checked first)
+        raise failure(f"the runs given stopped with an error: {error}", 1) from None
     except _RunTooLarge as error:
         raise failure(str(error), 1) from None
     return result

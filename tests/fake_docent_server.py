@@ -22,6 +22,7 @@ import gzip
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +37,7 @@ class Post:
     """One `POST …/agent_runs` as it arrived, and the status it was answered with."""
 
     collection_id: str
+    content_type: str | None
     content_encoding: str | None
     body_bytes: int  # the decompressed JSON body's size
     runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (ids and all)
@@ -71,7 +73,7 @@ class FakeDocentServer:
         self.poll_statuses: list[int] = []  # statuses for the next batch_status calls
         self.job_outcomes: list[str] = []  # outcomes for the next jobs (default completed)
         self.running_polls = 0  # "running" answers each new job gives before its outcome
-        self.on_post: list[Any] = []  # callables run as each agent_runs POST arrives
+        self.on_post: list[Callable[[], None]] = []  # run as each agent_runs POST arrives
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(
@@ -146,7 +148,8 @@ class FakeDocentServer:
         status = self.post_statuses.pop(0) if self.post_statuses else 202
         if collection_id not in self.collections:
             status = 404
-        self.posts.append(Post(collection_id, encoding, len(data), runs, status))
+        post = Post(collection_id, headers.get("content-type"), encoding, len(data), runs, status)
+        self.posts.append(post)
         for callback in self.on_post:
             callback()
         if status >= 400:

@@ -118,6 +118,7 @@ def test_uploads_every_run_in_order_in_chunks(server: FakeDocentServer) -> None:
     assert arrived(server, "c1") == expected
     assert [len(post.runs) for post in server.posts] == [2, 2, 1]
     assert all(post.content_encoding == "gzip" for post in server.posts)
+    assert all(post.content_type == "application/json" for post in server.posts)
     assert [wire_payload(run) for post in server.posts for run in post.runs] == expected
     assert (result.collection_id, result.uploaded, result.chunks, result.skipped) == ("c1", 5, 3, 0)
     assert result.bytes == sum(post.body_bytes for post in server.posts)
@@ -215,6 +216,20 @@ def test_runs_iterable_is_streamed(server: FakeDocentServer, tmp_path: Path) -> 
     assert taken_at_posts == [3, 6, 9, 10]
     assert result.uploaded == 10
     assert arrived(server, "c1") == payloads(path)
+
+
+def test_an_iterable_that_fails_says_what_is_in(server: FakeDocentServer, tmp_path: Path) -> None:
+    server.add_collection("c1")
+    path = rollouts_file(tmp_path, 5, bad_lines=(4,))
+    with pytest.raises(UploadError) as caught:
+        upload("c1", iter_nemogym_jsonl(path), chunk_size=2)
+    error = caught.value
+    assert (error.chunk, error.accepted) == (2, 2)
+    assert error.reason == (
+        f"the runs given stopped with an error: {path}:4: responses_create_params: "
+        "must be an object, got null"
+    )
+    assert arrived(server, "c1") == payloads(path)[:2]
 
 
 def test_a_bad_line_stops_before_anything_is_sent(server: FakeDocentServer, tmp_path: Path) -> None:
