@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from nemogym_ingest import iter_nemogym_jsonl
 from nemogym_ingest.cli import main
 from tests.test_hostile import GOOD, nested_literal, rollout_line
 
@@ -56,6 +58,14 @@ HOSTILE_FILES: dict[str, tuple[bytes, int, str | None]] = {
     "blank-lines": (b"\n \n\t\r\n\r\n", 0, None),
     "bom-crlf": (b"\xef\xbb\xbf" + GOOD + b"\r\n" + GOOD + b"\r\n", 0, None),
     "duplicate-keys": (GOOD[:-1] + b', "_ng_task_index": 9}', 0, None),
+    "nesting-200-levels": (
+        rollout_line(verifier_metadata=nested_literal(199))
+        + b"\n"
+        + rollout_line(response__output__2__output='{"a": ' + nested_literal(195) + "}"),
+        0,
+        None,
+    ),
+    "lone-surrogates": (rollout_line(verifier_metadata='"\\ud800 \\udfff"'), 0, None),
 }
 
 
@@ -84,6 +94,16 @@ def test_convert_each_hostile_file(
         assert f"{source}{message}" in err
         assert err.count("\n") == 1, err
         assert os.listdir(output.parent) == []  # no output, no temporary file
+
+
+@pytest.mark.parametrize("name", [name for name, spec in HOSTILE_FILES.items() if not spec[2]])
+def test_accepted_hostile_files_give_the_library_payloads(tmp_path: Path, name: str) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(HOSTILE_FILES[name][0])
+    output = tmp_path / "runs.jsonl"
+    assert main(["convert", str(source), "-o", str(output), "-q", "--workers", "2"]) == 0
+    expected = [json.dumps(run.to_dict()) for run in iter_nemogym_jsonl(source)]
+    assert [json.dumps(json.loads(line)) for line in output.read_text().splitlines()] == expected
 
 
 @pytest.mark.parametrize("name", [name for name, spec in HOSTILE_FILES.items() if spec[2]])
