@@ -367,7 +367,9 @@ def upload(
     The first `skip` runs are not sent (to resume an upload). Each chunk is one
     `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
     backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
-    `on_progress` hears of every ~1 MB of the file checked and every chunk accepted.
+    `on_progress` hears of every ~1 MB of the file checked and every chunk accepted. The
+    client logs and draws its progress bars as the SDK does (`nemogym-ingest upload`
+    quiets them).
 
     Raises `UploadError` (how many runs are in, where to resume) when Docent does not
     accept a chunk, or the file changes or becomes unreadable during the upload. Before

@@ -26,6 +26,7 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.cli import main
 from nemogym_ingest.docent import (
+    DEFAULT_CHUNK_SIZE,
     NewCollection,
     UploadError,
     UploadProgress,
@@ -559,6 +560,7 @@ def test_cli_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) 
     for status in range(5):
         assert f"\n  {status}  " in help_text
     assert "DOCENT_API_KEY" in help_text
+    assert f"(default: {DEFAULT_CHUNK_SIZE};" in " ".join(help_text.split())
 
 
 def test_cli_unconfirmed_chunk_gives_both_resume_points(
