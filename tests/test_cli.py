@@ -416,3 +416,50 @@ def test_wire_payload_is_exactly_to_dict() -> None:
         payload = wire_payload(run)
         assert payload == run.to_dict()
         assert json.dumps(payload) == json.dumps(run.to_dict())
+
+
+def test_workers_get_absolute_line_numbers_for_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 500)
+    rows = [_rollout(index) for index in range(40)]
+    for row in rows:
+        del row["_ng_task_index"]
+    source = _write_jsonl(tmp_path / "in.jsonl", rows)
+    argv = ["convert", str(source), "--task-index", "line"]
+    assert main([*argv, "--workers", "2"]) == 0
+    parallel_output = capsys.readouterr().out
+    names = [json.loads(line)["name"] for line in parallel_output.splitlines()]
+    assert names == [f"agent/task/{line}/rollout/0" for line in range(1, 41)]
+    assert main([*argv, "--workers", "1"]) == 0
+    assert capsys.readouterr().out == parallel_output
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_workers_read_crlf_bom_blank_and_unterminated_lines_alike(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    compress: bool,
+) -> None:
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 700)
+    lines = [json.dumps(_rollout(index)).encode() for index in range(30)]
+    lines[7] = b'{"broken": '
+    lines[12] = b"   \t"
+    data = b"\xef\xbb\xbf" + b"\r\n".join(lines)  # a BOM, CRLF ends, no final line end
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(gzip.compress(data) if compress else data)
+    outcomes = []
+    for workers in ("1", "2"):
+        status = main(["check", str(source), "--workers", workers, "--format", "json"])
+        outcomes.append((status, json.loads(capsys.readouterr().out)))
+    assert outcomes[0] == outcomes[1]
+    status, report = outcomes[0]
+    assert status == 1
+    assert (report["lines"], report["blank"], report["converted"], report["rejected"]) == (
+        30,
+        1,
+        28,
+        1,
+    )
+    assert [error["line"] for error in report["errors"]] == [8]
