@@ -198,7 +198,7 @@ def add_convert_command(commands: Any) -> None:
 
 # --- check ---------------------------------------------------------------------------------
 
-_GOT_VALUE = re.compile(r", got .*\Z", re.DOTALL)
+_GOT_VALUE = re.compile(r", got .*?(?=; pass |\Z)", re.DOTALL)
 _TRAILING_QUOTED_VALUE = re.compile(r" (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\Z")
 _POSITION = re.compile(r"\b(at byte|at column) \d+")
 _INDEX = re.compile(r"\[\d+\]")
@@ -232,11 +232,15 @@ class _CheckReport:
     errors: list[ConversionError] = field(default_factory=list)
     groups: Counter[tuple[str, str]] = field(default_factory=Counter)
     first_seen: dict[tuple[str, str], ConversionError] = field(default_factory=dict)
+    rescued: dict[tuple[str, str], Counter[tuple[str, ...]]] = field(default_factory=dict)
+    """Per group, how many lines each combination of options would let convert."""
 
-    def add(self, error: ConversionError) -> None:
+    def add(self, error: ConversionError, rescue: list[str]) -> None:
         group = reason_group(error)
         self.groups[group] += 1
         self.first_seen.setdefault(group, error)
+        if rescue:
+            self.rescued.setdefault(group, Counter())[tuple(rescue)] += 1
 
     def total(self, name: str) -> int:
         return sum(getattr(tally, name) for tally in self.files)
@@ -254,6 +258,12 @@ class _CheckReport:
                     "reason": reason,
                     "count": count,
                     "first": _location(self.first_seen[(path, reason)]),
+                    "would_convert_with": [
+                        {"options": list(flags), "count": rescued}
+                        for flags, rescued in self.rescued.get(
+                            (path, reason), Counter()
+                        ).most_common()
+                    ],
                 }
                 for (path, reason), count in self.groups.most_common()
             ],
@@ -279,6 +289,8 @@ class _CheckReport:
                     f"  {count:>8,}  {path or '(rollout)'}: {reason}"
                     f"  (first: {first.file}:{first.line})"
                 )
+                for flags, rescued in self.rescued.get((path, reason), Counter()).most_common():
+                    yield f"  {rescued:>8,}    would convert with {' '.join(flags)}"
 
 
 def _location(error: ConversionError) -> dict[str, Any]:
@@ -296,7 +308,9 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         _report(f"nemogym-ingest: {error}")
         return
     tally.file = source.name
-    settings = Settings(keep_going=True, serialize=False, options=options_from_args(args))
+    settings = Settings(
+        keep_going=True, serialize=False, options=options_from_args(args), rescue=True
+    )
     try:
         with (
             _progress("check", source, args.quiet) as progress,
@@ -307,9 +321,9 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
                 tally.blank += result.blank
                 tally.converted += result.converted
                 tally.rejected += len(result.errors)
-                for unplaced in result.errors:
+                for unplaced, rescue in zip(result.errors, result.rescues, strict=True):
                     rejection = unplaced.located(file=source.name, line=unplaced.line)
-                    report.add(rejection)
+                    report.add(rejection, rescue)
                     if text:
                         _report(str(rejection), progress, sys.stdout)
                     else:
@@ -345,7 +359,8 @@ def add_check_command(commands: Any) -> None:
         description="Convert every line of each file without writing the result: print "
         "each line that cannot be converted as FILE:LINE: PATH: reason, then a summary "
         "(lines, converted, rejected, blank, and the rejections grouped by field path and "
-        "reason, with array indices shown as [*]).",
+        "reason, with array indices shown as [*], and under each how many of its lines the "
+        "assumption flags below would let convert, e.g. 'would convert with --agent-name NAME').",
         epilog=_EXIT_STATUS_HELP,
     )
     parser.add_argument(

@@ -19,13 +19,14 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
 from .model import wire_payload
 from .options import ConversionOptions
+from .rescue import rescuing_options
 
 CHUNK_BYTES = 1 << 20
 """Input bytes per chunk of lines handed to a worker (a longer line makes its own chunk)."""
@@ -165,6 +166,8 @@ class Settings:
     serialize: bool = True
     """Produce each AgentRun's JSON line (else only validate)."""
     options: ConversionOptions = field(default_factory=ConversionOptions)
+    rescue: bool = False
+    """For each rejected line, find the options that would let it convert (for `check`)."""
 
 
 @dataclass
@@ -175,6 +178,8 @@ class ChunkResult:
     converted: int = 0
     blank: int = 0
     errors: list[ConversionError] = field(default_factory=list)
+    rescues: list[list[str]] = field(default_factory=list)
+    """With `Settings.rescue`, each error's `rescuing_options` (as flags), in order."""
 
 
 def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> ChunkResult:
@@ -187,10 +192,14 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
         if not content:
             result.blank += 1
             continue
+        rollout: Any = None  # a line that does not parse: no option rescues it
         try:
-            run = convert_rollout(parse_jsonl_line(content), settings.options, line)
+            rollout = parse_jsonl_line(content)
+            run = convert_rollout(rollout, settings.options, line)
         except ConversionError as error:
             result.errors.append(error.located(file=None, line=line))
+            if settings.rescue:
+                result.rescues.append(rescuing_options(rollout, settings.options, line))
             if settings.keep_going:
                 continue
             break

@@ -22,6 +22,7 @@ from nemogym_ingest import (
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
+from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_rollout
 from nemogym_ingest.options import add_option_arguments, options_from_args
 from nemogym_ingest.rescue import RESCUE_OPTIONS, rescuing_options
@@ -667,3 +668,78 @@ def _set(options: ConversionOptions) -> dict[str, Any]:
         for field in dataclasses.fields(options)
         if getattr(options, field.name) is not None
     }
+
+
+# --- the command line: convert and check -------------------------------------------------
+
+
+def _options_file(tmp_path: Path) -> Path:
+    """Line 1: complete; 2: no agent_ref; 3: blank; 4: no agent_ref nor _ng_task_index;
+    5: encrypted reasoning; 6: an unknown item type (no option helps)."""
+    complete = make_rollout(output=[say("4")])
+    rows = [
+        complete,
+        without(complete, "agent_ref"),
+        None,
+        without(complete, "agent_ref", "_ng_task_index"),
+        make_rollout("hi", [_encrypted(["s"]), say("ok")]),
+        make_rollout("hi", [{"type": "web_search_call"}]),
+    ]
+    path = tmp_path / "rollouts.jsonl"
+    path.write_text(
+        "".join("\n" if row is None else json.dumps(row) + "\n" for row in rows), encoding="utf-8"
+    )
+    return path
+
+
+def test_cli_convert_applies_the_option_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _options_file(tmp_path)
+    flags = ["--agent-name", "judge", "--task-index", "line", "--encrypted-reasoning", "redact"]
+    assert main(["convert", "-q", "-k", str(path), *flags]) == 1
+    written = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    options = ConversionOptions(agent_name="judge", task_index="line", encrypted_reasoning="redact")
+    expected: list[dict[str, Any]] = []
+    with pytest.raises(ConversionError) as caught:
+        expected.extend(run.to_dict() for run in iter_nemogym_jsonl(path, options=options))
+    assert caught.value.line == 6
+    assert written == expected
+    assert [run["name"] for run in written] == [
+        "agent/task/0/rollout/1",
+        "judge/task/0/rollout/1",
+        "judge/task/4/rollout/1",
+        "agent/task/0/rollout/1",
+    ]
+
+
+def test_cli_check_reports_which_options_would_convert_each_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _options_file(tmp_path)
+    assert main(["check", "-q", "--format", "json", str(path)]) == 1
+    groups = {
+        group["path"]: group["would_convert_with"]
+        for group in json.loads(capsys.readouterr().out)["rejected_by_reason"]
+    }
+    assert groups == {
+        "agent_ref": [
+            {"options": ["--agent-name NAME"], "count": 1},
+            {"options": ["--agent-name NAME", "--task-index line"], "count": 1},
+        ],
+        "response.output[*].encrypted_content": [
+            {"options": ["--encrypted-reasoning redact"], "count": 1}
+        ],
+        "response.output[*].type": [],
+    }
+    assert main(["check", "-q", str(path), "--agent-name", "x"]) == 1
+    summary = capsys.readouterr().out.split("rejected by reason:\n", 1)[1].splitlines()
+    task_index = next(index for index, line in enumerate(summary) if "_ng_task_index" in line)
+    assert summary[task_index + 1].split() == [
+        "1",
+        "would",
+        "convert",
+        "with",
+        "--task-index",
+        "line",
+    ]
