@@ -97,8 +97,8 @@ def add_command(commands: Any) -> None:
         metavar="N",
         type=lambda text: _count(text, 1),
         default=_DEFAULT_CHUNK_SIZE,
-        help="runs per request (default: %(default)s; a chunk also stays under Docent's "
-        "100 MB request limit); memory holds one chunk",
+        help="runs per request, at most (default: %(default)s; a request also stays under "
+        "16 MB of JSON unless one run is bigger); memory holds one request's runs",
     )
     parser.add_argument(
         "-k",

@@ -37,6 +37,7 @@ from .options import ConversionOptions
 from .parallel import STDIN, Chunk, Input, InputError, read_chunks
 
 __all__ = [
+    "DEFAULT_CHUNK_BYTES",
     "DEFAULT_CHUNK_SIZE",
     "NewCollection",
     "UploadError",
@@ -50,7 +51,11 @@ __all__ = [
 ]
 
 DEFAULT_CHUNK_SIZE = 500
-"""Runs per `add_agent_runs` call (a chunk is also kept under Docent's 100 MB body limit)."""
+"""Runs per `add_agent_runs` call, at most."""
+
+DEFAULT_CHUNK_BYTES = 16_000_000
+"""Request body bytes (JSON, before gzip) a chunk stays under, unless one run is bigger: that
+run goes alone, up to Docent's 100 MB limit. Memory holds about a few times this."""
 
 _ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
 
@@ -274,29 +279,30 @@ def _checked_runs(
 
 
 def _chunks(
-    runs: Iterable[AgentRun], chunk_size: int, max_chunk_bytes: int
+    runs: Iterable[AgentRun], chunk_size: int, chunk_bytes: int, max_request_bytes: int
 ) -> Iterator[tuple[list[DocentAgentRun], int]]:
-    """Docent runs grouped into chunks of at most `chunk_size` runs and `max_chunk_bytes`,
-    each with its request body's size.
+    """Docent runs grouped into chunks of at most `chunk_size` runs and `chunk_bytes` (a
+    run bigger than that alone), each with its request body's size.
 
     Sizes are measured with the SDK's own serializer and envelope, so the SDK sends each
-    chunk as exactly one request. A run too big for any request raises `_RunTooLarge` once
+    chunk as exactly one request. A run over `max_request_bytes` raises `_RunTooLarge` once
     the chunk before it has been yielded.
     """
+    limit = min(chunk_bytes, max_request_bytes)
     chunk: list[DocentAgentRun] = []
     size = _ENVELOPE_BYTES
     for run in runs:
         docent_run = to_docent(run)
         run_bytes = len(serialize_agent_run(docent_run))
-        if _ENVELOPE_BYTES + run_bytes > max_chunk_bytes:
+        if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
                 yield chunk, size
             raise _RunTooLarge(
                 f"the run {run.name!r} is {run_bytes} bytes serialized, over the "
-                f"{max_chunk_bytes} bytes Docent accepts in one request"
+                f"{max_request_bytes} bytes Docent accepts in one request"
             )
         separator = 1 if chunk else 0
-        if chunk and size + separator + run_bytes > max_chunk_bytes:
+        if chunk and size + separator + run_bytes > limit:
             yield chunk, size
             chunk, size, separator = [], _ENVELOPE_BYTES, 0
         chunk.append(docent_run)
@@ -350,7 +356,8 @@ def upload(
     on_progress: Callable[[UploadProgress], None] | None = None,
     on_rejected: Callable[[ConversionError], None] | None = None,
     poll_interval: float = 1.0,
-    max_chunk_bytes: int = MAX_AGENT_RUN_PAYLOAD_BYTES,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    max_request_bytes: int = MAX_AGENT_RUN_PAYLOAD_BYTES,
 ) -> UploadResult:
     """Upload runs into a Docent collection, chunk by chunk, each chunk confirmed processed.
 
@@ -364,7 +371,9 @@ def upload(
     `iter_nemogym_jsonl`, becomes an `UploadError` after the runs before it).
 
     `client` defaults to `default_client()`, configured like the SDK itself.
-    The first `skip` runs are not sent (to resume an upload). Each chunk is one
+    The first `skip` runs are not sent (to resume an upload). A chunk holds at most
+    `chunk_size` runs and `chunk_bytes` of JSON (a bigger run goes alone, up to
+    `max_request_bytes`, Docent's limit), so memory holds one chunk. Each chunk is one
     `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
     backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
     `on_progress` hears of every ~1 MB of the file checked and every chunk accepted. The
@@ -379,6 +388,8 @@ def upload(
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes must be at least 1, got {chunk_bytes}")
     if skip < 0:
         raise ValueError(f"skip must be at least 0, got {skip}")
     if skip and isinstance(collection, NewCollection):
@@ -439,7 +450,7 @@ def upload(
         if result.skipped < skip:
             raise ValueError(f"skip={skip} is more than the {result.skipped} runs given")
         report_upload()
-        for chunk, size in _chunks(remaining, chunk_size, max_chunk_bytes):
+        for chunk, size in _chunks(remaining, chunk_size, chunk_bytes, max_request_bytes):
             try:
                 client.add_agent_runs(collection_id, chunk, wait=True, poll_interval=poll_interval)
             except RuntimeError as error:  # the SDK's "Some jobs failed": nothing ingested

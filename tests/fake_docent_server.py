@@ -40,7 +40,8 @@ class Post:
     content_type: str | None
     content_encoding: str | None
     body_bytes: int  # the decompressed JSON body's size
-    runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (ids and all)
+    run_count: int
+    runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (empty unless keep_runs)
     status: int
 
 
@@ -62,8 +63,9 @@ class Collection:
 class FakeDocentServer:
     """The fake API on 127.0.0.1 (ephemeral port), served from a thread while started."""
 
-    def __init__(self, api_key: str = "test-key") -> None:
+    def __init__(self, api_key: str = "test-key", *, keep_runs: bool = True) -> None:
         self.api_key = api_key
+        self.keep_runs = keep_runs  # False: count the runs only (for measuring big uploads)
         self.collections: dict[str, Collection] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path), in order
         self.unexpected: list[tuple[str, str]] = []
@@ -144,11 +146,13 @@ class FakeDocentServer:
         payload = json.loads(data)
         if set(payload) != {"agent_runs"}:
             raise AssertionError(f"unexpected agent_runs body keys: {sorted(payload)}")
-        runs: list[dict[str, Any]] = payload["agent_runs"]
+        received: list[dict[str, Any]] = payload["agent_runs"]
+        runs = received if self.keep_runs else []
         status = self.post_statuses.pop(0) if self.post_statuses else 202
         if collection_id not in self.collections:
             status = 404
-        post = Post(collection_id, headers.get("content-type"), encoding, len(data), runs, status)
+        content_type = headers.get("content-type")
+        post = Post(collection_id, content_type, encoding, len(data), len(received), runs, status)
         self.posts.append(post)
         for callback in self.on_post:
             callback()

@@ -166,16 +166,22 @@ def test_new_collection_is_created_after_the_check(server: FakeDocentServer) -> 
 
 def test_chunks_stay_under_the_byte_limit(server: FakeDocentServer, tmp_path: Path) -> None:
     server.add_collection("c1")
-    path = rollouts_file(tmp_path, 9)
-    limit = 3 * len(json.dumps(payloads(path)[0])) + 2000  # about three runs per request
-    result = upload("c1", path, chunk_size=100, max_chunk_bytes=limit)
-    sizes = [post.body_bytes for post in server.posts]
-    assert len(sizes) > 2 and max(sizes) <= limit
-    assert sum(len(post.runs) for post in server.posts) == 9 == result.uploaded
+    path = tmp_path / "rollouts.jsonl"
+    sizes = [1, 1, 1, 1, 30, 1, 1]  # in units of ~1 kB of user text
+    rollouts = [
+        make_rollout(input_="x" * 1000 * size, _ng_rollout_index=index)
+        for index, size in enumerate(sizes)
+    ]
+    path.write_text("".join(json.dumps(rollout) + "\n" for rollout in rollouts))
+    limit = 6_000  # three small runs (~1.7 kB each); the big one (~31 kB) alone
+    result = upload("c1", path, chunk_size=100, chunk_bytes=limit)
+    assert [post.run_count for post in server.posts] == [3, 1, 1, 2]
+    assert [post.body_bytes > limit for post in server.posts] == [False, False, True, False]
+    assert result.bytes == sum(post.body_bytes for post in server.posts)
     assert arrived(server, "c1") == payloads(path)
 
 
-def test_a_run_over_the_byte_limit_stops_at_its_chunk(
+def test_a_run_over_the_request_limit_stops_at_its_chunk(
     server: FakeDocentServer, tmp_path: Path
 ) -> None:
     server.add_collection("c1")
@@ -184,7 +190,7 @@ def test_a_run_over_the_byte_limit_stops_at_its_chunk(
     huge = make_rollout(input_="x" * 20_000, _ng_rollout_index=3)
     path.write_text("\n".join(json.dumps(rollout) for rollout in [*small, huge]) + "\n")
     with pytest.raises(UploadError) as caught:
-        upload("c1", path, chunk_size=2, max_chunk_bytes=15_000)
+        upload("c1", path, chunk_size=2, max_request_bytes=15_000)
     error = caught.value
     assert (error.chunk, error.first_run, error.last_run, error.accepted) == (3, 4, 4, 3)
     assert "over the 15000 bytes Docent accepts in one request" in error.reason
