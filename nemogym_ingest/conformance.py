@@ -871,6 +871,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _why(result: Result) -> str:
+    if result.allowed is None:
+        return "(not in the allow file)"
+    return result.allowed or "(listed without a reason)"
+
+
+def _divergence_tally(failures: Sequence[Result]) -> str:
+    """How many failures are cases marked with each divergence from Docent 0.1.88."""
+    counts: dict[str, int] = {}
+    for result in failures:
+        for divergence in result.case.divergence:
+            counts[divergence] = counts.get(divergence, 0) + 1
+    marked = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
+    unmarked = sum(not result.case.divergence for result in failures)
+    return (
+        "Failures in cases marked with a divergence from Docent 0.1.88 (spec/README.md, "
+        f'"Divergences from Docent 0.1.88"): {marked}; in unmarked cases: {unmarked}.'
+    )
+
+
 def render_markdown(
     results: Sequence[Result],
     warnings: Sequence[str],
@@ -897,6 +917,7 @@ def render_markdown(
     ]
     failures = [result for result in results if result.status == "fail"]
     if failures:
+        out += ["", _divergence_tally(failures)]
         out += [
             "",
             "## Failures",
@@ -907,12 +928,13 @@ def render_markdown(
         out += [
             f"| `{result.case.id}` | {', '.join(result.case.rules)} "
             f"| {', '.join(result.case.divergence) or '—'} | {_cell(result.summary)} "
-            f"| {_cell(result.allowed or '(not explained: not in the allow file)')} |"
+            f"| {_cell(_why(result))} |"
             for result in failures
         ]
         for result in failures:
             out += ["", f"### `{result.case.id}`", "", _cell(result.case.description), ""]
-            out += [f"{result.summary}."]
+            out += [f"What happened: {result.summary}."]
+            out += ["", f"Why: {_why(result)}."]
             if result.detail:
                 out += ["", "```", result.detail, "```"]
     skipped = [result for result in results if result.status == "skip"]

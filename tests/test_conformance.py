@@ -378,6 +378,43 @@ def test_allow_file_turns_listed_failures_into_exit_0(
     assert tally_line(output) == "3 passed, 1 failed, 3 skipped"
 
 
+def test_markdown_report_lists_failures_with_reasons_and_skips(
+    mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.md"
+    run_cli(
+        [
+            "conformance",
+            "--spec",
+            str(mini_spec),
+            "--python",
+            "tests.broken_implementations:glues_assistant_messages",
+            "--name",
+            "glue 1.0",
+            "--report",
+            str(report),
+        ],
+        capsys,
+    )
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# Conformance report: glue 1.0\n")
+    assert "**3 passed, 1 failed, 3 skipped.**" in text
+    assert "in unmarked cases: 1." in text
+    assert (
+        "| `two-messages` | R32 | — | output differs at `transcripts[0].messages[1].content` "
+        "| (not in the allow file) |"
+    ) in text
+    assert (
+        '```\nfirst difference at `transcripts[0].messages[1].content`:\n  expected: "Hello"'
+        in text
+    )
+    assert (
+        "| `file-two-runs` | a JSONL file case; the implementation has no file entry point |"
+        in text
+    )
+    assert str(tmp_path) not in text.replace(str(mini_spec), "")
+
+
 def test_case_selection_and_json_format(
     mini_spec: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
