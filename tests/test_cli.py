@@ -463,3 +463,19 @@ def test_workers_read_crlf_bom_blank_and_unterminated_lines_alike(
         1,
     )
     assert [error["line"] for error in report["errors"]] == [8]
+
+
+def test_unreadable_file_is_reported_with_exit_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write_jsonl(tmp_path / "secret.jsonl", [_rollout(0)])
+
+    def refuse(path: str, mode: str) -> Any:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(parallel_module, "open", refuse, raising=False)  # root reads anything
+    assert main(["convert", str(source)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"nemogym-ingest: {source}: cannot read: Permission denied\n",
+    )
