@@ -248,6 +248,8 @@ def convert_input(
             if len(pending) >= 2 * workers:
                 done, task = pending.popleft()
                 yield done, task.get()
+        pool.close()  # workers exit as soon as they are idle: quicker than terminate()
         while pending:
             done, task = pending.popleft()
             yield done, task.get()
+        pool.join()
