@@ -32,7 +32,7 @@ except ModuleNotFoundError as error:
 from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
-from .model import AgentRun
+from .model import AgentRun, wire_payload
 from .options import ConversionOptions
 from .parallel import STDIN, Chunk, Input, InputError, read_chunks
 
@@ -292,7 +292,8 @@ def _chunks(
     chunk: list[DocentAgentRun] = []
     size = _ENVELOPE_BYTES
     for run in runs:
-        docent_run = to_docent(run)
+        # `to_docent`, faster: the payload shares objects with `run`, which is dropped here.
+        docent_run = DocentAgentRun.model_validate(wire_payload(run))
         run_bytes = len(serialize_agent_run(docent_run))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
