@@ -124,6 +124,53 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {version}, {sys.platform}"
 
 
+def _breakdown(corpus: Path) -> None:
+    """Print where the CPU time of ours (one worker) and of Docent goes, stage by stage."""
+    from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
+
+    from nemogym_ingest.convert import convert_rollout
+    from nemogym_ingest.jsonl import line_content, parse_jsonl_line
+    from nemogym_ingest.model import wire_payload
+    from nemogym_ingest.options import ConversionOptions
+
+    options = ConversionOptions()
+    ours = dict.fromkeys(("json.loads alone", "parse line", "convert", "payload", "dumps"), 0.0)
+    docent = dict.fromkeys(("json.loads", "convert", "model_dump_json"), 0.0)
+    clock = time.process_time
+    with open(corpus, "rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            content = line_content(raw, number)
+            started = clock()
+            json.loads(content)
+            parsed_at = clock()
+            rollout = parse_jsonl_line(content)
+            line_at = clock()
+            run = convert_rollout(rollout, options, number)
+            converted_at = clock()
+            payload = wire_payload(run)
+            payload_at = clock()
+            json.dumps(payload, ensure_ascii=True)
+            dumped_at = clock()
+            docent_run = docent_convert(rollout)
+            docent_at = clock()
+            docent_run.model_dump_json()
+            docent_dumped_at = clock()
+            ours["json.loads alone"] += parsed_at - started
+            ours["parse line"] += line_at - parsed_at
+            ours["convert"] += converted_at - line_at
+            ours["payload"] += payload_at - converted_at
+            ours["dumps"] += dumped_at - payload_at
+            docent["convert"] += docent_at - dumped_at
+            docent["model_dump_json"] += docent_dumped_at - docent_at
+    docent["json.loads"] = ours["json.loads alone"]
+    ours_total = sum(ours.values()) - ours["json.loads alone"]
+    print("CPU seconds by stage (ours: 'parse line' = UTF-8 check + json.loads + nesting check)")
+    for name, stages in (("ours", ours), ("Docent", docent)):
+        total = ours_total if name == "ours" else sum(stages.values())
+        parts = ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in stages.items())
+        print(f"  {name}: {total:.3f} s = {parts}")
+
+
 def main() -> None:
     """Parse the arguments, run the rounds and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -142,7 +189,13 @@ def main() -> None:
     parser.add_argument(
         "--run-variant", nargs=2, metavar=("VARIANT", "CORPUS"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="print CPU time by stage instead (ours, Docent)"
+    )
     args = parser.parse_args()
+    if args.breakdown:
+        _breakdown(ensure_corpus(args.corpus_dir, SIZES[args.size])[0])
+        return
     if args.run_variant:
         variant, corpus = args.run_variant
         workers = 1 if variant == "c" else args.workers
