@@ -5,6 +5,7 @@ verdicts on our implementation, on deliberately broken ones and on Docent 0.1.88
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -627,7 +628,10 @@ def suite() -> list[Case]:
 def test_wrapper_script_passes_the_whole_suite(
     suite: list[Case], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The language-neutral path end to end: our implementation behind --command."""
+    """The language-neutral path end to end: our implementation behind --command.
+
+    One process per case, as the protocol has it: the slowest test of this module.
+    """
     command = f"{sys.executable} {WRAPPER}"
     status, output = run_cli(
         [
@@ -638,7 +642,7 @@ def test_wrapper_script_passes_the_whole_suite(
             command,
             "--options",
             "--jobs",
-            "2",
+            str(max(2, os.cpu_count() or 2)),
         ],
         capsys,
     )
