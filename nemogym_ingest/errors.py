@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def key_path(parent: str, key: str) -> str:
@@ -14,7 +11,7 @@ def key_path(parent: str, key: str) -> str:
     Identifier-like keys read `parent.key`; any other key reads `parent["key"]`
     (JSON-escaped), so every path names exactly one place.
     """
-    if _IDENTIFIER.match(key):
+    if key.isascii() and key.isidentifier():  # [A-Za-z_][A-Za-z0-9_]*, without a regex
         return f"{parent}.{key}" if parent else key
     return f"{parent}[{json.dumps(key)}]"
 
