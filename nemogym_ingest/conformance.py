@@ -1056,7 +1056,8 @@ def _run_conformance(args: argparse.Namespace) -> int:
     except SuiteError as error:
         print(f"nemogym-ingest conformance: {error}", file=sys.stderr)
         return 2
-    results = apply_allow(run_suite(implementation, cases, args.jobs), allowed)
+    jobs = args.jobs if isinstance(implementation, CommandImplementation) else 1
+    results = apply_allow(run_suite(implementation, cases, jobs), allowed)
     warnings = stale_allow_entries(results, allowed)
     if args.format == "json":
         sys.stdout.write(render_json(results, warnings))
@@ -1145,7 +1146,12 @@ def add_command(subparsers: Any) -> None:
         help="per-case limit for commands (default: %(default)g)",
     )
     target.add_argument(
-        "--jobs", metavar="N", type=int, default=1, help="commands run at once (default: 1)"
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="commands run at once (default: the number of CPUs; Python callables run one "
+        "at a time)",
     )
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=("text", "json"), default="text")
