@@ -126,8 +126,11 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
 
     Objects compare member by member in sorted key order, arrays element by element;
     numbers compare by value (`1` equals `1.0`), but `true`/`false` are not numbers.
+    An object with a key that is not a string differs as a whole.
     """
     if isinstance(expected, dict) and isinstance(actual, dict):
+        if not all(isinstance(key, str) for key in actual):
+            return path  # not JSON: object keys are strings
         for key in sorted(expected.keys() | actual.keys()):
             child = key_path(path, key)
             if key not in expected or key not in actual:
@@ -171,10 +174,18 @@ def _at_path(value: Any, path: str) -> Any:
     return value
 
 
+def _dumps(value: Any, indent: int | None = None) -> str:
+    """`value` as JSON text for display; whatever an implementation returned, never raises."""
+    try:
+        return json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError) as error:
+        return f"(cannot be shown as JSON: {type(error).__name__})"
+
+
 def _shown(value: Any) -> str:
     if value is _ABSENT:
         return "(absent)"
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = _dumps(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
@@ -198,8 +209,8 @@ def describe_difference(expected: Any, actual: Any, path: str) -> str:
     ]
     diff = list(
         difflib.unified_diff(
-            json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False).splitlines(),
-            json.dumps(actual, indent=2, sort_keys=True, ensure_ascii=False).splitlines(),
+            _dumps(expected, indent=2).splitlines(),
+            _dumps(actual, indent=2).splitlines(),
             "expected",
             "actual",
             n=2,

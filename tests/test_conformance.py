@@ -25,6 +25,7 @@ from nemogym_ingest.conformance import (
     ErrorPathPatterns,
     ExpectedError,
     PythonImplementation,
+    describe_difference,
     first_difference,
     load_suite,
     nemogym_ingest_rollout,
@@ -212,10 +213,20 @@ def test_normalize_payload_keeps_redacted_true_and_nonsense_as_is() -> None:
         ({"a": {"b": []}}, {"a": {"b": {}}}, "a.b"),
         ([{"a": 1}], {"a": 1}, ""),
         ({"a": None}, {"a": "null"}, "a"),
+        ({"a": {"1": 1}}, {"a": {1: 1}}, "a"),
     ],
 )
 def test_first_difference(expected: Any, actual: Any, difference: str | None) -> None:
     assert first_difference(expected, actual) == difference
+
+
+def test_describe_difference_shows_anything_an_implementation_returns() -> None:
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    text = describe_difference({"a": [1], "b": 2}, {"a": {3, 4}, "b": deep}, "a")
+    assert text.startswith('first difference at `a`:\n  expected: [1]\n  actual:   "{3, 4}"\n')
+    assert "(cannot be shown as JSON: RecursionError)" in text
 
 
 # --- running a suite -----------------------------------------------------------------------
