@@ -84,18 +84,25 @@ def _progress(label: str, source: Input, quiet: bool) -> Progress:
 # --- convert -------------------------------------------------------------------------------
 
 
+@dataclass
+class _Output:
+    """Where converted runs go; set `complete` once everything is written."""
+
+    stream: BinaryIO
+    complete: bool = False
+
+
 @contextmanager
-def _atomic_output(path: str | None) -> Iterator[tuple[BinaryIO, list[bool]]]:
-    """The output stream and a flag list: set `[0]` to keep (rename into place) the file.
+def _atomic_output(path: str | None) -> Iterator[_Output]:
+    """The output for `path`: renamed into place on leaving if marked `complete`.
 
     A regular file is written to a temporary file beside it and renamed over it only when
-    kept, so a failure never leaves a partial file. Stdout (`None` or `-`) and special
+    complete, so a failure never leaves a partial file (nor touches an existing one). Stdout (`None` or `-`) and special
     files such as /dev/null are written directly.
     """
-    keep = [False]
     if path is None or path == STDIN:
         sys.stdout.flush()
-        yield sys.stdout.buffer, keep
+        yield _Output(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
     if os.path.exists(path) and not os.path.isfile(path):
@@ -103,7 +110,7 @@ def _atomic_output(path: str | None) -> Iterator[tuple[BinaryIO, list[bool]]]:
             raise OutputError(f"{path}: cannot write: is a directory")
         try:
             with open(path, "wb") as special:
-                yield special, keep
+                yield _Output(special)
         except OSError as error:
             raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
         return
@@ -115,9 +122,10 @@ def _atomic_output(path: str | None) -> Iterator[tuple[BinaryIO, list[bool]]]:
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
     try:
-        with os.fdopen(handle, "wb") as out:
-            yield out, keep
-        if keep[0]:
+        with os.fdopen(handle, "wb") as stream:
+            output = _Output(stream)
+            yield output
+        if output.complete:
             os.chmod(temporary, 0o666 & ~_umask())
             os.replace(temporary, target)
     except OSError as error:
@@ -139,12 +147,12 @@ def _convert(args: argparse.Namespace) -> int:
     rejected = lines = 0
     try:
         with (
-            _atomic_output(args.output) as (out, keep),
+            _atomic_output(args.output) as output,
             _progress("convert", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
             for chunk, result in results:
-                out.write(result.output)
+                output.stream.write(result.output)
                 lines += result.converted + len(result.errors)
                 for error in result.errors:
                     _report(str(error.located(file=source.name, line=error.line)), progress)
@@ -152,7 +160,7 @@ def _convert(args: argparse.Namespace) -> int:
                 progress.advance(result.converted, chunk.nbytes, chunk.position)
                 if result.errors and not args.keep_going:
                     return EXIT_REJECTED
-            keep[0] = True
+            output.complete = True
     finally:
         source.close()
     if rejected:
