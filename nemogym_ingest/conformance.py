@@ -564,7 +564,7 @@ class CommandImplementation:
         log = _tail(stderr)
         try:
             parsed: Any = json.loads(text) if text else None
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         error = parsed.get("error") if isinstance(parsed, dict) else None
         if isinstance(error, dict) and isinstance(error.get("path"), str):
@@ -594,7 +594,7 @@ class CommandImplementation:
             return self._rejection(status, stdout, stderr, is_file=False)
         try:
             return Answer("output", value=json.loads(stdout))
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             detail = f"exit status 0 but stdout is not JSON: {error}"
             return Answer("broken", detail=detail, log=_tail(stderr))
 
@@ -611,7 +611,7 @@ class CommandImplementation:
             return Answer(
                 "output", value=[json.loads(line) for line in stdout.splitlines() if line.strip()]
             )
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             detail = f"exit status 0 but stdout is not JSON Lines: {error}"
             return Answer("broken", detail=detail, log=_tail(stderr))
 

@@ -535,6 +535,9 @@ if mode == "garbage":
     sys.exit(0)
 if mode == "crash":
     raise RuntimeError("boom")
+if mode == "deep":
+    print("[" * 100000 + "]" * 100000)
+    sys.exit(0)
 from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run
 try:
     run = convert_nemogym_rollout_to_agent_run(json.load(sys.stdin))
@@ -580,6 +583,7 @@ def test_command_may_print_the_bare_path(
         ("crash", "FAIL not-an-object: no answer (exit status 1: RuntimeError: boom; no error"),
         ("garbage", "FAIL two-messages: no answer (exit status 0 but stdout is not JSON: "),
         ("sleep", "FAIL two-messages: no answer (no answer within 0.5 s); expected output"),
+        ("deep", "FAIL two-messages: no answer (exit status 0 but stdout is not JSON: maximum"),
     ],
 )
 def test_a_command_that_does_not_answer_fails_every_case(
