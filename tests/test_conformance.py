@@ -18,7 +18,7 @@ import pytest
 from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
 from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 
-from nemogym_ingest import convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
+from nemogym_ingest import conformance, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
 from nemogym_ingest.cli import main
 from nemogym_ingest.conformance import (
     Case,
@@ -477,6 +477,14 @@ def test_an_unusable_suite_exits_2(
     mutate(mini_spec)
     assert main(["conformance", "--spec", str(mini_spec)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_without_a_source_checkout_spec_must_be_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(conformance, "_PACKAGE_ROOT", tmp_path)  # as installed from a wheel
+    assert main(["conformance"]) == 2
+    assert "no spec/ beside the package: pass --spec DIR" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
