@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from docent.data_models import AgentRun as DocentAgentRun
+from hypothesis import given
 
 from nemogym_ingest import (
     AgentRun,
@@ -26,6 +27,7 @@ from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_rollout
 from nemogym_ingest.options import add_option_arguments, options_from_args
 from nemogym_ingest.rescue import RESCUE_OPTIONS, rescuing_options
+from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.docent_oracle import validate_on_docent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -743,3 +745,43 @@ def test_cli_check_reports_which_options_would_convert_each_reason(
         "--task-index",
         "line",
     ]
+
+
+# --- properties over generated rollouts --------------------------------------------------
+
+
+@given(valid_rollouts())
+def test_r70_valid_rollouts_convert_the_same_with_every_option(rollout: Any) -> None:
+    strict = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+    assert convert_nemogym_rollout_to_agent_run(rollout, options=ALL_OPTIONS).to_dict() == strict
+
+
+@given(mutated_rollouts())
+def test_r70_any_value_gives_a_run_or_a_conversion_error_with_every_option(rollout: Any) -> None:
+    try:
+        payload = convert_nemogym_rollout_to_agent_run(rollout, options=ALL_OPTIONS).to_dict()
+    except ConversionError:
+        return
+    assert validate_on_docent(payload) == payload
+
+
+@given(valid_rollouts())
+def test_r71_r72_identity_options_change_only_name_and_record(rollout: Any) -> None:
+    strict: dict[str, Any] = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+    bare = without(rollout, "agent_ref", "_ng_task_index", "_ng_rollout_index")
+    options = ConversionOptions(agent_name="supplied", task_index=-1, rollout_index=2)
+    payload: dict[str, Any] = convert_nemogym_rollout_to_agent_run(bare, options=options).to_dict()
+    assert payload["name"] == "supplied/task/-1/rollout/2"
+    assert messages(payload) == messages(strict)
+    assert assumed(payload) == {
+        "agent_name": "supplied",
+        "task_index": "fixed -1",
+        "rollout_index": "fixed 2",
+    }
+    assert payload["metadata"] == strict["metadata"] | {
+        "nemogym": {
+            "task_index": -1,
+            "rollout_index": 2,
+            "assumed": assumed(payload),
+        }
+    }
