@@ -121,56 +121,64 @@ def _same_scalar(expected: Any, actual: Any) -> bool:
     return type(expected) is type(actual) and bool(expected == actual)
 
 
-def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
+Step = str | int
+"""An object member name or an array index: one step of a path."""
+
+
+def _difference(expected: Any, actual: Any) -> list[Step] | None:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if not all(isinstance(key, str) for key in actual):
+            return []  # not JSON: object keys are strings
+        for key in sorted(expected.keys() | actual.keys()):
+            if key not in expected or key not in actual:
+                return [key]
+            below = _difference(expected[key], actual[key])
+            if below is not None:
+                return [key, *below]
+        return None
+    if isinstance(expected, list) and isinstance(actual, list):
+        for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
+            below = _difference(left, right)
+            if below is not None:
+                return [index, *below]
+        if len(expected) != len(actual):
+            return [min(len(expected), len(actual))]
+        return None
+    if isinstance(expected, dict | list) or isinstance(actual, dict | list):
+        return []
+    return None if _same_scalar(expected, actual) else []
+
+
+def _path(steps: Sequence[Step]) -> str:
+    path = ""
+    for step in steps:
+        path = index_path(path, step) if isinstance(step, int) else key_path(path, step)
+    return path
+
+
+def first_difference(expected: Any, actual: Any) -> str | None:
     """The JSON path of the first place where `actual` differs from `expected`, or None.
 
     Objects compare member by member in sorted key order, arrays element by element;
     numbers compare by value (`1` equals `1.0`), but `true`/`false` are not numbers.
     An object with a key that is not a string differs as a whole.
     """
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        if not all(isinstance(key, str) for key in actual):
-            return path  # not JSON: object keys are strings
-        for key in sorted(expected.keys() | actual.keys()):
-            child = key_path(path, key)
-            if key not in expected or key not in actual:
-                return child
-            difference = first_difference(expected[key], actual[key], child)
-            if difference is not None:
-                return difference
-        return None
-    if isinstance(expected, list) and isinstance(actual, list):
-        for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
-            difference = first_difference(left, right, index_path(path, index))
-            if difference is not None:
-                return difference
-        if len(expected) != len(actual):
-            return index_path(path, min(len(expected), len(actual)))
-        return None
-    if isinstance(expected, dict | list) or isinstance(actual, dict | list):
-        return path
-    return None if _same_scalar(expected, actual) else path
+    steps = _difference(expected, actual)
+    return None if steps is None else _path(steps)
 
 
 _ABSENT = object()
-_PATH_STEP = re.compile(
-    r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|^([A-Za-z_]\w*)'
-)
 
 
-def _at_path(value: Any, path: str) -> Any:
-    """The value at `path` (as `first_difference` writes it), or `_ABSENT`."""
-    for match in _PATH_STEP.finditer(path):
-        name, index, quoted, first = match.groups()
-        if index is not None:
-            if not isinstance(value, list) or int(index) >= len(value):
+def _at(value: Any, steps: Sequence[Step]) -> Any:
+    """The value `steps` lead to, or `_ABSENT`."""
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
                 return _ABSENT
-            value = value[int(index)]
-            continue
-        key = json.loads(quoted) if quoted is not None else (name or first)
-        if not isinstance(value, dict) or key not in value:
+        elif not isinstance(value, dict) or step not in value:
             return _ABSENT
-        value = value[key]
+        value = value[step]
     return value
 
 
@@ -200,12 +208,13 @@ def _shown_path(path: str) -> str:
     return _abbreviated(path) if path else "the top level"
 
 
-def describe_difference(expected: Any, actual: Any, path: str) -> str:
+def describe_difference(expected: Any, actual: Any) -> str:
     """A readable diff: the first differing path, both values there, then a unified diff."""
+    steps = _difference(expected, actual) or []
     lines = [
-        f"first difference at {_shown_path(path)}:",
-        f"  expected: {_shown(_at_path(expected, path))}",
-        f"  actual:   {_shown(_at_path(actual, path))}",
+        f"first difference at {_shown_path(_path(steps))}:",
+        f"  expected: {_shown(_at(expected, steps))}",
+        f"  actual:   {_shown(_at(actual, steps))}",
     ]
     diff = list(
         difflib.unified_diff(
@@ -238,7 +247,6 @@ class Case:
     """One spec case with its expectation: the golden payload(s), or an `ExpectedError`."""
 
     id: str
-    group: str
     description: str
     rules: tuple[str, ...]
     divergence: tuple[str, ...]
@@ -277,7 +285,7 @@ def _expected_error(raw: Any, where: str, *, is_file: bool) -> ExpectedError:
     return ExpectedError(error["path"], line if is_file else None)
 
 
-def _load_case(raw: Any, group: str, cases_dir: Path, golden_dir: Path, where: str) -> Case:
+def _load_case(raw: Any, cases_dir: Path, golden_dir: Path, where: str) -> Case:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise SuiteError(f"{where}: a case must be an object with a string id")
     case_id = raw["id"]
@@ -306,7 +314,6 @@ def _load_case(raw: Any, group: str, cases_dir: Path, golden_dir: Path, where: s
             raise SuiteError(f"{where}: {file} is missing")
     return Case(
         id=case_id,
-        group=group,
         description=str(raw.get("description", "")),
         rules=tuple(raw.get("rules", ())),
         divergence=tuple(raw.get("divergence", ())),
@@ -335,9 +342,8 @@ def load_suite(spec_dir: Path, golden_dir: Path | None = None) -> list[Case]:
         document = _read_json(case_file)
         if not isinstance(document, dict) or not isinstance(document.get("cases"), list):
             raise SuiteError(f"{case_file}: expected an object with a cases array")
-        group = str(document.get("group", case_file.stem))
         for index, raw in enumerate(document["cases"]):
-            case = _load_case(raw, group, cases_dir, golden_dir, f"{case_file.name}[{index}]")
+            case = _load_case(raw, cases_dir, golden_dir, f"{case_file.name}[{index}]")
             if case.id in seen:
                 raise SuiteError(f"{case_file.name}: duplicate case id {case.id!r}")
             seen.add(case.id)
@@ -712,7 +718,7 @@ def judge(case: Case, answer: Answer) -> Result:
     difference = first_difference(expected, actual)
     if difference is None:
         return Result(case, "pass")
-    diff = describe_difference(expected, actual, difference)
+    diff = describe_difference(expected, actual)
     return _failure(case, f"output differs at {_shown_path(difference)}", answer, diff)
 
 

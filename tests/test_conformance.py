@@ -224,7 +224,7 @@ def test_describe_difference_shows_anything_an_implementation_returns() -> None:
     deep: list[Any] = []
     for _ in range(5000):
         deep = [deep]
-    text = describe_difference({"a": [1], "b": 2}, {"a": {3, 4}, "b": deep}, "a")
+    text = describe_difference({"a": [1], "b": 2}, {"a": {3, 4}, "b": deep})
     assert text.startswith('first difference at `a`:\n  expected: [1]\n  actual:   "{3, 4}"\n')
     assert "(cannot be shown as JSON: RecursionError)" in text
 
