@@ -615,7 +615,7 @@ class CommandImplementation:
             return self._rejection(status, stdout, stderr, is_file=True)
         try:
             return Answer(
-                "output", value=[json.loads(line) for line in stdout.splitlines() if line.strip()]
+                "output", value=[json.loads(line) for line in stdout.split("\n") if line.strip()]
             )
         except (ValueError, RecursionError) as error:
             detail = f"exit status 0 but stdout is not JSON Lines: {error}"
