@@ -642,3 +642,31 @@ def test_a_corrupt_gzip_file_sends_nothing(
     assert (status, out) == (2, "")
     assert err.startswith(f"nemogym-ingest: {path}:1: cannot read: ")
     assert agent_runs_posts(server) == []
+
+
+def test_cli_assumption_flags_apply_and_are_kept_on_resume(
+    server: FakeDocentServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docent.sdk._base.time, "sleep", lambda seconds: None)
+    server.add_collection("c1")
+    path = tmp_path / "rollouts.jsonl"
+    rollouts = [make_rollout(_ng_rollout_index=index) for index in range(3)]
+    for rollout in rollouts:
+        del rollout["agent_ref"]
+    path.write_text("".join(json.dumps(rollout) + "\n" for rollout in rollouts))
+    assert run_cli(capsys, str(path), "--collection-id", "c1")[0] == 1  # strict by default
+
+    server.post_statuses = [202, 500, 500, 500, 500]
+    args = ["--collection-id", "c1", "--chunk-size", "2", "--agent-name", "bot"]
+    status, _, err = run_cli(capsys, str(path), *args)
+    assert status == 4
+    assert err.splitlines()[-1] == (
+        f"  nemogym-ingest upload {path} --collection-id c1 --skip 2 --chunk-size 2"
+        "  # and the same assumption flags as before"
+    )
+    assert run_cli(capsys, str(path), *args, "--skip", "2")[0] == 0
+    names = [run["name"] for run in arrived(server, "c1")]
+    assert names == ["bot/task/0/rollout/0", "bot/task/0/rollout/1", "bot/task/0/rollout/2"]
