@@ -199,7 +199,7 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
         except ConversionError as error:
             result.errors.append(error.located(file=None, line=line))
             if settings.rescue:
-                result.rescues.append(rescuing_options(rollout, settings.options, line))
+                result.rescues.append(rescuing_options(rollout, settings.options, line, error))
             if settings.keep_going:
                 continue
             break

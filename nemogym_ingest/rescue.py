@@ -29,9 +29,12 @@ def _rejection(rollout: Any, options: ConversionOptions, line: int) -> tuple[str
     return None
 
 
-def rescuing_options(rollout: Any, options: ConversionOptions, line: int) -> list[str]:
+def rescuing_options(
+    rollout: Any, options: ConversionOptions, line: int, error: ConversionError
+) -> list[str]:
     """The options (as flags) that, added to `options`, let `rollout` convert: `rollout`,
-    read from JSONL line `line`, is rejected with `options`. Empty when no option helps.
+    read from JSONL line `line`, is rejected with `error` under `options`. Empty when no
+    option helps.
 
     Options are added one at a time, each only when it gets the rollout past its current
     rejection (an option changes nothing but the rejection it resolves, R70), so the
@@ -42,7 +45,7 @@ def rescuing_options(rollout: Any, options: ConversionOptions, line: int) -> lis
         for flag, values in RESCUE_OPTIONS.items()
         if all(getattr(options, name) is None for name in values)
     ]
-    rejection = _rejection(rollout, options, line)
+    rejection: tuple[str, str] | None = (error.path, error.reason)
     added: list[str] = []
     while rejection is not None:
         for flag in untried:

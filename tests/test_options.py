@@ -657,7 +657,9 @@ def test_cli_flags_reject_bad_values(argv: list[str], capsys: pytest.CaptureFixt
 def test_rescuing_options_lists_just_the_options_needed(
     rollout: Any, options: ConversionOptions, rescuing: list[str]
 ) -> None:
-    assert rescuing_options(rollout, options, 3) == rescuing
+    with pytest.raises(ConversionError) as caught:
+        convert_rollout(rollout, options, 3)
+    assert rescuing_options(rollout, options, 3, caught.value) == rescuing
     if rescuing:
         flags = [RESCUE_OPTIONS[flag] for flag in rescuing]
         combined = ConversionOptions(**{k: v for values in flags for k, v in values.items()})
