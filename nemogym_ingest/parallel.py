@@ -170,6 +170,10 @@ class Settings:
     """For each rejected line, find the options that would let it convert (for `check`)."""
 
 
+_UNPARSED = object()
+"""Stands for the rollout of a line that does not parse."""
+
+
 @dataclass
 class ChunkResult:
     """A converted chunk: output JSON lines (ASCII), counts, and the rejected lines' errors."""
@@ -192,14 +196,18 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
         if not content:
             result.blank += 1
             continue
-        rollout: Any = None  # a line that does not parse: no option rescues it
+        rollout: Any = _UNPARSED
         try:
             rollout = parse_jsonl_line(content)
             run = convert_rollout(rollout, settings.options, line)
         except ConversionError as error:
             result.errors.append(error.located(file=None, line=line))
             if settings.rescue:
-                result.rescues.append(rescuing_options(rollout, settings.options, line, error))
+                result.rescues.append(
+                    []  # no option rescues a line that does not parse
+                    if rollout is _UNPARSED
+                    else rescuing_options(rollout, settings.options, line, error)
+                )
             if settings.keep_going:
                 continue
             break

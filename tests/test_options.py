@@ -679,7 +679,7 @@ def _set(options: ConversionOptions) -> dict[str, Any]:
 
 def _options_file(tmp_path: Path) -> Path:
     """Line 1: complete; 2: no agent_ref; 3: blank; 4: no agent_ref nor _ng_task_index;
-    5: encrypted reasoning; 6: an unknown item type (no option helps)."""
+    5: encrypted reasoning; 6: an unknown item type; 7: invalid JSON (no option helps)."""
     complete = make_rollout(output=[say("4")])
     rows = [
         complete,
@@ -690,9 +690,8 @@ def _options_file(tmp_path: Path) -> Path:
         make_rollout("hi", [{"type": "web_search_call"}]),
     ]
     path = tmp_path / "rollouts.jsonl"
-    path.write_text(
-        "".join("\n" if row is None else json.dumps(row) + "\n" for row in rows), encoding="utf-8"
-    )
+    lines = ["\n" if row is None else json.dumps(row) + "\n" for row in rows]
+    path.write_text("".join(lines) + "{null}\n", encoding="utf-8")
     return path
 
 
@@ -735,6 +734,7 @@ def test_cli_check_reports_which_options_would_convert_each_reason(
             {"options": ["--encrypted-reasoning redact"], "count": 1}
         ],
         "response.output[*].type": [],
+        "": [],
     }
     assert main(["check", "-q", str(path), "--agent-name", "x"]) == 1
     summary = capsys.readouterr().out.split("rejected by reason:\n", 1)[1].splitlines()
