@@ -74,7 +74,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker processes converting in parallel; output order is kept "
         "(default: the number of cores, %(default)s here)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line (rollouts, MB/s, ETA) on stderr, which is otherwise shown "
+        "when stderr is a terminal",
+    )
 
 
 def _progress(label: str, source: Input, quiet: bool) -> Progress:
@@ -97,8 +103,8 @@ def _atomic_output(path: str | None) -> Iterator[_Output]:
     """The output for `path`: renamed into place on leaving if marked `complete`.
 
     A regular file is written to a temporary file beside it and renamed over it only when
-    complete, so a failure never leaves a partial file (nor touches an existing one). Stdout (`None` or `-`) and special
-    files such as /dev/null are written directly.
+    complete, so a failure never leaves a partial file (nor touches an existing one).
+    Stdout (`None` or `-`) and special files such as /dev/null are written directly.
     """
     if path is None or path == STDIN:
         sys.stdout.flush()
