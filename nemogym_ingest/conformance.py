@@ -1107,8 +1107,8 @@ def add_command(subparsers: Any) -> None:
     suite.add_argument(
         "--spec",
         metavar="DIR",
-        help="the spec directory holding cases/ (default: spec/ beside the installed package, "
-        "i.e. this source checkout's)",
+        help="the spec directory holding cases/ (default: the spec/ of the source checkout "
+        "this package runs from)",
     )
     suite.add_argument("--golden", metavar="DIR", help="golden snapshots (default: DIR/../golden)")
     suite.add_argument(
@@ -1171,7 +1171,12 @@ def add_command(subparsers: Any) -> None:
         "at a time)",
     )
     output = parser.add_argument_group("output")
-    output.add_argument("--format", choices=("text", "json"), default="text")
+    output.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="per-case lines and a tally (default), or one JSON document",
+    )
     output.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     output.add_argument("--report", metavar="FILE.md", help="also write a markdown report")
     output.add_argument("--name", help="the implementation's name in the report")
