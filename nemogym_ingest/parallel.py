@@ -13,6 +13,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import zlib
 from collections import deque
@@ -232,6 +233,11 @@ def _run_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
     return convert_chunk(chunk.first_line, lines, settings)
 
 
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def convert_input(
     source: Input, settings: Settings, workers: int
 ) -> Generator[tuple[Chunk, ChunkResult], None, None]:
@@ -248,7 +254,7 @@ def convert_input(
         for chunk in itertools.chain(head, chunks):
             yield chunk, _run_chunk(chunk, settings)
         return
-    with multiprocessing.Pool(workers) as pool:
+    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
         pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
         for chunk in itertools.chain(head, chunks):
             task = pool.apply_async(_run_chunk, (chunk, settings))
