@@ -1,9 +1,11 @@
 """Converting JSONL input in chunks of lines, in this process or in worker processes, in order.
 
-The reader hands out chunks of raw lines (about `CHUNK_BYTES` each, whole lines only);
-each chunk is converted and serialized where it lands (a worker returns text, not
-objects), and results come back in input order. At most two chunks per worker are in
-flight, so memory stays bounded by the chunk size and the longest line, not the input.
+The reader hands out chunks of whole lines (about `CHUNK_BYTES` each); each chunk is
+converted and serialized where it lands (a worker returns the output bytes, not objects),
+and results come back in input order. With workers, a plain file's chunks are only
+located (offsets and first line number) and each worker reads its own; stdin and `.gz`
+lines are sent to the workers. At most two chunks per worker are in flight, so memory is
+bounded by the chunk size and the longest line, not by the input.
 """
 
 from __future__ import annotations
