@@ -136,13 +136,13 @@ _BENCHMARK_FIELD_KEYS = (st.sampled_from(_BENCHMARK_KEYS) | st.text(max_size=10)
 _STATUSES = ("completed", "incomplete", "in_progress")
 
 
-def _texts(*, non_empty: bool = False) -> st.SearchStrategy[str]:
-    samples = [text for text in _SAMPLE_TEXTS if text] if non_empty else [*_SAMPLE_TEXTS, ""]
-    return st.sampled_from(samples) | st.text(min_size=1 if non_empty else 0, max_size=40)
-
-
-def _hex_ids(prefix: str) -> st.SearchStrategy[str]:
-    return st.text("0123456789abcdef", min_size=8, max_size=16).map(lambda tail: prefix + tail)
+_TEXTS = st.sampled_from([*_SAMPLE_TEXTS, ""]) | st.text(max_size=40)
+_NON_EMPTY_TEXTS = st.sampled_from(_SAMPLE_TEXTS) | st.text(min_size=1, max_size=40)
+_HEX = st.text("0123456789abcdef", min_size=8, max_size=16)
+_SMALL_JSON = json_values(max_leaves=8, deep=False)
+# Strategies are built once, here: building them inside draws costs more than drawing.
+_ID_ALTERNATIVES: st.SearchStrategy[Item] = st.sampled_from([{}, {"id": None}, {"id": ""}])
+_STATUS_ALTERNATIVES: st.SearchStrategy[Item] = st.sampled_from([{}, {"status": None}])
 
 
 def _id_and_status(
@@ -151,50 +151,86 @@ def _id_and_status(
     """`id`/`status` members: absent, null, empty or realistic (always realistic if required)."""
     fields: Item = {}
     if id_required or draw(st.booleans()):
-        fields["id"] = draw(_hex_ids(prefix))
+        fields["id"] = prefix + draw(_HEX)
     else:
-        fields.update(draw(st.sampled_from([{}, {"id": None}, {"id": ""}])))
+        fields.update(draw(_ID_ALTERNATIVES))
     if status_required or draw(st.booleans()):
         fields["status"] = draw(st.sampled_from(_STATUSES))
     else:
-        fields.update(draw(st.sampled_from([{}, {"status": None}])))
+        fields.update(draw(_STATUS_ALTERNATIVES))
     return fields
 
 
+_ANNOTATIONS: st.SearchStrategy[list[Item]] = st.lists(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("url_citation"),
+            "start_index": st.just(0),
+            "end_index": st.integers(min_value=0, max_value=40),
+            "title": _TEXTS,
+            "url": st.sampled_from(["https://example.com/a", "https://docs.example/ü"]),
+        }
+    ),
+    max_size=2,
+)
+_LOGPROBS = st.lists(
+    st.tuples(_NON_EMPTY_TEXTS, st.floats(min_value=-30.0, max_value=0.0)).map(
+        lambda pair: {
+            "token": pair[0],
+            "bytes": list(pair[0].encode()),
+            "logprob": pair[1],
+            "top_logprobs": [],
+        }
+    ),
+    max_size=3,
+)
+
+
 @st.composite
-def _output_text_parts(draw: st.DrawFn) -> Item:
-    text = draw(_texts())
-    annotations = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "type": st.just("url_citation"),
-                    "start_index": st.just(0),
-                    "end_index": st.just(len(text)),
-                    "title": _texts(),
-                    "url": st.sampled_from(["https://example.com/a", "https://docs.example/ü"]),
-                }
-            ),
-            max_size=2,
-        )
-    )
+def _output_text_part(draw: st.DrawFn) -> Item:
+    text = draw(_TEXTS)
+    annotations = draw(_ANNOTATIONS)
+    for annotation in annotations:
+        annotation["end_index"] = min(annotation["end_index"], len(text))
     part: Item = {"type": "output_text", "text": text, "annotations": annotations}
     if draw(st.booleans()):
-        tokens = draw(st.lists(_texts(non_empty=True), max_size=3))
-        part["logprobs"] = [
-            {
-                "token": token,
-                "bytes": list(token.encode()),
-                "logprob": draw(st.floats(min_value=-30.0, max_value=0.0)),
-                "top_logprobs": [],
-            }
-            for token in tokens
-        ]
+        part["logprobs"] = draw(_LOGPROBS)
     return part
 
 
-_REFUSAL_PARTS = st.fixed_dictionaries({"type": st.just("refusal"), "refusal": _texts()})
-_INPUT_TEXT_PARTS = st.fixed_dictionaries({"type": st.just("input_text"), "text": _texts()})
+_REFUSAL_PARTS = st.fixed_dictionaries({"type": st.just("refusal"), "refusal": _TEXTS})
+_INPUT_TEXT_PARTS = st.fixed_dictionaries({"type": st.just("input_text"), "text": _TEXTS})
+_ASSISTANT_PARTS = _output_text_part() | _REFUSAL_PARTS
+_ASSISTANT_CONTENT = {
+    True: st.lists(_ASSISTANT_PARTS, min_size=1, max_size=2),
+    False: _TEXTS | st.lists(_ASSISTANT_PARTS, max_size=2),
+}
+_PROMPT_CONTENT = _TEXTS | st.lists(_INPUT_TEXT_PARTS, max_size=3)
+_SUMMARIES = {
+    shaped: st.lists(
+        st.fixed_dictionaries({"type": st.sampled_from(types), "text": _TEXTS}), max_size=2
+    )
+    for shaped, types in ((True, ["summary_text"]), (False, ["summary_text", "text"]))
+}
+_REASONING_CONTENT = (
+    st.none()
+    | st.lists(
+        st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _TEXTS}), max_size=2
+    )
+    | st.just("absent")
+)
+_NO_ENCRYPTED_CONTENT: st.SearchStrategy[Item] = st.sampled_from(
+    [{}, {"encrypted_content": None}, {"encrypted_content": ""}]
+)
+_CALL_ID_TAILS = st.text("abcdefXYZ0123456789", max_size=8) | st.text(max_size=4)
+_TOOL_NAMES = st.sampled_from(_SAMPLE_NAMES) | st.text(min_size=1, max_size=20)
+_ARGUMENTS = st.dictionaries(
+    st.sampled_from(_ARGUMENT_KEYS) | st.text(max_size=8),
+    json_values(max_leaves=6, deep=False),
+    max_size=4,
+)
+_TEXT_OUTPUTS = _TEXTS | _SMALL_JSON.map(json.dumps)
+_OUTPUTS = {True: _TEXT_OUTPUTS, False: _TEXT_OUTPUTS | _SMALL_JSON}
 
 
 @dataclass
@@ -211,26 +247,20 @@ def _message(draw: st.DrawFn, role: str, *, shaped: bool) -> Item:
     item: Item = {"type": "message"} if shaped or draw(st.booleans()) else {}
     item["role"] = role
     if role == "assistant":
-        parts = st.lists(
-            _output_text_parts() | _REFUSAL_PARTS, min_size=1 if shaped else 0, max_size=2
-        )
-        item["content"] = draw(parts if shaped else _texts() | parts)
+        item["content"] = draw(_ASSISTANT_CONTENT[shaped])
         item.update(_id_and_status(draw, "msg_", id_required=shaped, status_required=shaped))
     else:
-        item["content"] = draw(_texts() | st.lists(_INPUT_TEXT_PARTS, max_size=3))
+        item["content"] = draw(_PROMPT_CONTENT)
     return item
 
 
 def _reasoning(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Item:
-    part_types = ["summary_text"] if shaped else ["summary_text", "text"]
-    summary = st.fixed_dictionaries({"type": st.sampled_from(part_types), "text": _texts()})
-    item: Item = {"type": "reasoning", "summary": draw(st.lists(summary, max_size=2))}
+    item: Item = {"type": "reasoning", "summary": draw(_SUMMARIES[shaped])}
     if dialogue.reasoning_content:
-        content_part = st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _texts()})
-        content = draw(st.just(None) | st.lists(content_part, max_size=2) | st.just("absent"))
+        content = draw(_REASONING_CONTENT)
         if content != "absent":
             item["content"] = content
-    item.update(draw(st.sampled_from([{}, {"encrypted_content": None}, {"encrypted_content": ""}])))
+    item.update(draw(_NO_ENCRYPTED_CONTENT))
     item.update(_id_and_status(draw, "rs_", id_required=shaped, status_required=False))
     return item
 
@@ -239,18 +269,11 @@ def _function_call(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Ite
     if dialogue.call_names and draw(st.integers(min_value=0, max_value=9)) == 0:
         call_id = draw(st.sampled_from(sorted(dialogue.call_names)))  # declared again (R21)
     else:
-        tail = draw(st.text("abcdefXYZ0123456789", max_size=8) | st.text(max_size=4))
-        call_id = f"call_{dialogue.calls_made}_{tail}"
+        call_id = f"call_{dialogue.calls_made}_{draw(_CALL_ID_TAILS)}"
         dialogue.calls_made += 1
-    name = draw(st.sampled_from(_SAMPLE_NAMES) | st.text(min_size=1, max_size=20))
+    name = draw(_TOOL_NAMES)
     dialogue.call_names[call_id] = name
-    arguments: Any = draw(
-        st.dictionaries(
-            st.sampled_from(_ARGUMENT_KEYS) | st.text(max_size=8),
-            json_values(max_leaves=6, deep=False),
-            max_size=4,
-        )
-    )
+    arguments: Any = draw(_ARGUMENTS)
     if shaped or draw(st.booleans()):
         indent = draw(st.sampled_from([None, 2]))
         arguments = json.dumps(arguments, ensure_ascii=draw(st.booleans()), indent=indent)
@@ -260,8 +283,7 @@ def _function_call(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Ite
 
 
 def _function_call_output(draw: st.DrawFn, call_id: str, *, shaped: bool) -> Item:
-    text_output = _texts() | json_values(max_leaves=8, deep=False).map(json.dumps)
-    output = draw(text_output if shaped else text_output | json_values(max_leaves=8, deep=False))
+    output = draw(_OUTPUTS[shaped])
     item: Item = {"type": "function_call_output", "call_id": call_id, "output": output}
     item.update(_id_and_status(draw, "fco_", id_required=shaped, status_required=shaped))
     return item
@@ -318,7 +340,7 @@ def _dialogue_items(
     """The request's `input` (a string or items) and the response's `output` items."""
     input_: str | list[Item]
     if draw(st.integers(min_value=0, max_value=3)) == 0:
-        input_ = draw(_texts())
+        input_ = draw(_TEXTS)
     else:
         roles = st.sampled_from(["system", "developer"])
         input_ = [_message(draw, draw(roles), shaped=False) for _ in range(draw(st.integers(0, 2)))]
@@ -342,7 +364,7 @@ _FUNCTION_TOOLS = st.fixed_dictionaries(
     {
         "type": st.just("function"),
         "name": st.sampled_from(_SAMPLE_NAMES),
-        "description": _texts(),
+        "description": _TEXTS,
         "parameters": _fresh({"type": "object", "properties": {"q": {"type": "string"}}}),
         "strict": st.booleans(),
     }
@@ -367,30 +389,26 @@ _USAGE = st.builds(
 )
 
 
-def _request_params() -> st.SearchStrategy[Item]:
-    """`responses_create_params` members other than `input`."""
-    return st.fixed_dictionaries(
-        {},
-        optional={
-            "model": st.sampled_from(_SAMPLE_MODELS),
-            **_SAMPLING,
-            "tools": st.lists(_FUNCTION_TOOLS, max_size=2),
-            "tool_choice": st.sampled_from(["auto", "none", "required"]),
-            "parallel_tool_calls": st.booleans(),
-            "reasoning": st.fixed_dictionaries(
-                {"effort": st.sampled_from(["low", "medium", "high"])}
-            ),
-            "metadata": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2),
-            "instructions": st.none() | _texts(),
-            "store": st.booleans(),
-        },
-    )
+_REQUEST_PARAMS = st.fixed_dictionaries(  # `responses_create_params` without `input`
+    {},
+    optional={
+        "model": st.sampled_from(_SAMPLE_MODELS),
+        **_SAMPLING,
+        "tools": st.lists(_FUNCTION_TOOLS, max_size=2),
+        "tool_choice": st.sampled_from(["auto", "none", "required"]),
+        "parallel_tool_calls": st.booleans(),
+        "reasoning": st.fixed_dictionaries({"effort": st.sampled_from(["low", "medium", "high"])}),
+        "metadata": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2),
+        "instructions": st.none() | _TEXTS,
+        "store": st.booleans(),
+    },
+)
 
 
 def _response_fields(*, shaped: bool) -> st.SearchStrategy[Item]:
     """`response` members other than `output`; `shaped`: all the OpenAI API requires."""
     required = {
-        "id": _hex_ids("resp_"),
+        "id": _HEX.map(lambda tail: "resp_" + tail),
         "created_at": st.integers(1_600_000_000, 1_900_000_000) | st.floats(1.6e9, 1.9e9),
         "model": st.sampled_from(_SAMPLE_MODELS),
         "object": st.just("response"),
@@ -413,9 +431,10 @@ def _response_fields(*, shaped: bool) -> st.SearchStrategy[Item]:
     return st.fixed_dictionaries({}, optional={**loose, **optional})
 
 
-_BENCHMARK_FIELDS = st.dictionaries(
-    _BENCHMARK_FIELD_KEYS, json_values(max_leaves=8, deep=False), max_size=4
-)
+_RESPONSE_FIELDS = {shaped: _response_fields(shaped=shaped) for shaped in (True, False)}
+
+
+_BENCHMARK_FIELDS = st.dictionaries(_BENCHMARK_FIELD_KEYS, _SMALL_JSON, max_size=4)
 
 
 _ABSENT = object()
@@ -446,7 +465,7 @@ def valid_rollouts(
     indices = st.integers(0, 10**6) | st.integers(-(2**63), 2**63)
     task_index, rollout_index = draw(indices), draw(indices)
     benchmark_fields = draw(_BENCHMARK_FIELDS)
-    request, response = draw(_request_params()), draw(_response_fields(shaped=shaped))
+    request, response = draw(_REQUEST_PARAMS), draw(_RESPONSE_FIELDS[shaped])
     dialogue = _Dialogue(reasoning_content=not docent_identical)
     input_, output = _dialogue_items(draw, dialogue, shaped=shaped, any_order=any_order)
     rollout: Rollout = {
@@ -607,14 +626,6 @@ def _path(path: str, segments: Segments) -> str:
 
 
 @dataclass
-class _Site:
-    """Where a bad item goes: the call_ids declared before it and after it."""
-
-    declared_before: set[str]
-    declared_after: set[str]
-
-
-@dataclass
 class _BadItem:
     """An item to insert, the segments from it to the violation, and valid items around it."""
 
@@ -624,11 +635,9 @@ class _BadItem:
     after: list[Item] = field(default_factory=list)
 
 
-def _fresh_call_id(draw: st.DrawFn, taken: set[str]) -> str:
-    call_id = "undeclared_" + draw(st.text(max_size=6))
-    while call_id in taken:
-        call_id += "'"
-    return call_id
+def _fresh_call_id(draw: st.DrawFn) -> str:
+    """A call_id no valid rollout declares (theirs all start with `call_`)."""
+    return "undeclared_" + draw(st.text(max_size=6))
 
 
 def _bad_parts(
@@ -663,7 +672,7 @@ def _bad_text_part(
 
 
 @st.composite
-def _bad_message(draw: st.DrawFn, site: _Site) -> _BadItem:
+def _bad_message(draw: st.DrawFn) -> _BadItem:
     role = draw(st.sampled_from(["developer", "system", "user", "assistant"]))
     item: Item = {"type": "message", "role": role, "content": "hello"}
     where = draw(st.sampled_from(["role", "content", "part"]))
@@ -674,7 +683,7 @@ def _bad_message(draw: st.DrawFn, site: _Site) -> _BadItem:
     if where == "content":
         _set_or_remove(item, "content", draw(_missing_or(_NOT_STRINGS_NOR_ARRAYS)))
         return _BadItem(item, ("content",))
-    good = _INPUT_TEXT_PARTS | _REFUSAL_PARTS | _output_text_parts()
+    good = _INPUT_TEXT_PARTS | _ASSISTANT_PARTS
     text_keys = {"input_text": "text", "output_text": "text", "refusal": "refusal"}
     bad = _bad_text_part(list(text_keys), text_keys, _UNKNOWN_MESSAGE_PARTS)
     item["content"], segments = _bad_parts(draw, good, bad)
@@ -682,9 +691,9 @@ def _bad_message(draw: st.DrawFn, site: _Site) -> _BadItem:
 
 
 @st.composite
-def _bad_reasoning(draw: st.DrawFn, site: _Site, *, divergent: bool) -> _BadItem:
+def _bad_reasoning(draw: st.DrawFn, *, divergent: bool) -> _BadItem:
     summary_parts = st.fixed_dictionaries(
-        {"type": st.sampled_from(["summary_text", "text"]), "text": _texts()}
+        {"type": st.sampled_from(["summary_text", "text"]), "text": _TEXTS}
     )
     item: Item = {"type": "reasoning", "summary": draw(st.lists(summary_parts, max_size=2))}
     wheres = ["encrypted_content", "summary", "summary part"]
@@ -704,7 +713,7 @@ def _bad_reasoning(draw: st.DrawFn, site: _Site, *, divergent: bool) -> _BadItem
         bad = _bad_text_part(list(text_keys), text_keys, unknown)
         item["summary"], segments = _bad_parts(draw, summary_parts, bad)
         return _BadItem(item, ("summary", *segments))
-    good = st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _texts()})
+    good = st.fixed_dictionaries({"type": st.just("reasoning_text"), "text": _TEXTS})
     unknown = st.sampled_from(["output_text", "summary_text", "text", ""]) | _UNKNOWN
     bad = _bad_text_part(["reasoning_text"], {"reasoning_text": "text"}, unknown)
     item["content"], segments = _bad_parts(draw, good, bad)
@@ -712,8 +721,8 @@ def _bad_reasoning(draw: st.DrawFn, site: _Site, *, divergent: bool) -> _BadItem
 
 
 @st.composite
-def _bad_function_call(draw: st.DrawFn, site: _Site) -> _BadItem:
-    call_id = _fresh_call_id(draw, site.declared_before | site.declared_after)
+def _bad_function_call(draw: st.DrawFn) -> _BadItem:
+    call_id = _fresh_call_id(draw)
     item: Item = {"type": "function_call", "call_id": call_id, "name": "search", "arguments": "{}"}
     where = draw(st.sampled_from(["arguments", "call_id", "name"]))
     if where == "arguments":
@@ -728,37 +737,24 @@ def _bad_function_call(draw: st.DrawFn, site: _Site) -> _BadItem:
 
 
 @st.composite
-def _bad_function_call_output(draw: st.DrawFn, site: _Site) -> _BadItem:
-    item: Item = {"type": "function_call_output", "output": "ok"}
+def _bad_function_call_output(draw: st.DrawFn) -> _BadItem:
+    item: Item = {"type": "function_call_output", "call_id": _fresh_call_id(draw), "output": "ok"}
     where = draw(st.sampled_from(["call_id", "undeclared", "declared later", "output"]))
     if where == "call_id":
         _set_or_remove(item, "call_id", draw(_missing_or(_NOT_NON_EMPTY_STRINGS)))
         return _BadItem(item, ("call_id",))
-    taken = site.declared_before | site.declared_after
     if where == "undeclared":
-        item["call_id"] = _fresh_call_id(draw, taken)
         return _BadItem(item, ("call_id",))
-    if where == "declared later":
-        later_only = sorted(site.declared_after - site.declared_before)
-        if draw(st.booleans()) and later_only:
-            item["call_id"] = draw(st.sampled_from(later_only))
-            return _BadItem(item, ("call_id",))
-        call_id = _fresh_call_id(draw, taken)
-        item["call_id"] = call_id
-        declaration = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": {}}
+    declaration = {"type": "function_call", "call_id": item["call_id"], "name": "f"}
+    declaration["arguments"] = draw(st.sampled_from(["{}", '{"a": 1}']) | _fresh({}))
+    if where == "declared later":  # R22: declared, but only after its output
         return _BadItem(item, ("call_id",), after=[declaration])
     del item["output"]
-    if draw(st.booleans()) and site.declared_before:
-        item["call_id"] = draw(st.sampled_from(sorted(site.declared_before)))
-        return _BadItem(item, ("output",))
-    call_id = _fresh_call_id(draw, taken)
-    item["call_id"] = call_id
-    declaration = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": "{}"}
     return _BadItem(item, ("output",), before=[declaration])
 
 
 @st.composite
-def _bad_item_shape(draw: st.DrawFn, site: _Site) -> _BadItem:
+def _bad_item_shape(draw: st.DrawFn) -> _BadItem:
     """Not an object, or an object without a known `type`."""
     if draw(st.booleans()):
         return _BadItem(draw(_NOT_OBJECTS), ())
@@ -808,13 +804,13 @@ def _placed_non_json(draw: st.DrawFn, base_level: int) -> tuple[Any, Segments]:
 
 
 @st.composite
-def _non_json_item(draw: st.DrawFn, site: _Site) -> _BadItem:
+def _non_json_item(draw: st.DrawFn) -> _BadItem:
     """A valid item carrying a non-JSON value in its id, arguments or output (R41, D5)."""
     where = draw(st.sampled_from(["id", "arguments", "output"]))
     if where == "id":
         value, segments = draw(_placed_non_json(5))
         return _BadItem({"role": "user", "content": "x", "id": value}, ("id", *segments))
-    call_id = _fresh_call_id(draw, site.declared_before | site.declared_after)
+    call_id = _fresh_call_id(draw)
     call = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": {}}
     if where == "arguments":
         value, segments = draw(_placed_non_json(6))
@@ -825,59 +821,57 @@ def _non_json_item(draw: st.DrawFn, site: _Site) -> _BadItem:
     return _BadItem(output, ("output", 0, *segments), before=[call])
 
 
-def _declared(items: list[Any]) -> set[str]:
-    return {
-        item["call_id"]
-        for item in items
-        if isinstance(item, dict) and item.get("type") == "function_call"
-    }
-
-
 @st.composite
-def _with_bad_item(
-    draw: st.DrawFn, rollout: Rollout, bad_items: Callable[[_Site], st.SearchStrategy[_BadItem]]
-) -> tuple[Rollout, str]:
-    """`rollout` with a bad item inserted anywhere in its input or output."""
-    request, response = rollout["responses_create_params"], rollout["response"]
-    if isinstance(request["input"], str):  # the item a string input stands for (R6)
-        request["input"] = [{"role": "user", "content": request["input"], "type": "message"}]
-    inputs, outputs = request["input"], response["output"]
+def _bad_item_injector(draw: st.DrawFn, bad_items: st.SearchStrategy[_BadItem]) -> _Inject:
+    """Inserts a bad item into the input or the output, at any position."""
+    bad = draw(bad_items)
     in_input = draw(st.booleans())
-    items = inputs if in_input else outputs
-    position = draw(st.integers(min_value=0, max_value=len(items)))
-    earlier = items[:position] if in_input else inputs + items[:position]
-    later = items[position:] + outputs if in_input else items[position:]
-    bad = draw(bad_items(_Site(_declared(earlier), _declared(later))))
-    items[position:position] = [*bad.before, bad.item, *bad.after]
-    prefix = "responses_create_params.input" if in_input else "response.output"
-    return rollout, _path(index_path(prefix, position + len(bad.before)), bad.segments)
+    spot = draw(st.integers(min_value=0, max_value=1000))
 
-
-_Injector = Callable[[st.DrawFn, Rollout], tuple[Any, str]]
-
-
-def _replace_member(key: str, values: st.SearchStrategy[Any], container: str = "") -> _Injector:
-    """Replace (or remove) `key` of the rollout (or of its member `container`)."""
-
-    def inject(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
-        target = rollout[container] if container else rollout
-        _set_or_remove(target, key, draw(values))
-        return rollout, key_path(container, key) if container else key
+    def inject(rollout: Rollout) -> tuple[Any, str]:
+        request, response = rollout["responses_create_params"], rollout["response"]
+        if isinstance(request["input"], str):  # the item a string input stands for (R6)
+            request["input"] = [{"role": "user", "content": request["input"], "type": "message"}]
+        items = request["input"] if in_input else response["output"]
+        position = spot * (len(items) + 1) // 1001
+        items[position:position] = [*bad.before, bad.item, *bad.after]
+        prefix = "responses_create_params.input" if in_input else "response.output"
+        return rollout, _path(index_path(prefix, position + len(bad.before)), bad.segments)
 
     return inject
 
 
-def _no_messages(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+_Inject = Callable[[Rollout], tuple[Any, str]]
+"""Injects one violation into a valid rollout; returns it and the violation's path."""
+
+
+def _replace_member(
+    key: str, values: st.SearchStrategy[Any], container: str = ""
+) -> st.SearchStrategy[_Inject]:
+    """Replaces (or removes) `key` of the rollout (or of its member `container`)."""
+
+    def injector(value: Any) -> _Inject:
+        def inject(rollout: Rollout) -> tuple[Any, str]:
+            _set_or_remove(rollout[container] if container else rollout, key, value)
+            return rollout, key_path(container, key)
+
+        return inject
+
+    return values.map(injector)
+
+
+def _no_messages(rollout: Rollout) -> tuple[Any, str]:
     rollout["responses_create_params"]["input"] = []
     rollout["response"]["output"] = []
     return rollout, ""
 
 
-def _not_an_object(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
-    return draw(_NOT_OBJECTS), ""
+def _not_an_object(value: Any) -> _Inject:
+    return lambda rollout: (value, "")
 
 
-def _non_json_member(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
+@st.composite
+def _non_json_member(draw: st.DrawFn) -> _Inject:
     """A non-JSON value (R41, D5) in a benchmark field, the reward, or request, response or
     agent_ref metadata."""
     where = draw(
@@ -886,47 +880,48 @@ def _non_json_member(draw: st.DrawFn, rollout: Rollout) -> tuple[Any, str]:
     if where in ("benchmark", "reward"):
         key = "reward" if where == "reward" else draw(_BENCHMARK_FIELD_KEYS)
         value, segments = draw(_placed_non_json(2))
-        rollout[key] = value
-        return rollout, _path(key_path("", key), segments)
+        return lambda rollout: ({**rollout, key: value}, _path(key_path("", key), segments))
     key = draw(st.sampled_from(["extra", "temperature", "metadata", "a.b", "ключ"]))
     value, segments = draw(_placed_non_json(3))
-    rollout[where][key] = value
-    return rollout, _path(key_path(where, key), segments)
+
+    def inject(rollout: Rollout) -> tuple[Any, str]:
+        rollout[where][key] = value
+        return rollout, _path(key_path(where, key), segments)
+
+    return inject
 
 
-def _injector_families(divergent: bool) -> list[list[_Injector]]:
-    """Item-level, rollout-level and (with `divergent`) non-JSON injectors, item-level
-    first: a draw favours the first choices, and items carry the most rules."""
-
-    def items(bad: Callable[..., st.SearchStrategy[_BadItem]], **options: Any) -> _Injector:
-        return lambda draw, rollout: draw(
-            _with_bad_item(rollout, lambda site: bad(site, **options))
-        )
-
+def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
+    """One injector per rule group; with `divergent`, also those Docent 0.1.88 accepts."""
     agent_names = _missing_or(_NOT_STRINGS) | (st.just("") if divergent else st.nothing())
     item_level = [
-        items(_bad_message),
-        items(_bad_reasoning, divergent=divergent),
-        items(_bad_function_call),
-        items(_bad_function_call_output),
-        items(_bad_item_shape),
+        _bad_item_injector(_bad_message()),
+        _bad_item_injector(_bad_reasoning(divergent=divergent)),
+        _bad_item_injector(_bad_function_call()),
+        _bad_item_injector(_bad_function_call_output()),
+        _bad_item_injector(_bad_item_shape()),
     ]
     rollout_level = [
         _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
         _replace_member("name", agent_names, "agent_ref"),
         _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
         _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
+        _replace_member("_ng_task_index", st.booleans()),  # a bool is not an integer (R10)
+        _replace_member("_ng_rollout_index", st.booleans()),
         _replace_member("input", _NOT_STRINGS_NOR_ARRAYS, "responses_create_params"),
         _replace_member("output", _NOT_ARRAYS, "response"),
         _replace_member("input", st.just(_MISSING), "responses_create_params"),
         _replace_member("output", st.just(_MISSING), "response"),
         _replace_member("responses_create_params", _missing_or(_NOT_OBJECTS)),
         _replace_member("response", _missing_or(_NOT_OBJECTS)),
-        _no_messages,
-        _not_an_object,
+        st.just(_no_messages),
+        _NOT_OBJECTS.map(_not_an_object),
     ]
-    non_json = [_non_json_member, items(_non_json_item)]
-    return [item_level, rollout_level, non_json] if divergent else [item_level, rollout_level]
+    non_json = [_non_json_member(), _bad_item_injector(_non_json_item())] if divergent else []
+    return item_level + rollout_level + non_json
+
+
+_INJECTORS = {divergent: _injectors(divergent) for divergent in (True, False)}
 
 
 @st.composite
@@ -941,6 +936,8 @@ def malformed_rollouts(draw: st.DrawFn, *, include_divergences: bool = True) -> 
     conforming converter names. `include_divergences=False` keeps only violations Docent
     0.1.88 also rejects at that path (no D1, D4 or D5 ones).
     """
-    family = draw(st.sampled_from(_injector_families(include_divergences)))
-    injector = draw(st.sampled_from(family))  # drawn first: later draws lean to the simplest
-    return injector(draw, draw(valid_rollouts()))
+    # The violation is drawn before the rollout: late draws in a large example lean to
+    # the simplest choices, and the violation's variety matters most.
+    # (Not `st.one_of`, which would weigh each group by its number of alternatives.)
+    inject = draw(draw(st.sampled_from(_INJECTORS[include_divergences])))
+    return inject(draw(valid_rollouts()))
