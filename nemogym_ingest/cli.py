@@ -30,6 +30,7 @@ from .parallel import (
     Settings,
     convert_input,
     default_workers,
+    write_output,
 )
 from .progress import Progress
 
@@ -158,7 +159,7 @@ def _convert(args: argparse.Namespace) -> int:
             closing(convert_input(source, settings, args.workers)) as results,
         ):
             for chunk, result in results:
-                output.stream.write(result.output)
+                write_output(result, output.stream)
                 lines += result.converted + len(result.errors)
                 for error in result.errors:
                     _report(str(error.located(file=source.name, line=error.line)), progress)

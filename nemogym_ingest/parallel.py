@@ -10,13 +10,18 @@ bounded by the chunk size and the longest line, not by the input.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import errno
 import gzip
 import itertools
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import zlib
 from collections import deque
 from collections.abc import Generator, Iterator
@@ -171,6 +176,8 @@ class Settings:
     options: ConversionOptions = field(default_factory=ConversionOptions)
     rescue: bool = False
     """For each rejected line, find the options that would let it convert (for `check`)."""
+    spool_directory: str | None = None
+    """Where a worker leaves a chunk's output in a file rather than sending it back."""
 
 
 _UNPARSED = object()
@@ -182,6 +189,8 @@ class ChunkResult:
     """A converted chunk: output JSON lines (ASCII), counts, and the rejected lines' errors."""
 
     output: bytes = b""
+    spooled: str | None = None
+    """The file holding the output instead of `output` (see `Settings.spool_directory`)."""
     converted: int = 0
     blank: int = 0
     errors: list[ConversionError] = field(default_factory=list)
@@ -220,7 +229,45 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
     if outputs:
         outputs.append("")
         result.output = "\n".join(outputs).encode()
+        if settings.spool_directory is not None:
+            _spool(result, settings.spool_directory)
     return result
+
+
+def _spool(result: ChunkResult, directory: str) -> None:
+    """Move the output into a file of `directory` (kept in memory if that fails)."""
+    try:
+        handle, path = tempfile.mkstemp(suffix=".jsonl", dir=directory)
+        with os.fdopen(handle, "wb") as spool:
+            spool.write(result.output)
+    except OSError:
+        return
+    result.output, result.spooled = b"", path
+
+
+def write_output(result: ChunkResult, stream: BinaryIO) -> None:
+    """Write a chunk's output to `stream`; a spooled one is copied by the kernel if it can."""
+    if result.spooled is None:
+        stream.write(result.output)
+        return
+    with open(result.spooled, "rb") as spool:
+        os.unlink(result.spooled)
+        try:
+            target = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # e.g. an in-memory stream
+            shutil.copyfileobj(spool, stream)
+            return
+        stream.flush()
+        size, offset = os.fstat(spool.fileno()).st_size, 0
+        while offset < size:
+            try:
+                offset += os.sendfile(target, spool.fileno(), offset, size - offset)
+            except OSError as error:
+                if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    raise
+                spool.seek(offset)
+                shutil.copyfileobj(spool, stream)
+                return
 
 
 def _run_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
@@ -233,6 +280,23 @@ def _run_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
         if lines[-1] == b"":
             lines.pop()  # the piece after the last line end
     return convert_chunk(chunk.first_line, lines, settings)
+
+
+@contextlib.contextmanager
+def _spool_directory(wanted: bool) -> Iterator[str | None]:
+    """A temporary directory for the workers' output files, removed with what is left in it.
+
+    None (outputs come back through the pipe) when not `wanted` or it cannot be made.
+    """
+    directory = None
+    if wanted:
+        with contextlib.suppress(OSError):
+            directory = tempfile.mkdtemp(prefix="nemogym-ingest-")
+    try:
+        yield directory
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _ignore_interrupts() -> None:
@@ -256,7 +320,11 @@ def convert_input(
         for chunk in itertools.chain(head, chunks):
             yield chunk, _run_chunk(chunk, settings)
         return
-    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
+    with (
+        _spool_directory(settings.serialize) as spool_directory,
+        multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool,
+    ):
+        settings = dataclasses.replace(settings, spool_directory=spool_directory)
         pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
         for chunk in itertools.chain(head, chunks):
             task = pool.apply_async(_run_chunk, (chunk, settings))

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -479,3 +480,31 @@ def test_unreadable_file_is_reported_with_exit_status_2(
         "",
         f"nemogym-ingest: {source}: cannot read: Permission denied\n",
     )
+
+
+def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 3000)
+    source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(60, bad=set()))
+    target = tmp_path / "runs.jsonl"
+    assert main(["convert", str(source), "-o", str(target), "--workers", "2"]) == 0
+    assert target.read_text() == _expected_lines(source)
+    bad = _write_jsonl(tmp_path / "bad.jsonl", _many_rows(60, bad={45}))
+    assert main(["convert", str(bad), "-o", str(target), "--workers", "2"]) == 1
+    assert capsys.readouterr().err.startswith(f"{bad}:46: ")
+    assert os.listdir(spool_root) == []
+    script = (
+        "import sys; import nemogym_ingest.parallel as p; p.CHUNK_BYTES = 3000; "
+        "from nemogym_ingest.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    piped = subprocess.run(
+        [sys.executable, "-c", script, "convert", str(source), "--workers", "2"],
+        capture_output=True,
+        check=False,
+    )
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert piped.stdout.decode() == _expected_lines(source)
