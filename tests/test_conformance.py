@@ -550,6 +550,9 @@ from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run
 try:
     run = convert_nemogym_rollout_to_agent_run(json.load(sys.stdin))
 except ConversionError as error:
+    if mode == "stderr":
+        print(f"error at <{error.path}>: {error.reason}", file=sys.stderr)
+        sys.exit(1)
     print(json.dumps(error.path) if mode == "quoted" else error.path)
     sys.exit(3)
 print(json.dumps(run.to_dict(), indent=1))
@@ -583,6 +586,18 @@ def test_command_may_print_the_bare_path(
             "FAIL not-an-object: no answer (exit status 3; no error path on stdout (nothing)); "
             'expected a rejection at `""` (the rollout)'
         ) in output
+
+
+def test_error_path_from_reads_a_commands_stderr(
+    protocol_spec: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, command = protocol_spec
+    plain = ["conformance", "--spec", str(spec), "--command", f"{command} stderr"]
+    _, output = run_cli(plain, capsys)
+    assert tally_line(output) == "1 passed, 3 failed, 0 skipped"
+    assert "FAIL bool-index: no answer (exit status 1: error at <_ng_task_index>: " in output
+    _, output = run_cli([*plain, "--error-path-from", r"at <(?P<path>[^>]*)>"], capsys)
+    assert tally_line(output) == "4 passed, 0 failed, 0 skipped"
 
 
 @pytest.mark.parametrize(
