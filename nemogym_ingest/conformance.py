@@ -763,7 +763,8 @@ def run_suite(implementation: Implementation, cases: Sequence[Case], jobs: int =
 def read_allow_file(path: Path) -> dict[str, str]:
     """Allowed failures: a case id a line, then its reason (after an optional `#`).
 
-    Blank lines and lines starting with `#` are comments.
+    Blank lines and lines starting with `#` are comments. An entry without a reason, or
+    a case listed twice, is a `SuiteError`.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -774,8 +775,10 @@ def read_allow_file(path: Path) -> dict[str, str]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        case_id, _, reason = line.partition(" ")
+        case_id, _, reason = line.replace("\t", " ").partition(" ")
         reason = reason.strip().removeprefix("#").strip()
+        if not reason:
+            raise SuiteError(f"{path}:{number}: {case_id} needs a reason after the case id")
         if case_id in allowed:
             raise SuiteError(f"{path}:{number}: {case_id} is listed twice")
         allowed[case_id] = reason
@@ -852,7 +855,7 @@ def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: 
         elif result.status == "skip":
             lines.append(f"SKIP {case_id}: {result.summary}")
         else:
-            allowed = "" if result.allowed is None else f" (allowed: {result.allowed or 'listed'})"
+            allowed = "" if result.allowed is None else f" (allowed: {result.allowed})"
             lines.append(f"FAIL {case_id}{allowed}: {result.summary}")
             if result.detail:
                 lines.append(_indented(result.detail))
@@ -891,7 +894,7 @@ def _cell(text: str) -> str:
 def _why(result: Result) -> str:
     if result.allowed is None:
         return "(not in the allow file)"
-    return result.allowed or "(listed without a reason)"
+    return result.allowed
 
 
 def _divergence_tally(failures: Sequence[Result]) -> str:

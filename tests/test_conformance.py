@@ -376,7 +376,7 @@ def test_allow_file_turns_listed_failures_into_exit_0(
     allow = tmp_path / "allow.txt"
     allow.write_text(
         "# known failures\n\ntwo-messages  # glues messages on purpose\n"
-        "bool-index stale entry\nno-such-case\n"
+        "bool-index stale entry\nno-such-case\t# renamed\n"
     )
     status, output = run_cli([*glue, "--allow", str(allow)], capsys)
     assert status == 0, output
@@ -485,6 +485,23 @@ def test_without_a_source_checkout_spec_must_be_given(
     monkeypatch.setattr(conformance, "_PACKAGE_ROOT", tmp_path)  # as installed from a wheel
     assert main(["conformance"]) == 2
     assert "no spec/ beside the package: pass --spec DIR" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("allow", "message"),
+    [
+        ("two-messages\n", "allow.txt:1: two-messages needs a reason after the case id"),
+        ("# c\na # x\nb # y\na # z\n", "allow.txt:4: a is listed twice"),
+    ],
+)
+def test_an_unusable_allow_file_exits_2(
+    allow: str, message: str, mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "allow.txt").write_text(allow)
+    assert (
+        main(["conformance", "--spec", str(mini_spec), "--allow", str(tmp_path / "allow.txt")]) == 2
+    )
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
