@@ -261,13 +261,16 @@ def write_output(result: ChunkResult, stream: BinaryIO) -> None:
         size, offset = os.fstat(spool.fileno()).st_size, 0
         while offset < size:
             try:
-                offset += os.sendfile(target, spool.fileno(), offset, size - offset)
+                sent = os.sendfile(target, spool.fileno(), offset, size - offset)
             except OSError as error:
                 if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                     raise
                 spool.seek(offset)
                 shutil.copyfileobj(spool, stream)
                 return
+            if not sent:
+                raise OSError(errno.EIO, "the spooled output file shrank")
+            offset += sent
 
 
 def _run_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
