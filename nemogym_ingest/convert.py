@@ -655,7 +655,12 @@ def _agent_run_metadata(
     assumed: JsonDict,
 ) -> JsonDict:
     def copy_without(mapping: JsonDict, path: str, excluded: str) -> JsonDict:
-        rest = {key: value for key, value in mapping.items() if key != excluded}
+        # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
+        rest = {
+            key: value
+            for key, value in mapping.items()
+            if not (isinstance(key, str) and key == excluded)
+        }
         copied: JsonDict = copy_json(rest, path, _TOP_LEVEL, prune=True)
         return copied
 

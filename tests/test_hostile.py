@@ -264,6 +264,18 @@ def test_non_string_keys_are_rejected_at_their_object(field: str, key: Any) -> N
     assert (result.path, result.reason) == (field, f"object key {key!r} is not a string")
 
 
+@pytest.mark.parametrize("field", ["", "responses_create_params", "response", "agent_ref"])
+def test_keys_that_refuse_comparison_are_rejected_not_raised(field: str) -> None:
+    """(Keys crafted to collide with a field name's hash are out of reach: every dict
+    lookup would call their `__eq__`.)"""
+    rollout = realistic_rollout()
+    (value_at(rollout, field) if field else rollout)[Unruly()] = 1
+    result = outcome(rollout)
+    assert isinstance(result, ConversionError)
+    assert result.path == field
+    assert result.reason.startswith("object key <")
+
+
 def test_non_string_keys_in_object_arguments() -> None:
     result = outcome(replaced(realistic_rollout(), f"{OUTPUT}[1].arguments", {3: "x"}))
     assert isinstance(result, ConversionError)
