@@ -10,6 +10,9 @@ serialises to strict JSON equal to its payload):
   literals), then broken at the byte level: bytes inserted, replaced or cut, CR/CRLF/BOM,
   repeated keys, deep brackets; read by the JSONL reader, whose error must name a line of
   the file.
+- `python-values`: valid rollouts with members replaced by, or objects given keys of,
+  values no JSON text gives: tuples, sets, bytes, complex numbers, plain objects, objects
+  whose truth value or comparison raises, and references to an enclosing container (cycles).
 
     uv run python fuzz/hypothesis_fuzz.py --count 100000            # per target
     uv run python fuzz/hypothesis_fuzz.py --seconds 600 --target jsonl-bytes
@@ -34,7 +37,7 @@ from hypothesis import strategies as st
 
 from nemogym_ingest import AgentRun, ConversionError, convert_nemogym_rollout_to_agent_run
 from nemogym_ingest.jsonl import _iter_runs
-from nemogym_ingest.testing.strategies import json_values, mutated_rollouts
+from nemogym_ingest.testing.strategies import json_values, mutated_rollouts, valid_rollouts
 
 BATCH = 2_000
 
@@ -101,10 +104,68 @@ def jsonl_files(draw: st.DrawFn) -> bytes:
     return data
 
 
+class Unruly:
+    """Refuses truthiness and comparison, as a numpy array or pandas.NA does."""
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("truth value is ambiguous")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("comparison is ambiguous")
+
+    __hash__ = object.__hash__
+
+
+_PYTHON_VALUES = st.one_of(
+    st.tuples(st.integers()),
+    st.frozensets(st.integers(), max_size=2),
+    st.builds(set, st.lists(st.integers(), max_size=2)),
+    st.binary(max_size=4),
+    st.complex_numbers(max_magnitude=10),
+    st.builds(object),
+    st.builds(Unruly),
+)
+_PYTHON_KEYS = st.one_of(
+    st.integers(), st.none(), st.tuples(st.integers()), st.binary(max_size=2), st.builds(Unruly)
+)
+
+
+@st.composite
+def python_valued_rollouts(draw: st.DrawFn) -> Any:
+    """Valid rollouts with up to 3 places given a non-JSON value, key or a cycle."""
+    rollout: Any = draw(valid_rollouts())
+    containers: list[Any] = [rollout]
+    stack: list[Any] = [rollout]
+    while stack:
+        container = stack.pop()
+        for child in container.values() if isinstance(container, dict) else container:
+            if isinstance(child, dict | list):
+                containers.append(child)
+                stack.append(child)
+    for _ in range(draw(st.integers(1, 3))):
+        index = draw(st.integers(0, len(containers) - 1))
+        container = containers[index]
+        ancestor = containers[draw(st.integers(0, index))]
+        value = draw(_PYTHON_VALUES | st.just(ancestor))
+        if isinstance(container, dict):
+            keys = list(container)
+            replace_a_member: bool = draw(st.booleans())
+            if keys and replace_a_member:
+                container[draw(st.sampled_from(keys))] = value
+            else:
+                container[draw(_PYTHON_KEYS | st.text(max_size=4))] = value
+        elif container:
+            container[draw(st.integers(0, len(container) - 1))] = value
+        else:
+            container.append(value)
+    return rollout
+
+
 TARGETS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
     "json-values": (json_values(non_finite=True), check_rollout),
     "mutated-rollouts": (mutated_rollouts(), check_rollout),
     "jsonl-bytes": (jsonl_files(), check_jsonl),
+    "python-values": (python_valued_rollouts(), check_rollout),
 }
 
 

@@ -755,7 +755,8 @@ def test_atheris_slice() -> None:
 
 
 @pytest.mark.parametrize(
-    ("target", "count"), [("json-values", 200), ("mutated-rollouts", 40), ("jsonl-bytes", 40)]
+    ("target", "count"),
+    [("json-values", 200), ("mutated-rollouts", 40), ("jsonl-bytes", 40), ("python-values", 100)],
 )
 def test_hypothesis_fuzz_slice(target: str, count: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert hypothesis_fuzz.main(["--target", target, "--count", str(count), "--seed", "0"]) == 0
