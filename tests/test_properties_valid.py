@@ -11,7 +11,7 @@ import json
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from hypothesis import given
+from hypothesis import event, given
 from openai.types.responses import Response
 
 from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run
@@ -291,7 +291,11 @@ def test_differential_against_docent_with_documented_divergences(rollout: Item) 
     merging our split turns back gives Docent's messages (Docent reading the content as
     summary under D1), and every per-item and rollout-level fact is Docent's."""
     ours, docents = payload_of(rollout), docent_convert_payload(rollout)
-    if not d1_applies(rollout) and not d2_applies(rollout):
+    applying = [
+        name for name, applies in (("D1", d1_applies), ("D2", d2_applies)) if applies(rollout)
+    ]
+    event(f"divergences: {'+'.join(applying) or 'none'}")
+    if not applying:
         assert ours == docents
         return
     assert {key: ours[key] for key in ("name", "metadata")} == {

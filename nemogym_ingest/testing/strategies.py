@@ -893,7 +893,6 @@ def _non_json_member(draw: st.DrawFn) -> _Inject:
 
 def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
     """One injector per rule group; with `divergent`, also those Docent 0.1.88 accepts."""
-    agent_names = _missing_or(_NOT_STRINGS) | (st.just("") if divergent else st.nothing())
     item_level = [
         _bad_item_injector(_bad_message()),
         _bad_item_injector(_bad_reasoning(divergent=divergent)),
@@ -903,7 +902,7 @@ def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
     ]
     rollout_level = [
         _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
-        _replace_member("name", agent_names, "agent_ref"),
+        _replace_member("name", _missing_or(_NOT_STRINGS), "agent_ref"),
         _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
         _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
         _replace_member("_ng_task_index", st.booleans()),  # a bool is not an integer (R10)
@@ -917,8 +916,12 @@ def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
         st.just(_no_messages),
         _NOT_OBJECTS.map(_not_an_object),
     ]
-    non_json = [_non_json_member(), _bad_item_injector(_non_json_item())] if divergent else []
-    return item_level + rollout_level + non_json
+    divergent_only = [
+        _replace_member("name", st.just(""), "agent_ref"),  # D4
+        _non_json_member(),  # D5
+        _bad_item_injector(_non_json_item()),  # D5
+    ]
+    return item_level + rollout_level + (divergent_only if divergent else [])
 
 
 _INJECTORS = {divergent: _injectors(divergent) for divergent in (True, False)}
