@@ -498,28 +498,30 @@ def _places(value: Any) -> list[tuple[Any, Any]]:
     return places
 
 
+_MUTATION_VALUES = json_values(max_leaves=8, non_finite=True)
+
+
 @st.composite
 def mutated_rollouts(draw: st.DrawFn, *, max_mutations: int = 3) -> Any:
     """Valid rollouts after up to `max_mutations` arbitrary changes, each replacing,
     removing or adding a member or element anywhere (NaN, ±Infinity and deep values
     included), or replacing the whole rollout (R52)."""
     rollout: Any = draw(valid_rollouts())
-    values = json_values(max_leaves=8, non_finite=True)
     for _ in range(draw(st.integers(min_value=1, max_value=max_mutations))):
         places = _places(rollout) if isinstance(rollout, dict | list) else []
         if not places or draw(st.integers(min_value=0, max_value=50)) == 0:
-            rollout = draw(values)
+            rollout = draw(_MUTATION_VALUES)
             continue
         container, key = draw(st.sampled_from(places))
         action = draw(st.sampled_from(["replace", "remove", "add"]))
         if action == "replace":
-            container[key] = draw(values)
+            container[key] = draw(_MUTATION_VALUES)
         elif action == "remove":
             del container[key]
         elif isinstance(container, dict):
-            container[draw(st.text(max_size=8))] = draw(values)
+            container[draw(st.text(max_size=8))] = draw(_MUTATION_VALUES)
         else:
-            container.insert(key, draw(values))
+            container.insert(key, draw(_MUTATION_VALUES))
     return rollout
 
 
@@ -771,17 +773,15 @@ def _bad_item_shape(draw: st.DrawFn) -> _BadItem:
     return _BadItem(draw(typeless | unknown), ("type",))
 
 
-def _non_json(level: int) -> st.SearchStrategy[tuple[Any, Segments]]:
-    """A value rule R41 rejects, sitting at nesting `level`, and the segments to the violation."""
+def _non_json(level: int, *, as_text: bool) -> st.SearchStrategy[tuple[Any, Segments]]:
+    """A value rule R41 rejects, sitting at nesting `level`, and the segments to the violation;
+    `as_text`: only values that survive `json.dumps` and `json.loads` (no non-string keys)."""
     too_deep = MAX_NESTING + 1 - level  # the array at this depth below the value is rejected
     deep = st.integers(min_value=0, max_value=3).map(
         lambda extra: (_array_chain(too_deep + 1 + extra), (0,) * too_deep)
     )
-    return st.one_of(
-        st.sampled_from(_NON_JSON_NUMBERS).map(lambda number: (number, ())),
-        _fresh(({1: "x"}, ())),
-        deep,
-    )
+    numbers = st.sampled_from(_NON_JSON_NUMBERS).map(lambda number: (number, ()))
+    return numbers | deep if as_text else numbers | deep | _fresh(({1: "x"}, ()))
 
 
 def _array_chain(depth: int) -> list[Any]:
@@ -792,12 +792,14 @@ def _array_chain(depth: int) -> list[Any]:
 
 
 @st.composite
-def _placed_non_json(draw: st.DrawFn, base_level: int) -> tuple[Any, Segments]:
+def _placed_non_json(
+    draw: st.DrawFn, base_level: int, *, as_text: bool = False
+) -> tuple[Any, Segments]:
     """A non-JSON value wrapped in up to two containers, and the segments to the violation."""
     wrappers: list[str | int] = draw(
         st.lists(st.just(0) | st.sampled_from(_ARGUMENT_KEYS), max_size=2)
     )
-    value, segments = draw(_non_json(base_level + len(wrappers)))
+    value, segments = draw(_non_json(base_level + len(wrappers), as_text=as_text))
     for wrapper in reversed(wrappers):
         value = [value] if isinstance(wrapper, int) else {wrapper: value}
     return value, (*wrappers, *segments)
@@ -812,9 +814,10 @@ def _non_json_item(draw: st.DrawFn) -> _BadItem:
         return _BadItem({"role": "user", "content": "x", "id": value}, ("id", *segments))
     call_id = _fresh_call_id(draw)
     call = {"type": "function_call", "call_id": call_id, "name": "f", "arguments": {}}
-    if where == "arguments":
-        value, segments = draw(_placed_non_json(6))
-        call["arguments"] = {"k": value}
+    if where == "arguments":  # as an object, or as JSON text (its levels count alike, R41)
+        as_text = draw(st.booleans())
+        value, segments = draw(_placed_non_json(6, as_text=as_text))
+        call["arguments"] = json.dumps({"k": value}) if as_text else {"k": value}
         return _BadItem(call, ("arguments", "k", *segments))
     value, segments = draw(_placed_non_json(6))
     output = {"type": "function_call_output", "call_id": call_id, "output": [value]}
