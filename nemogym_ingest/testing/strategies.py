@@ -451,8 +451,10 @@ def valid_rollouts(
     and/or `reasoning_text` content; refusals, annotations, logprobs, ids and statuses;
     usage, request parameters, benchmark fields; null, absent or numeric rewards; unicode.
 
-    `openai_shaped=True`: `response` validates as `openai.types.responses.Response`
-    (`False`: never exactly; `None`: either). `docent_identical=True`: nothing that makes
+    `openai_shaped=True`: `response` validates as `openai.types.responses.Response`;
+    `False`: also the looser shapes the spec accepts (items without `type`, ids or
+    statuses, string message content, object `arguments`, non-string tool outputs, prompts
+    among the output); `None` (default): either. `docent_identical=True`: nothing that makes
     Docent 0.1.88 differ (no reasoning `content` (D1), items in Docent's order (D2)).
     """
     shaped = draw(st.booleans()) if openai_shaped is None else openai_shaped
