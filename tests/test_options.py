@@ -29,6 +29,7 @@ from nemogym_ingest.options import add_option_arguments, options_from_args
 from nemogym_ingest.rescue import RESCUE_OPTIONS, rescuing_options
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.docent_oracle import validate_on_docent
+from tests.test_convert import make_rollout
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "spec" / "cases"
@@ -42,18 +43,6 @@ ALL_OPTIONS = ConversionOptions(
     encrypted_reasoning="redact",
     media="placeholder",
 )
-
-
-def make_rollout(input_: Any = "hi", output: Any = None, **top: Any) -> dict[str, Any]:
-    rollout: dict[str, Any] = {
-        "responses_create_params": {"input": input_},
-        "response": {"output": [] if output is None else output},
-        "agent_ref": {"name": "agent"},
-        "_ng_task_index": 0,
-        "_ng_rollout_index": 1,
-    }
-    rollout.update(top)
-    return rollout
 
 
 def without(rollout: dict[str, Any], *keys: str) -> dict[str, Any]:
