@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris) of the JSONL reader and the single-rollout converter.
 
-Any exception other than `ConversionError` is a crash: atheris stops, saves the input
-(`crash-*`) and exits non-zero.
+Any exception other than `ConversionError` is a crash, and so is a run that cannot be
+written as JSON in UTF-8: atheris stops, saves the input (`crash-*`) and exits non-zero.
 
     uv run python fuzz/atheris_fuzz.py -runs=100000          # both entry points per input
     uv run python fuzz/atheris_fuzz.py -max_total_time=600 fuzz/corpus
@@ -23,7 +23,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from nemogym_ingest import ConversionError, convert_nemogym_rollout_to_agent_run
+    from nemogym_ingest import AgentRun, ConversionError, convert_nemogym_rollout_to_agent_run
     from nemogym_ingest.jsonl import _iter_runs
     from nemogym_ingest.jsonvalue import parse_json_text
 
@@ -44,11 +44,18 @@ def seeds() -> list[bytes]:
     return found
 
 
+def _write(run: AgentRun) -> None:
+    """Serialise `run` as JSON text and as UTF-8: it must be both (R41, no lone surrogate)."""
+    run.to_json()
+    json.dumps(run.to_dict(), allow_nan=False, ensure_ascii=False).encode("utf-8")
+
+
 def convert_bytes(data: bytes) -> None:
-    """Feed `data` to both entry points; only ConversionError may escape them."""
+    """Feed `data` to both entry points; only ConversionError may escape them, and every
+    run they return must be writable as JSON in UTF-8."""
     try:
         for run in _iter_runs(io.BytesIO(data), "<fuzz>"):
-            run.to_json()
+            _write(run)
     except ConversionError:
         pass
     try:
@@ -56,7 +63,7 @@ def convert_bytes(data: bytes) -> None:
     except (ValueError, RecursionError):
         return
     with contextlib.suppress(ConversionError):
-        convert_nemogym_rollout_to_agent_run(rollout).to_json()
+        _write(convert_nemogym_rollout_to_agent_run(rollout))
 
 
 def main() -> None:

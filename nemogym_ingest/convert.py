@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConversionError, index_path, key_path
-from .jsonvalue import MAX_NESTING, copy_json, json_truthy, parse_json_text
+from .jsonvalue import MAX_NESTING, copy_json, json_truthy, parse_json_text, require_text
 from .model import (
     AgentRun,
     AssistantMessage,
@@ -86,13 +86,13 @@ def _require_array(value: Any, path: str) -> list[Any]:
 def _require_string(value: Any, path: str) -> str:
     if not isinstance(value, str):
         raise ConversionError(f"must be a string, got {_describe(value)}", path)
-    return str(value)
+    return require_text(str(value), path)
 
 
 def _require_non_empty_string(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConversionError(f"must be a non-empty string, got {_describe(value)}", path)
-    return str(value)
+    return require_text(str(value), path)
 
 
 def _require_choice(value: Any, options: tuple[str, ...], path: str) -> str:
@@ -252,7 +252,7 @@ def _media_marker(part_type: str, part: JsonDict) -> str:
 def _message_content(content: Any, path: str, out: _Transcript) -> tuple[str, JsonDict]:
     """The text of a message's `content` and the facts about its parts (R13-R15, R75)."""
     if isinstance(content, str):
-        return str(content), {}
+        return require_text(str(content), path), {}
     if not isinstance(content, list):
         raise ConversionError(
             f"must be a string or an array of content parts, got {_describe(content)}", path
@@ -431,7 +431,9 @@ def _function_call_output_item(
     if "output" not in item:
         raise ConversionError("is required", output_path)
     output = item["output"]
-    if not isinstance(output, str):
+    if isinstance(output, str):
+        output = require_text(str(output), output_path)
+    else:
         output = json.dumps(
             copy_json(output, output_path, out.item_field_level), ensure_ascii=True, sort_keys=True
         )
@@ -485,7 +487,8 @@ def _convert_items(items: list[Any], origin: str, prefix: str, out: _Transcript)
 
 def _input_items(raw_input: Any) -> list[Any]:
     if isinstance(raw_input, str):
-        return [{"role": "user", "content": raw_input, "type": "message"}]
+        content = require_text(str(raw_input), "responses_create_params.input")
+        return [{"role": "user", "content": content, "type": "message"}]
     return _require_array(raw_input, "responses_create_params.input")
 
 

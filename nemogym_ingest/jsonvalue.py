@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from .errors import ConversionError, index_path, key_path
@@ -17,6 +18,10 @@ MAX_INTEGER_DIGITS = 4000
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
 _JSON_TYPES = (str, int, float, list, dict)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A surrogate code point: in a Python str from JSON always a lone one (a pair decodes to
+one astral code point)."""
 
 
 class _OversizedInteger(int):
@@ -50,6 +55,22 @@ def parse_json_text(text: str) -> Any:
         return json.loads(text, parse_int=_parse_integer)
 
 
+def _not_text(found: re.Match[str], subject: str) -> str:
+    """The reason a string (`subject`) in which `found` is a lone surrogate is rejected."""
+    return (
+        f"{subject} holds a lone surrogate U+{ord(found.group()):04X} at index {found.start()},"
+        " which is not Unicode text"
+    )
+
+
+def require_text(text: str, path: str) -> str:
+    """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    if found is None:
+        return text
+    raise ConversionError(_not_text(found, "string"), path)
+
+
 def json_truthy(value: Any, path: str) -> bool:
     """Whether `value` is truthy: not null, false, 0, "", [] or {} (R16, R43).
 
@@ -75,7 +96,12 @@ def _describe_type(value: object) -> str:
 
 def _copy(value: Any, level: int, prune: bool) -> Any:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        found = None if value.isascii() else _SURROGATE.search(value)
+        if found is None:
+            return value
+        raise _InvalidValue(_not_text(found, "string"))
+    if kind is bool or value is None:
         return value
     if kind is int:
         if -_INTEGER_BOUND < value < _INTEGER_BOUND:
@@ -96,6 +122,9 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
                 key = str(raw_key)
             else:
                 raise _InvalidValue(f"object key {raw_key!r} is not a string")
+            found = None if key.isascii() else _SURROGATE.search(key)
+            if found is not None:
+                raise _InvalidValue(_not_text(found, f"object key {json.dumps(key)}"))
             try:
                 child_copy = _copy(child, level + 1, prune)
             except _InvalidValue as error:
@@ -132,11 +161,15 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
 def copy_json(value: Any, path: str, level: int, *, prune: bool = False) -> Any:
     """A validated deep copy of `value`, found at `path` and nesting `level` of the rollout.
 
+    Anything that is not JSON is rejected at its path (rule R41): a number that is not
+    finite, an integer too long, a key that is not a string, a string or key holding a
+    lone surrogate, nesting deeper than MAX_NESTING.
+
     With `prune`, object members whose value is (after pruning) null, `""`, `[]` or `{}`
     are dropped, depth first; array elements are kept (rule R40).
     """
     kind = type(value)
-    if kind is str or kind is bool or value is None:  # the common case, without a call
+    if kind is bool or value is None or (kind is str and value.isascii()):  # no call needed
         return value
     try:
         return _copy(value, level, prune)

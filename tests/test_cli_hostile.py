@@ -65,7 +65,12 @@ HOSTILE_FILES: dict[str, tuple[bytes, int, str | None]] = {
         0,
         None,
     ),
-    "lone-surrogates": (rollout_line(verifier_metadata='"\\ud800 \\udfff"'), 0, None),
+    "lone-surrogates": (
+        GOOD + b"\n" + rollout_line(verifier_metadata='"ok \\ud800 \\udfff"'),
+        REJECTED,
+        ":2: verifier_metadata: string holds a lone surrogate U+D800 at index 3, which is not",
+    ),
+    "surrogate-pair": (rollout_line(verifier_metadata='"\\ud83d\\ude00"'), 0, None),
 }
 
 

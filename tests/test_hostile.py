@@ -25,6 +25,7 @@ from fuzz import hypothesis_fuzz
 from nemogym_ingest import (
     AgentRun,
     ConversionError,
+    ConversionOptions,
     convert_nemogym_jsonl_file_to_agent_runs,
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
@@ -182,12 +183,13 @@ def value_at(rollout: Any, path: str) -> Any:
 
 
 def outcome(rollout: Any) -> AgentRun | ConversionError:
-    """The run, serialised to be sure it is JSON, or the ConversionError; nothing else."""
+    """The run, serialised to be sure it is JSON and Unicode text, or the ConversionError;
+    nothing else."""
     try:
         run = convert_nemogym_rollout_to_agent_run(rollout)
     except ConversionError as error:
         return error
-    json.dumps(run.to_dict(), allow_nan=False)
+    json.dumps(run.to_dict(), allow_nan=False, ensure_ascii=False).encode("utf-8")
     return run
 
 
@@ -279,6 +281,70 @@ def test_keys_that_refuse_comparison_are_rejected_not_raised(field: str) -> None
     assert isinstance(result, ConversionError)
     assert result.path == field
     assert result.reason.startswith("object key <")
+
+
+# Every field holding free text that is copied into the run (R41): not `type`s and roles,
+# whose values are a fixed set.
+COPIED_TEXT_FIELDS = [
+    INPUT,  # the string form of the input
+    f"{INPUT}[0].content",
+    f"{INPUT}[1].content[0].text",
+    "responses_create_params.metadata.tags[1]",
+    f"{OUTPUT}[0].id",
+    f"{OUTPUT}[0].summary[0].text",
+    f"{OUTPUT}[0].content[0].text",
+    f"{OUTPUT}[1].call_id",
+    f"{OUTPUT}[1].name",
+    f"{OUTPUT}[1].status",
+    f"{OUTPUT}[2].call_id",
+    f"{OUTPUT}[2].output",
+    f"{OUTPUT}[3].content[0].text",
+    f"{OUTPUT}[3].content[1].refusal",
+    "response.model",
+    "agent_ref.name",
+    "verifier_metadata.expected",
+]
+LONE_SURROGATES = "ok \ud800 \udfff"
+LONE_SURROGATE_REASON = "string holds a lone surrogate U+D800 at index 3, which is not Unicode text"
+
+
+@pytest.mark.parametrize("field", COPIED_TEXT_FIELDS)
+def test_lone_surrogates_are_rejected_where_copied(field: str) -> None:
+    result = outcome(replaced(realistic_rollout(), field, LONE_SURROGATES))
+    assert isinstance(result, ConversionError)
+    assert (result.path, result.reason) == (field, LONE_SURROGATE_REASON)
+
+
+def test_a_lone_surrogate_in_the_redacted_signature_is_rejected() -> None:
+    rollout = replaced(realistic_rollout(), f"{OUTPUT}[0].encrypted_content", LONE_SURROGATES)
+    with pytest.raises(ConversionError) as caught:
+        convert_nemogym_rollout_to_agent_run(
+            rollout, options=ConversionOptions(encrypted_reasoning="redact")
+        )
+    assert (caught.value.path, caught.value.reason) == (
+        f"{OUTPUT}[0].encrypted_content",
+        LONE_SURROGATE_REASON,
+    )
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "verifier_metadata",
+        "responses_create_params.metadata",
+        "agent_ref",
+        f"{OUTPUT}[1].arguments",
+        f"{OUTPUT}[2].output",
+    ],
+)
+def test_keys_holding_lone_surrogates_are_rejected_at_their_object(field: str) -> None:
+    value = {"name": "agent", "k\udc00": "v"}
+    result = outcome(replaced(realistic_rollout(), field, value))
+    assert isinstance(result, ConversionError)
+    assert (result.path, result.reason) == (
+        field,
+        'object key "k\\udc00" holds a lone surrogate U+DC00 at index 1, which is not Unicode text',
+    )
 
 
 def test_non_string_keys_in_object_arguments() -> None:
@@ -536,22 +602,53 @@ def test_duplicate_keys_last_wins_at_the_first_position() -> None:
     ]
 
 
-def test_lone_surrogates_are_copied_and_escaped_in_json() -> None:
-    line = rollout_line(
-        verifier_metadata='{"\\udc00key": "\\ud800"}',
-        response__output__2__output='{"t": "\\udfff"}',
-        responses_create_params__input__0__content='"half \\ud83d"',
+@pytest.mark.parametrize(
+    ("change", "path", "reason"),
+    [
+        (
+            {"responses_create_params__input__0__content": '"half \\ud83d"'},
+            f"{INPUT}[0].content",
+            "string holds a lone surrogate U+D83D at index 5",
+        ),
+        (
+            {"response__output__2__output": '{"t": "\\udfff"}'},
+            f"{OUTPUT}[2].output.t",
+            "string holds a lone surrogate U+DFFF at index 0",
+        ),
+        (
+            {"response__output__1__arguments": json.dumps('{"city": "S\\ud800F"}')},
+            f"{OUTPUT}[1].arguments.city",
+            "string holds a lone surrogate U+D800 at index 1",
+        ),
+        (
+            {"verifier_metadata": '{"\\udc00key": 1}'},
+            "verifier_metadata",
+            'object key "\\udc00key" holds a lone surrogate U+DC00 at index 0',
+        ),
+    ],
+)
+def test_escaped_lone_surrogates_are_rejected_where_copied(
+    change: dict[str, str], path: str, reason: str
+) -> None:
+    error = line_error(b"\n" + rollout_line(**change))
+    assert (error.line, error.path) == (2, path)
+    assert error.reason == f"{reason}, which is not Unicode text"
+
+
+def test_surrogate_pairs_are_copied_and_lone_surrogates_in_ignored_members_accepted() -> None:
+    result = read_lines(
+        rollout_line(
+            verifier_metadata='"\\ud83d\\ude00"',
+            **{IGNORED: '["\\ud800", {"\\udfff": "\\udc00"}]'},
+        )
     )
-    result = read_lines(line)
     assert isinstance(result, list)
     run = result[0]
-    assert benchmark_fields(run)["verifier_metadata"] == {"\udc00key": "\ud800"}
-    messages = run.transcripts[0].messages
-    assert messages[0].content == "half \ud83d"
-    assert messages[3].content == '{"t": "\\udfff"}'  # R23: escaped like json.dumps does
+    assert benchmark_fields(run)["verifier_metadata"] == "\U0001f600"
     text = run.to_json()
-    assert text.isascii() and "\\ud800" in text
-    assert json.loads(text) == run.to_dict()
+    assert text.isascii() and "\\ud83d\\ude00" in text
+    assert "generation_log_probs" not in text
+    json.dumps(run.to_dict(), ensure_ascii=False).encode("utf-8")
 
 
 def test_nul_characters() -> None:
