@@ -63,12 +63,18 @@ def _not_text(found: re.Match[str], subject: str) -> str:
     )
 
 
+def text_problem(text: str, subject: str = "string") -> str | None:
+    """Why `text` (named `subject`) is not Unicode text, or None when it is (R41)."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    return None if found is None else _not_text(found, subject)
+
+
 def require_text(text: str, path: str) -> str:
     """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
-    found = None if text.isascii() else _SURROGATE.search(text)
-    if found is None:
-        return text
-    raise ConversionError(_not_text(found, "string"), path)
+    problem = text_problem(text)
+    if problem is not None:
+        raise ConversionError(problem, path)
+    return text
 
 
 def json_truthy(value: Any, path: str) -> bool:

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Literal
 
-from .jsonvalue import MAX_INTEGER_DIGITS
+from .jsonvalue import MAX_INTEGER_DIGITS, text_problem
 
 IndexSource = Literal["line"] | int
 """Where a missing task or rollout index comes from: the JSONL line number, or a fixed number."""
@@ -62,6 +62,9 @@ class ConversionOptions:
             raise ValueError(
                 f"agent_name must be None or a non-empty string, got {self.agent_name!r}"
             )
+        problem = None if self.agent_name is None else text_problem(self.agent_name, "agent_name")
+        if problem is not None:
+            raise ValueError(problem)
         _check_index_source("task_index", self.task_index)
         _check_index_source("rollout_index", self.rollout_index)
         _check_choice("transitions", self.transitions, "final")
@@ -75,6 +78,9 @@ class ConversionOptions:
 def _agent_name_argument(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("must not be empty")
+    problem = text_problem(text, "the name")  # bytes the locale cannot decode (surrogateescape)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

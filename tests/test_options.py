@@ -111,6 +111,7 @@ def _case_outcome(case: dict[str, Any], options: ConversionOptions) -> Any:
     [
         {"agent_name": ""},
         {"agent_name": 3},
+        {"agent_name": "judge\udcff"},
         {"task_index": "first"},
         {"task_index": True},
         {"rollout_index": 1.0},
@@ -602,6 +603,7 @@ def test_cli_flags_build_options() -> None:
     "argv",
     [
         ["--agent-name", ""],
+        ["--agent-name", "judge\udcff"],  # byte 0xFF, undecodable, from sys.argv
         ["--task-index", "first"],
         ["--rollout-index", "1.5"],
         ["--transitions", "all"],
