@@ -7,9 +7,9 @@ import gzip
 import io
 import json
 import logging
-import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -596,7 +596,11 @@ def test_cli_interrupted_says_where_to_resume(
         nonlocal posts
         posts += 1
         if posts == 2:  # as if Ctrl-C were pressed while the client waits for the answer
-            os.kill(os.getpid(), signal.SIGINT)
+            # Aimed at the main thread: a process-wide signal may land on this server thread,
+            # and the main thread would then see it only after the answer had arrived.
+            main_thread = threading.main_thread().ident
+            assert main_thread is not None
+            signal.pthread_kill(main_thread, signal.SIGINT)
 
     server.on_post.append(interrupt_the_second_post)
     status, _, err = run_cli(
