@@ -55,6 +55,8 @@ _NON_JSON_NUMBERS = (
     10**MAX_INTEGER_DIGITS,
     -(10**MAX_INTEGER_DIGITS),
 )
+_LONE_SURROGATE_STRINGS = ("\ud800", "half a pair \udfff here", "\udbff")
+_NON_JSON_SCALARS = (*_NON_JSON_NUMBERS, *_LONE_SURROGATE_STRINGS)  # R41 rejects them copied
 _DEPTH_BOUNDARIES = (MAX_NESTING - 2, MAX_NESTING - 1, MAX_NESTING, MAX_NESTING + 1, 1000, 5000)
 
 
@@ -782,8 +784,8 @@ def _non_json(level: int, *, as_text: bool) -> st.SearchStrategy[tuple[Any, Segm
     deep = st.integers(min_value=0, max_value=3).map(
         lambda extra: (_array_chain(too_deep + 1 + extra), (0,) * too_deep)
     )
-    numbers = st.sampled_from(_NON_JSON_NUMBERS).map(lambda number: (number, ()))
-    return numbers | deep if as_text else numbers | deep | _fresh(({1: "x"}, ()))
+    scalars = st.sampled_from(_NON_JSON_SCALARS).map(lambda scalar: (scalar, ()))
+    return scalars | deep if as_text else scalars | deep | _fresh(({1: "x"}, ()))
 
 
 def _array_chain(depth: int) -> list[Any]:
@@ -939,9 +941,9 @@ def malformed_rollouts(draw: st.DrawFn, *, include_divergences: bool = True) -> 
     Covers every rejection rule of spec/README.md (R1-R22, R41): each required field
     missing or of the wrong type, a bool or float index, non-object and unknown items,
     unknown content parts, encrypted reasoning, dangling or declared-too-late call_ids,
-    non-object arguments, empty names, non-JSON numbers and over-deep values. The
-    violation is the first one in check order (R51), so `expected_path` is the one a
-    conforming converter names. `include_divergences=False` keeps only violations Docent
+    non-object arguments, empty names, non-JSON numbers, lone surrogates and over-deep
+    values. The violation is the first one in check order (R51), so `expected_path` is the
+    one a conforming converter names. `include_divergences=False` keeps only violations Docent
     0.1.88 also rejects at that path (no D1, D4 or D5 ones).
     """
     # The violation is drawn before the rollout: late draws in a large example lean to
