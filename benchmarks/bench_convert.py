@@ -171,6 +171,14 @@ def _breakdown(corpus: Path) -> None:
         print(f"  {name}: {total:.3f} s = {parts}")
 
 
+def _corpus(args: argparse.Namespace) -> tuple[Path, int]:
+    """The file to measure (`--corpus`, or the generated one of `--size`) and its rollouts."""
+    if args.corpus is None:
+        return ensure_corpus(args.corpus_dir, SIZES[args.size])
+    with args.corpus.open("rb") as lines:
+        return args.corpus, sum(1 for line in lines if line.strip())
+
+
 def main() -> None:
     """Parse the arguments, run the rounds and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -187,6 +195,11 @@ def main() -> None:
         help="where the generated corpus is kept",
     )
     parser.add_argument(
+        "--corpus",
+        type=Path,
+        help="measure this JSONL file (e.g. your own export) instead of a generated corpus",
+    )
+    parser.add_argument(
         "--run-variant", nargs=2, metavar=("VARIANT", "CORPUS"), help=argparse.SUPPRESS
     )
     parser.add_argument(
@@ -194,7 +207,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.breakdown:
-        _breakdown(ensure_corpus(args.corpus_dir, SIZES[args.size])[0])
+        _breakdown(_corpus(args)[0])
         return
     if args.run_variant:
         variant, corpus = args.run_variant
@@ -202,7 +215,7 @@ def main() -> None:
         print(json.dumps(_run_variant(variant, corpus, workers)))
         return
 
-    corpus, rollouts = ensure_corpus(args.corpus_dir, SIZES[args.size])
+    corpus, rollouts = _corpus(args)
     size = corpus.stat().st_size
     print(f"machine: {_machine()}")
     print(f"corpus: {corpus} ({size / 1e6:,.1f} MB, {rollouts:,} rollouts)")
