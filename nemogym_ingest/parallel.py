@@ -329,14 +329,22 @@ def convert_input(
     ):
         settings = dataclasses.replace(settings, spool_directory=spool_directory)
         pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
-        for chunk in itertools.chain(head, chunks):
-            task = pool.apply_async(_run_chunk, (chunk, settings))
-            pending.append((chunk, task))
-            if len(pending) >= 2 * workers:
+        try:
+            for chunk in itertools.chain(head, chunks):
+                task = pool.apply_async(_run_chunk, (chunk, settings))
+                pending.append((chunk, task))
+                if len(pending) >= 2 * workers:
+                    done, task = pending.popleft()
+                    yield done, task.get()
+            pool.close()
+            while pending:
                 done, task = pending.popleft()
                 yield done, task.get()
-        pool.close()  # workers exit as soon as they are idle: quicker than terminate()
-        while pending:
-            done, task = pending.popleft()
-            yield done, task.get()
-        pool.join()
+        finally:
+            # Stopped early (a rejected line, Ctrl-C) or not: let the at most 2 * workers
+            # chunks in flight finish and the workers exit. Pool.terminate() with busy workers
+            # can kill one while it holds the result queue's lock, and the pool then hangs.
+            pool.close()
+            for _, task in pending:
+                task.wait()
+            pool.join()
