@@ -140,21 +140,9 @@ CHECKED_FIELDS = [
 ]
 
 
-class Unruly:
-    """A Python object that refuses truthiness and comparison (like a numpy array)."""
-
-    def __bool__(self) -> bool:
-        raise RuntimeError("truth value is ambiguous")
-
-    def __eq__(self, other: object) -> bool:
-        raise RuntimeError("comparison is ambiguous")
-
-    __hash__ = object.__hash__
-
-
 # Replacements: one of each JSON kind, then values no JSON text produces.
 JSON_KINDS: list[Any] = [None, True, False, 0, 7, 2.5, "s", "", [], [None], {}, {"x": None}]
-NON_JSON_TYPES: list[Any] = [(1, 2), {1, 2}, b"bytes", object(), Unruly(), 1j]
+NON_JSON_TYPES: list[Any] = [(1, 2), {1, 2}, b"bytes", object(), hypothesis_fuzz.Unruly(), 1j]
 NON_JSON: list[Any] = [*NON_JSON_TYPES, math.nan]
 
 
@@ -276,7 +264,7 @@ def test_keys_that_refuse_comparison_are_rejected_not_raised(field: str) -> None
     lookup would call their `__eq__`.)"""
     rollout = realistic_rollout()
     target: dict[Any, Any] = value_at(rollout, field) if field else rollout
-    target[Unruly()] = 1
+    target[hypothesis_fuzz.Unruly()] = 1
     result = outcome(rollout)
     assert isinstance(result, ConversionError)
     assert result.path == field

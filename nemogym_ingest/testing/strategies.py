@@ -542,15 +542,6 @@ _NOT_OBJECTS = st.one_of(
     st.text(max_size=8),
     st.lists(st.integers(), max_size=2),
 )
-_NOT_ARRAYS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    _FINITE_FLOATS,
-    st.text(max_size=8),
-    _fresh({}),
-    _fresh({"a": 1}),
-)
 _NOT_ARRAYS_NOR_NULL = st.one_of(
     st.booleans(),
     st.integers(),
@@ -559,6 +550,7 @@ _NOT_ARRAYS_NOR_NULL = st.one_of(
     _fresh({}),
     _fresh({"a": 1}),
 )
+_NOT_ARRAYS = st.none() | _NOT_ARRAYS_NOR_NULL
 _NOT_STRINGS = st.one_of(
     st.none(),
     st.booleans(),
