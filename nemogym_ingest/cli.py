@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 from collections import Counter
@@ -21,8 +20,8 @@ from typing import Any, BinaryIO, TextIO
 
 from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
-from .errors import ConversionError
-from .options import add_option_arguments, options_from_args
+from .errors import ConversionError, render_path
+from .options import OPTION_HINTS, add_option_arguments, options_from_args
 from .parallel import (
     STDIN,
     Input,
@@ -213,22 +212,18 @@ def add_convert_command(commands: Any) -> None:
 
 # --- check ---------------------------------------------------------------------------------
 
-_GOT_VALUE = re.compile(r", got .*?(?=; pass |\Z)", re.DOTALL)
-_TRAILING_QUOTED_VALUE = re.compile(r" (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\Z")
-_POSITION = re.compile(r"\b(at byte|at column) \d+")
-_INDEX = re.compile(r"\[\d+\]")
+RejectionGroup = tuple[str, str]
+"""How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
 
 
-def reason_group(error: ConversionError) -> tuple[str, str]:
-    """The (path pattern, reason) under which `check` counts a rejected line.
+def rejection_group(error: ConversionError) -> RejectionGroup:
+    """The (rule, path pattern) under which `check` counts a rejected line."""
+    return error.rule, render_path(error.loc, any_index=True)
 
-    Array indices become `[*]` and the reason loses what varies from line to line (the
-    offending value after `got`, a trailing quoted value, byte and column numbers).
-    """
-    reason = _GOT_VALUE.sub("", error.reason)
-    reason = _TRAILING_QUOTED_VALUE.sub(" …", reason)
-    reason = _POSITION.sub(r"\1 N", reason)
-    return _INDEX.sub("[*]", error.path), reason
+
+def _flags(options: Sequence[str]) -> list[str]:
+    """Option names as the flags `check` reports: `--agent-name NAME`, `--task-index line`."""
+    return [OPTION_HINTS[option].probe_flag for option in options]
 
 
 @dataclass
@@ -245,13 +240,13 @@ class _FileTally:
 class _CheckReport:
     files: list[_FileTally] = field(default_factory=list)
     errors: list[ConversionError] = field(default_factory=list)
-    groups: Counter[tuple[str, str]] = field(default_factory=Counter)
-    first_seen: dict[tuple[str, str], ConversionError] = field(default_factory=dict)
-    rescued: dict[tuple[str, str], Counter[tuple[str, ...]]] = field(default_factory=dict)
+    groups: Counter[RejectionGroup] = field(default_factory=Counter)
+    first_seen: dict[RejectionGroup, ConversionError] = field(default_factory=dict)
+    rescued: dict[RejectionGroup, Counter[tuple[str, ...]]] = field(default_factory=dict)
     """Per group, how many lines each combination of options would let convert."""
 
     def add(self, error: ConversionError, rescue: list[str]) -> None:
-        group = reason_group(error)
+        group = rejection_group(error)
         self.groups[group] += 1
         self.first_seen.setdefault(group, error)
         if rescue:
@@ -269,21 +264,27 @@ class _CheckReport:
             "rejected": self.total("rejected"),
             "rejected_by_reason": [
                 {
-                    "path": path,
-                    "reason": reason,
+                    "rule": group[0],
+                    "path": group[1],
+                    "reason": self.first_seen[group].reason,
+                    "option": self.first_seen[group].option,
                     "count": count,
-                    "first": _location(self.first_seen[(path, reason)]),
+                    "first": _location(self.first_seen[group]),
                     "would_convert_with": [
-                        {"options": list(flags), "count": rescued}
-                        for flags, rescued in self.rescued.get(
-                            (path, reason), Counter()
-                        ).most_common()
+                        {"options": _flags(options), "count": rescued}
+                        for options, rescued in self.rescued.get(group, Counter()).most_common()
                     ],
                 }
-                for (path, reason), count in self.groups.most_common()
+                for group, count in self.groups.most_common()
             ],
             "errors": [
-                {**_location(error), "path": error.path, "reason": error.reason}
+                {
+                    **_location(error),
+                    "rule": error.rule,
+                    "path": error.path,
+                    "option": error.option,
+                    "reason": error.reason,
+                }
                 for error in self.errors
             ],
         }
@@ -298,14 +299,15 @@ class _CheckReport:
         )
         if self.groups:
             yield "rejected by reason:"
-            for (path, reason), count in self.groups.most_common():
-                first = self.first_seen[(path, reason)]
+            for group, count in self.groups.most_common():
+                rule, path = group
+                first = self.first_seen[group]
                 yield (
-                    f"  {count:>8,}  {path or '(rollout)'}: {reason}"
+                    f"  {count:>8,}  {rule} {path or '(rollout)'}: {first.reason}"
                     f"  (first: {first.file}:{first.line})"
                 )
-                for flags, rescued in self.rescued.get((path, reason), Counter()).most_common():
-                    yield f"  {rescued:>8,}    would convert with {' '.join(flags)}"
+                for options, rescued in self.rescued.get(group, Counter()).most_common():
+                    yield f"  {rescued:>8,}    would convert with {' '.join(_flags(options))}"
 
 
 def _location(error: ConversionError) -> dict[str, Any]:

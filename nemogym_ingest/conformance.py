@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from .convert import convert_nemogym_rollout_to_agent_run
-from .errors import index_path, key_path
+from .errors import render_path
 from .jsonl import convert_nemogym_jsonl_file_to_agent_runs
 from .model import AgentRun
 from .options import ConversionOptions
@@ -150,10 +150,7 @@ def _difference(expected: Any, actual: Any) -> list[Step] | None:
 
 
 def _path(steps: Sequence[Step]) -> str:
-    path = ""
-    for step in steps:
-        path = index_path(path, step) if isinstance(step, int) else key_path(path, step)
-    return path
+    return render_path(tuple(steps))
 
 
 def first_difference(expected: Any, actual: Any) -> str | None:

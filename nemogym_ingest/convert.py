@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConversionError, index_path, key_path
+from .errors import ConversionError, Loc
 from .jsonvalue import MAX_NESTING, copy_json, json_truthy, parse_json_text, require_text
 from .model import (
     AgentRun,
@@ -23,7 +23,7 @@ from .model import (
     Transcript,
     UserMessage,
 )
-from .options import ConversionOptions, IndexSource
+from .options import OPTION_HINTS, ConversionOptions, IndexSource
 
 SCHEMA = "nemo_gym_rollout"
 RESERVED_TOP_LEVEL_KEYS = frozenset(
@@ -44,13 +44,14 @@ MEDIA_PART_TYPES = ("input_image", "input_file", "input_audio", "input_video")
 
 _STRICT = ConversionOptions()
 
-# Nesting levels (rollout = 1) of the values copied into the output (rule R41).
-_TOP_LEVEL = 2
-_ITEM_FIELD_LEVEL = 5
+_ABSENT: Any = object()
+"""Stands for an absent member (`mapping.get(key, _ABSENT)`): "is missing", not "got null"."""
 
 
 def _describe(value: Any) -> str:
     """A short, JSON-flavoured description of `value` for error messages."""
+    if value is _ABSENT:
+        return "nothing"
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
     if value is None:
@@ -71,41 +72,51 @@ def _one_of(options: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
 
 
-def _require_object(value: Any, path: str) -> JsonDict:
+def _wrong(expected: str, value: Any) -> str:
+    """The reason a required `value` is not `expected`: absent, or of another kind."""
+    return "is missing" if value is _ABSENT else f"must be {expected}, got {_describe(value)}"
+
+
+def _require_object(value: Any, loc: Loc, rule: str) -> JsonDict:
     if not isinstance(value, dict):
-        raise ConversionError(f"must be an object, got {_describe(value)}", path)
+        raise ConversionError(_wrong("an object", value), loc, rule=rule)
     return value
 
 
-def _require_array(value: Any, path: str) -> list[Any]:
+def _require_array(value: Any, loc: Loc, rule: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ConversionError(f"must be an array, got {_describe(value)}", path)
+        raise ConversionError(_wrong("an array", value), loc, rule=rule)
     return value
 
 
-def _require_string(value: Any, path: str) -> str:
+def _require_string(value: Any, loc: Loc, rule: str) -> str:
     if not isinstance(value, str):
-        raise ConversionError(f"must be a string, got {_describe(value)}", path)
-    return require_text(str(value), path)
+        raise ConversionError(_wrong("a string", value), loc, rule=rule)
+    return require_text(str(value), loc)
 
 
-def _require_non_empty_string(value: Any, path: str) -> str:
+def _require_non_empty_string(value: Any, loc: Loc, rule: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ConversionError(f"must be a non-empty string, got {_describe(value)}", path)
-    return require_text(str(value), path)
+        raise ConversionError(_wrong("a non-empty string", value), loc, rule=rule)
+    return require_text(str(value), loc)
 
 
-def _require_choice(value: Any, options: tuple[str, ...], path: str) -> str:
-    text = _require_string(value, path)
+def _require_choice(value: Any, options: tuple[str, ...], loc: Loc, rule: str) -> str:
+    text = _require_string(value, loc, rule)
     if text not in options:
-        raise ConversionError(f"must be {_one_of(options)}, got {_describe(text)}", path)
+        raise ConversionError(f"must be {_one_of(options)}, got {_describe(text)}", loc, rule=rule)
     return text
 
 
-def _require_index(value: Any, path: str) -> int:
+def _require_index(value: Any, loc: Loc) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConversionError(f"must be an integer, got {_describe(value)}", path)
-    return int(copy_json(value, path, _TOP_LEVEL))
+        raise ConversionError(f"must be an integer, got {_describe(value)}", loc, rule="R10")
+    return int(copy_json(value, loc))
+
+
+def _rescued_by(option: str) -> str:
+    """The end of a reason naming the option that would resolve it (R70)."""
+    return "; " + OPTION_HINTS[option].text()
 
 
 def _pruned(mapping: JsonDict) -> JsonDict:
@@ -177,8 +188,6 @@ class _Transcript:
     details: list[JsonDict] = field(default_factory=list)
     call_names: dict[str, str] = field(default_factory=dict)
     turn: _AssistantTurn = field(default_factory=_AssistantTurn)
-    item_field_level: int = _ITEM_FIELD_LEVEL
-    """Nesting level of the fields of the items being converted (R41)."""
     redacted_items: int = 0
     media_parts: int = 0
 
@@ -249,47 +258,49 @@ def _media_marker(part_type: str, part: JsonDict) -> str:
     return f"[{part_type}: {', '.join(sources)}]" if sources else f"[{part_type}]"
 
 
-def _message_content(content: Any, path: str, out: _Transcript) -> tuple[str, JsonDict]:
+def _message_content(content: Any, loc: Loc, out: _Transcript) -> tuple[str, JsonDict]:
     """The text of a message's `content` and the facts about its parts (R13-R15, R75)."""
     if isinstance(content, str):
-        return require_text(str(content), path), {}
+        return require_text(str(content), loc), {}
     if not isinstance(content, list):
         raise ConversionError(
-            f"must be a string or an array of content parts, got {_describe(content)}", path
+            _wrong("a string or an array of content parts", content), loc, rule="R13"
         )
     texts: list[str] = []
     part_types: list[str] = []
     media_parts: list[Any] = []
     has_refusal = has_annotations = has_logprobs = False
     for index, raw_part in enumerate(content):
-        part_path = index_path(path, index)
-        part = _require_object(raw_part, part_path)
-        part_type = _require_string(part.get("type"), key_path(part_path, "type"))
+        part_loc = (*loc, index)
+        part = _require_object(raw_part, part_loc, "R13")
+        part_type = _require_string(part.get("type", _ABSENT), (*part_loc, "type"), "R13")
         part_types.append(part_type)
         if part_type in TEXT_PART_TYPES:
-            texts.append(_require_string(part.get("text"), key_path(part_path, "text")))
+            texts.append(_require_string(part.get("text", _ABSENT), (*part_loc, "text"), "R13"))
             has_annotations = (
-                json_truthy(part.get("annotations"), key_path(part_path, "annotations"))
-                or has_annotations
+                json_truthy(part.get("annotations"), (*part_loc, "annotations")) or has_annotations
             )
             has_logprobs = (
-                json_truthy(part.get("logprobs"), key_path(part_path, "logprobs")) or has_logprobs
+                json_truthy(part.get("logprobs"), (*part_loc, "logprobs")) or has_logprobs
             )
         elif part_type == "refusal":
             has_refusal = True
-            texts.append(_require_string(part.get("refusal"), key_path(part_path, "refusal")))
+            texts.append(
+                _require_string(part.get("refusal", _ABSENT), (*part_loc, "refusal"), "R13")
+            )
         elif part_type in MEDIA_PART_TYPES and out.options.media == "placeholder":
             texts.append(_media_marker(part_type, part))
-            media_parts.append(copy_json(part, part_path, out.item_field_level + 1, prune=True))
+            media_parts.append(copy_json(part, part_loc, prune=True))
             out.media_parts += 1
         else:
             reason = f"must be {_one_of((*TEXT_PART_TYPES, 'refusal'))}, got {_describe(part_type)}"
-            if part_type in MEDIA_PART_TYPES:
-                reason += (
-                    '; pass media="placeholder" / --media placeholder'
-                    " to replace media parts with text markers"
-                )
-            raise ConversionError(reason, key_path(part_path, "type"))
+            option = "media" if part_type in MEDIA_PART_TYPES else None
+            raise ConversionError(
+                reason + (_rescued_by(option) if option else ""),
+                (*part_loc, "type"),
+                rule="R13",
+                option=option,
+            )
     facts = {
         "content_part_types": part_types,
         "contains_refusal_part": has_refusal,
@@ -300,9 +311,9 @@ def _message_content(content: Any, path: str, out: _Transcript) -> tuple[str, Js
     return "".join(texts), _pruned(facts)
 
 
-def _message_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcript) -> None:
-    original_role = _require_choice(item.get("role"), MESSAGE_ROLES, key_path(path, "role"))
-    text, facts = _message_content(item.get("content"), key_path(path, "content"), out)
+def _message_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
+    original_role = _require_choice(item.get("role", _ABSENT), MESSAGE_ROLES, (*loc, "role"), "R12")
+    text, facts = _message_content(item.get("content", _ABSENT), (*loc, "content"), out)
     if original_role == "assistant":
         detail.update(facts)
         turn = out.turn
@@ -322,45 +333,54 @@ def _message_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcript)
 
 
 def _text_parts(
-    parts: list[Any], path: str, allowed_types: tuple[str, ...]
+    parts: list[Any], loc: Loc, allowed_types: tuple[str, ...], rule: str
 ) -> tuple[list[str], list[str]]:
     """The types and the non-empty texts of an array of `{type, text}` parts."""
     types: list[str] = []
     texts: list[str] = []
     for index, raw_part in enumerate(parts):
-        part_path = index_path(path, index)
-        part = _require_object(raw_part, part_path)
-        types.append(_require_choice(part.get("type"), allowed_types, key_path(part_path, "type")))
-        text = _require_string(part.get("text"), key_path(part_path, "text"))
+        part_loc = (*loc, index)
+        part = _require_object(raw_part, part_loc, rule)
+        types.append(
+            _require_choice(part.get("type", _ABSENT), allowed_types, (*part_loc, "type"), rule)
+        )
+        text = _require_string(part.get("text", _ABSENT), (*part_loc, "text"), rule)
         if text:
             texts.append(text)
     return types, texts
 
 
-def _reasoning_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcript) -> None:
-    encrypted_path = key_path(path, "encrypted_content")
+def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
+    encrypted_loc = (*loc, "encrypted_content")
     signature: str | None = None
-    if json_truthy(item.get("encrypted_content"), encrypted_path):
+    if json_truthy(item.get("encrypted_content"), encrypted_loc):
         if out.options.encrypted_reasoning != "redact":
             raise ConversionError(
-                "encrypted reasoning cannot be converted: Docent stores only readable reasoning;"
-                ' pass encrypted_reasoning="redact" / --encrypted-reasoning redact'
-                " to keep it as redacted reasoning",
-                encrypted_path,
+                "encrypted reasoning cannot be converted: Docent stores only readable reasoning"
+                + _rescued_by("encrypted_reasoning"),
+                encrypted_loc,
+                rule="R16",
+                option="encrypted_reasoning",
             )
-        signature = _require_string(item["encrypted_content"], encrypted_path)
-    summary_path = key_path(path, "summary")
+        signature = _require_string(item["encrypted_content"], encrypted_loc, "R16")
+    summary_loc = (*loc, "summary")
     summary_types, summary_texts = _text_parts(
-        _require_array(item.get("summary"), summary_path), summary_path, SUMMARY_PART_TYPES
+        _require_array(item.get("summary", _ABSENT), summary_loc, "R17"),
+        summary_loc,
+        SUMMARY_PART_TYPES,
+        "R17",
     )
-    content_path = key_path(path, "content")
+    content_loc = (*loc, "content")
     raw_content = item.get("content")
     if raw_content is not None and not isinstance(raw_content, list):
         raise ConversionError(
             f"must be an array of reasoning_text parts or null, got {_describe(raw_content)}",
-            content_path,
+            content_loc,
+            rule="R18",
         )
-    content_types, content_texts = _text_parts(raw_content or [], content_path, ("reasoning_text",))
+    content_types, content_texts = _text_parts(
+        raw_content or [], content_loc, ("reasoning_text",), "R18"
+    )
     detail.update(
         _pruned({"summary_item_types": summary_types, "content_part_types": content_types})
     )
@@ -379,69 +399,67 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcrip
     turn.source_items.append(detail)
 
 
-def _tool_arguments(raw: Any, path: str, level: int) -> JsonDict:
+def _tool_arguments(raw: Any, loc: Loc) -> JsonDict:
     if isinstance(raw, str):
         try:
             parsed = parse_json_text(raw)
-        except (ValueError, RecursionError) as error:
-            if isinstance(error, RecursionError):  # a parser's limit, far above ours (R41)
-                reason = f"nested deeper than {MAX_NESTING} levels"
-            else:
-                detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-                reason = f"must be valid JSON ({detail})"
-            raise ConversionError(reason, path) from None
+        except RecursionError:  # a parser's limit, far above ours (R41)
+            raise ConversionError(
+                f"nested deeper than {MAX_NESTING} levels", loc, rule="R41"
+            ) from None
+        except ValueError as error:
+            detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            raise ConversionError(f"must be valid JSON ({detail})", loc, rule="R20") from None
         if not isinstance(parsed, dict):
-            raise ConversionError(f"must parse to a JSON object, got {_describe(parsed)}", path)
+            raise ConversionError(
+                f"must parse to a JSON object, got {_describe(parsed)}", loc, rule="R20"
+            )
         raw = parsed
     elif not isinstance(raw, dict):
-        raise ConversionError(
-            f"must be a JSON object or a string holding one, got {_describe(raw)}", path
-        )
-    arguments: JsonDict = copy_json(raw, path, level)
+        raise ConversionError(_wrong("a JSON object or a string holding one", raw), loc, rule="R20")
+    arguments: JsonDict = copy_json(raw, loc)
     return arguments
 
 
-def _function_call_item(item: JsonDict, detail: JsonDict, path: str, out: _Transcript) -> None:
-    arguments_path = key_path(path, "arguments")
-    if "arguments" not in item:
-        raise ConversionError("is required", arguments_path)
-    arguments = _tool_arguments(item["arguments"], arguments_path, out.item_field_level)
-    call_id = _require_non_empty_string(item.get("call_id"), key_path(path, "call_id"))
-    name = _require_non_empty_string(item.get("name"), key_path(path, "name"))
+def _function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
+    arguments_loc = (*loc, "arguments")
+    raw = item.get("arguments", _ABSENT)
+    arguments = _tool_arguments(raw, arguments_loc)
+    call_id = _require_non_empty_string(item.get("call_id", _ABSENT), (*loc, "call_id"), "R21")
+    name = _require_non_empty_string(item.get("name", _ABSENT), (*loc, "name"), "R21")
     out.call_names[call_id] = name
-    raw_arguments = copy_json(item["arguments"], arguments_path, out.item_field_level, prune=True)
+    raw_arguments = copy_json(raw, arguments_loc, prune=True)
     detail.update(_pruned({"call_id": call_id, "tool_name": name, "raw_arguments": raw_arguments}))
     out.turn.tool_calls.append(ToolCall(id=call_id, function=name, arguments=arguments))
     out.turn.source_items.append(detail)
 
 
 def _function_call_output_item(
-    item: JsonDict, detail: JsonDict, path: str, out: _Transcript
+    item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
 ) -> None:
     out.flush_turn()
-    call_id_path = key_path(path, "call_id")
-    call_id = _require_non_empty_string(item.get("call_id"), call_id_path)
+    call_id_loc = (*loc, "call_id")
+    call_id = _require_non_empty_string(item.get("call_id", _ABSENT), call_id_loc, "R22")
     function = out.call_names.get(call_id)
     if function is None:
         raise ConversionError(
             f"no earlier function_call of this rollout has call_id {_describe(call_id)}",
-            call_id_path,
+            call_id_loc,
+            rule="R22",
         )
-    output_path = key_path(path, "output")
+    output_loc = (*loc, "output")
     if "output" not in item:
-        raise ConversionError("is required", output_path)
+        raise ConversionError("is missing", output_loc, rule="R22")
     output = item["output"]
     if isinstance(output, str):
-        output = require_text(str(output), output_path)
+        output = require_text(str(output), output_loc)
     else:
-        output = json.dumps(
-            copy_json(output, output_path, out.item_field_level), ensure_ascii=True, sort_keys=True
-        )
+        output = json.dumps(copy_json(output, output_loc), ensure_ascii=True, sort_keys=True)
     detail["call_id"] = call_id
     out.emit(ToolMessage(content=str(output), tool_call_id=call_id, function=function), [detail])
 
 
-_ItemConverter = Callable[[JsonDict, JsonDict, str, _Transcript], None]
+_ItemConverter = Callable[[JsonDict, JsonDict, Loc, _Transcript], None]
 
 _ITEM_CONVERTERS: dict[str, _ItemConverter] = {
     "message": _message_item,
@@ -451,45 +469,46 @@ _ITEM_CONVERTERS: dict[str, _ItemConverter] = {
 }
 
 
-def _item_detail(item: JsonDict, item_type: str, origin: str, path: str, level: int) -> JsonDict:
+def _item_detail(item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonDict:
     return _pruned(
         {
             "origin": origin,
             "source_item_type": item_type,
-            "source_item_id": copy_json(item.get("id"), key_path(path, "id"), level, prune=True),
-            "source_item_status": copy_json(
-                item.get("status"), key_path(path, "status"), level, prune=True
-            ),
+            "source_item_id": copy_json(item.get("id"), (*loc, "id"), prune=True),
+            "source_item_status": copy_json(item.get("status"), (*loc, "status"), prune=True),
         }
     )
 
 
-def _convert_items(items: list[Any], origin: str, prefix: str, out: _Transcript) -> None:
+def _convert_items(items: list[Any], origin: str, prefix: Loc, out: _Transcript) -> None:
     for index, raw_item in enumerate(items):
-        path = index_path(prefix, index)
-        item = _require_object(raw_item, path)
-        item_type = item.get("type")
-        if item_type is None and "role" in item:
+        loc = (*prefix, index)
+        item = _require_object(raw_item, loc, "R11")
+        item_type = item.get("type", _ABSENT)
+        if (item_type is None or item_type is _ABSENT) and "role" in item:
             item_type = "message"
         converter = _ITEM_CONVERTERS.get(item_type) if isinstance(item_type, str) else None
         if converter is None:
             raise ConversionError(
-                f"must be {_one_of(ITEM_TYPES)}, got {_describe(item_type)}",
-                key_path(path, "type"),
+                _wrong(_one_of(ITEM_TYPES), item_type), (*loc, "type"), rule="R11"
             )
-        detail = _item_detail(item, str(item_type), origin, path, out.item_field_level)
-        converter(item, detail, path, out)
+        detail = _item_detail(item, str(item_type), origin, loc)
+        converter(item, detail, loc, out)
     out.flush_turn()  # a turn never spans the input and the output
 
 
 # --- the rollout (rules R1-R9, R40-R45) -------------------------------------------------
 
 
+_INPUT: Loc = ("responses_create_params", "input")
+_OUTPUT: Loc = ("response", "output")
+
+
 def _input_items(raw_input: Any) -> list[Any]:
     if isinstance(raw_input, str):
-        content = require_text(str(raw_input), "responses_create_params.input")
+        content = require_text(str(raw_input), _INPUT)
         return [{"role": "user", "content": content, "type": "message"}]
-    return _require_array(raw_input, "responses_create_params.input")
+    return _require_array(raw_input, _INPUT, "R6")
 
 
 def _is_transitions(output_items: list[Any]) -> bool:
@@ -507,19 +526,22 @@ def _absence(mapping: JsonDict, key: str) -> str | None:
 def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | None, bool]:
     """The agent's name, the `agent_ref` object (None when missing), and whether the name
     was supplied by `options.agent_name` (R10, R71)."""
-    hint = "; pass agent_name=NAME / --agent-name NAME to supply the agent's name"
+    hint = _rescued_by("agent_name")
     absence = _absence(row, "agent_ref")
     if absence is not None:
         if options.agent_name is None:
-            raise ConversionError(absence + hint, "agent_ref")
+            raise ConversionError(absence + hint, ("agent_ref",), rule="R10", option="agent_name")
         return options.agent_name, None, True
-    agent_ref = _require_object(row["agent_ref"], "agent_ref")
+    agent_ref = _require_object(row["agent_ref"], ("agent_ref",), "R10")
     absence = _absence(agent_ref, "name")
     if absence is not None:
         if options.agent_name is None:
-            raise ConversionError(absence + hint, "agent_ref.name")
+            raise ConversionError(
+                absence + hint, ("agent_ref", "name"), rule="R10", option="agent_name"
+            )
         return options.agent_name, agent_ref, True
-    return _require_non_empty_string(agent_ref["name"], "agent_ref.name"), agent_ref, False
+    name = _require_non_empty_string(agent_ref["name"], ("agent_ref", "name"), "R10")
+    return name, agent_ref, False
 
 
 def _index(
@@ -529,15 +551,12 @@ def _index(
     was supplied (`"line 7"`, `"fixed 0"`) (R10, R72)."""
     absence = _absence(row, key)
     if absence is None:
-        return _require_index(row[key], key), None
+        return _require_index(row[key], (key,)), None
     if source == "line" and line is not None:
         return line, f"line {line}"
     if isinstance(source, int):
         return source, f"fixed {source}"
-    flag = "--" + option.replace("_", "-")
-    raise ConversionError(
-        f'{absence}; pass {option}="line" or an integer / {flag} line|N to supply it', key
-    )
+    raise ConversionError(absence + _rescued_by(option), (key,), rule="R10", option=option)
 
 
 def convert_nemogym_rollout_to_agent_run(
@@ -562,15 +581,17 @@ def convert_nemogym_rollout_to_agent_run(
 
 def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) -> AgentRun:
     """Convert one rollout read from JSONL line `line` (None: not from a file) with `options`."""
-    row = _require_object(rollout, "")
-    request = _require_object(row.get("responses_create_params"), "responses_create_params")
-    response = _require_object(row.get("response"), "response")
+    row = _require_object(rollout, (), "R1")
+    request = _require_object(
+        row.get("responses_create_params", _ABSENT), ("responses_create_params",), "R2"
+    )
+    response = _require_object(row.get("response", _ABSENT), ("response",), "R3")
     if "input" not in request:
-        raise ConversionError("is required", "responses_create_params.input")
+        raise ConversionError("is missing", _INPUT, rule="R4")
     if "output" not in response:
-        raise ConversionError("is required", "response.output")
+        raise ConversionError("is missing", _OUTPUT, rule="R5")
     input_items = _input_items(request["input"])
-    output_items = _require_array(response["output"], "response.output")
+    output_items = _require_array(response["output"], _OUTPUT, "R7")
 
     out = _Transcript(options)
     assumed: JsonDict = {}
@@ -579,20 +600,20 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
         final = len(output_items) - 1
         assumed["transitions"] = f"final of {_plural(len(output_items), 'snapshot')}"
         output_items = output_items[final]
-        out.item_field_level += 1
-        _convert_items(output_items, "output", index_path("response.output", final), out)
+        _convert_items(output_items, "output", (*_OUTPUT, final), out)
     else:
-        _convert_items(input_items, "input", "responses_create_params.input", out)
+        _convert_items(input_items, "input", _INPUT, out)
         if transitions:
             raise ConversionError(
                 "must be an object, got an array; response.output holds transition snapshots"
-                ' (arrays of items): pass transitions="final" / --transitions final to convert'
-                " the last snapshot",
-                "response.output[0]",
+                " (arrays of items): " + OPTION_HINTS["transitions"].text(),
+                (*_OUTPUT, 0),
+                rule="R11",
+                option="transitions",
             )
-        _convert_items(output_items, "output", "response.output", out)
+        _convert_items(output_items, "output", _OUTPUT, out)
     if not out.messages:
-        raise ConversionError("must produce at least one transcript message", "")
+        raise ConversionError("must produce at least one transcript message", (), rule="R9")
     if out.redacted_items:
         assumed["encrypted_reasoning"] = f"redacted {_plural(out.redacted_items, 'item')}"
     if out.media_parts:
@@ -632,7 +653,7 @@ def _transcript_metadata(
     message_details: list[JsonDict],
 ) -> JsonDict:
     def response_fact(key: str) -> Any:
-        return copy_json(response.get(key), key_path("response", key), 3, prune=True)
+        return copy_json(response.get(key), ("response", key), prune=True)
 
     source = _pruned(
         {
@@ -657,14 +678,14 @@ def _agent_run_metadata(
     rollout_index: int,
     assumed: JsonDict,
 ) -> JsonDict:
-    def copy_without(mapping: JsonDict, path: str, excluded: str) -> JsonDict:
+    def copy_without(mapping: JsonDict, loc: Loc, excluded: str) -> JsonDict:
         # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
         rest = {
             key: value
             for key, value in mapping.items()
             if not (isinstance(key, str) and key == excluded)
         }
-        copied: JsonDict = copy_json(rest, path, _TOP_LEVEL, prune=True)
+        copied: JsonDict = copy_json(rest, loc, prune=True)
         return copied
 
     benchmark_fields = {
@@ -674,20 +695,18 @@ def _agent_run_metadata(
     }
     non_trace = _pruned(
         {
-            "request": copy_without(request, "responses_create_params", "input"),
-            "response": copy_without(response, "response", "output"),
-            "benchmark_fields": copy_json(benchmark_fields, "", 1, prune=True),
+            "request": copy_without(request, ("responses_create_params",), "input"),
+            "response": copy_without(response, ("response",), "output"),
+            "benchmark_fields": copy_json(benchmark_fields, (), prune=True),
         }
     )
     metadata = {
-        "scores": _pruned(
-            {"reward": copy_json(row.get("reward"), "reward", _TOP_LEVEL, prune=True)}
-        ),
+        "scores": _pruned({"reward": copy_json(row.get("reward"), ("reward",), prune=True)}),
         "nemogym": _pruned(
             {
                 "task_index": task_index,
                 "rollout_index": rollout_index,
-                "agent_ref": copy_json(agent_ref, "agent_ref", _TOP_LEVEL, prune=True),
+                "agent_ref": copy_json(agent_ref, ("agent_ref",), prune=True),
                 "assumed": assumed,
             }
         ),

@@ -1,41 +1,66 @@
-"""`ConversionError` and the field paths it names (spec rules R50-R52)."""
+"""`ConversionError`: a rejection as data (its rule, its location, the option that would
+rescue it), and the rendering of a location as a field path (spec rules R50-R52)."""
 
 from __future__ import annotations
 
 import json
+from typing import TypeAlias
+
+Loc: TypeAlias = tuple[str | int, ...]
+"""A location in a rollout: object member names and array indices, outermost first."""
 
 
-def key_path(parent: str, key: str) -> str:
-    """Path of object member `key` under `parent`.
+def _is_identifier(key: str) -> bool:
+    """Whether `key` matches R50's `[A-Za-z_][A-Za-z0-9_]*`."""
+    return key.isascii() and key.isidentifier()  # without a regex
 
-    Identifier-like keys read `parent.key`; any other key reads `parent["key"]`
-    (JSON-escaped), so every path names exactly one place.
+
+def render_path(loc: Loc, *, any_index: bool = False) -> str:
+    """The R50 path of `loc`: `response.output[1].call_id`, `verifier_metadata["a.b"]`.
+
+    Identifier-like keys read `.key`; any other key reads `["key"]` (JSON-escaped), array
+    indices `[i]` (`[*]` with `any_index`, for grouping errors); the rollout itself is
+    `""`. Only called when an error is raised.
     """
-    if key.isascii() and key.isidentifier():  # [A-Za-z_][A-Za-z0-9_]*, without a regex
-        return f"{parent}.{key}" if parent else key
-    return f"{parent}[{json.dumps(key)}]"
-
-
-def index_path(parent: str, index: int) -> str:
-    """Path of array element `index` under `parent`."""
-    return f"{parent}[{index}]"
+    parts: list[str] = []
+    for segment in loc:
+        if isinstance(segment, int):
+            parts.append("[*]" if any_index else f"[{segment}]")
+        elif _is_identifier(segment):
+            parts.append(f".{segment}" if parts else segment)
+        else:
+            parts.append(f"[{json.dumps(segment)}]")
+    return "".join(parts)
 
 
 class ConversionError(ValueError):
     """A rollout (or a JSONL line) that cannot be converted exactly.
 
-    `path` names the offending field (`response.output[1].call_id`; `""` is the rollout
-    itself), `line` is the 1-based JSONL line and `file` the file it came from, when
-    known. `str(error)` reads `FILE:LINE: PATH: reason`, absent parts left out.
+    - `rule`: the spec rule it breaks (`"R22"`), a stable slug defined in spec/README.md;
+    - `loc`: where, as segments (`("response", "output", 1, "call_id")`; `()` is the
+      rollout itself), and `path`, the same rendered as R50 asks (`response.output[1].call_id`);
+    - `option`: the `ConversionOptions` field that would let it convert, or None;
+    - `line` (1-based) and `file`: where it was read from, when known;
+    - `reason`: the human-readable why. `str(error)` reads `FILE:LINE: PATH: reason`.
     """
 
     def __init__(
-        self, reason: str, path: str = "", *, line: int | None = None, file: str | None = None
+        self,
+        reason: str,
+        loc: Loc = (),
+        *,
+        rule: str,
+        option: str | None = None,
+        line: int | None = None,
+        file: str | None = None,
     ) -> None:
         self.reason = reason
-        self.path = path
+        self.loc = loc
+        self.rule = rule
+        self.option = option
         self.line = line
         self.file = file
+        self.path = render_path(loc)
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -46,11 +71,18 @@ class ConversionError(ValueError):
 
     def located(self, *, file: str | None, line: int | None) -> ConversionError:
         """The same error placed at `line` of `file`."""
-        return ConversionError(self.reason, self.path, line=line, file=file)
+        return ConversionError(
+            self.reason, self.loc, rule=self.rule, option=self.option, line=line, file=file
+        )
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.reason, self.path, self.line, self.file))
+        return (
+            _rebuild,
+            (self.reason, self.loc, self.rule, self.option, self.line, self.file),
+        )
 
 
-def _rebuild(reason: str, path: str, line: int | None, file: str | None) -> ConversionError:
-    return ConversionError(reason, path, line=line, file=file)
+def _rebuild(
+    reason: str, loc: Loc, rule: str, option: str | None, line: int | None, file: str | None
+) -> ConversionError:
+    return ConversionError(reason, loc, rule=rule, option=option, line=line, file=file)

@@ -43,16 +43,20 @@ def parse_jsonl_line(content: bytes) -> Any:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConversionError(f"invalid UTF-8 at byte {error.start}: {error.reason}") from None
+        raise ConversionError(
+            f"invalid UTF-8 at byte {error.start}: {error.reason}", rule="R63"
+        ) from None
     try:
         value = parse_json_text(text)
     except json.JSONDecodeError as error:
         message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        raise ConversionError(f"invalid JSON: {message} at column {error.colno}") from None
+        raise ConversionError(
+            f"invalid JSON: {message} at column {error.colno}", rule="R64"
+        ) from None
     except RecursionError:
-        raise ConversionError(_TOO_DEEP) from None
+        raise ConversionError(_TOO_DEEP, rule="R64") from None
     if _nested_too_deeply(content):
-        raise ConversionError(_TOO_DEEP)
+        raise ConversionError(_TOO_DEEP, rule="R64")
     return value
 
 
@@ -72,7 +76,9 @@ def _open(file_path: str | os.PathLike[str]) -> BinaryIO:
         return open(file_path, "rb")
     except OSError as error:
         reason = error.strerror or str(error)
-        raise ConversionError(f"cannot read file: {reason}", file=os.fspath(file_path)) from None
+        raise ConversionError(
+            f"cannot read file: {reason}", rule="R68", file=os.fspath(file_path)
+        ) from None
 
 
 def _iter_runs(
@@ -87,7 +93,7 @@ def _iter_runs(
             except OSError as error:
                 reason = error.strerror or str(error)
                 raise ConversionError(
-                    f"cannot read file: {reason}", file=file, line=line + 1
+                    f"cannot read file: {reason}", rule="R68", file=file, line=line + 1
                 ) from None
             if not raw:
                 return

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from .errors import ConversionError, index_path, key_path
+from .errors import ConversionError, Loc
 
 MAX_NESTING = 200
 """Deepest level an array or object copied into an AgentRun may sit at (rollout = level 1)."""
@@ -69,21 +69,21 @@ def text_problem(text: str, subject: str = "string") -> str | None:
     return None if found is None else _not_text(found, subject)
 
 
-def require_text(text: str, path: str) -> str:
+def require_text(text: str, loc: Loc) -> str:
     """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
     problem = text_problem(text)
     if problem is not None:
-        raise ConversionError(problem, path)
+        raise ConversionError(problem, loc, rule="R41")
     return text
 
 
-def json_truthy(value: Any, path: str) -> bool:
+def json_truthy(value: Any, loc: Loc) -> bool:
     """Whether `value` is truthy: not null, false, 0, "", [] or {} (R16, R43).
 
-    Only `value`'s own type is checked; anything but a JSON value is rejected at `path`.
+    Only `value`'s own type is checked; anything but a JSON value is rejected at `loc`.
     """
     if value is not None and not isinstance(value, _JSON_TYPES):
-        copy_json(value, path, 1)  # rejects it: not a JSON value
+        copy_json(value, loc)  # rejects it: not a JSON value
     return bool(value)
 
 
@@ -164,8 +164,8 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
     raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")
 
 
-def copy_json(value: Any, path: str, level: int, *, prune: bool = False) -> Any:
-    """A validated deep copy of `value`, found at `path` and nesting `level` of the rollout.
+def copy_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
+    """A validated deep copy of `value`, found at `loc` (nesting level `len(loc) + 1`).
 
     Anything that is not JSON is rejected at its path (rule R41): a number that is not
     finite, an integer too long, a key that is not a string, a string or key holding a
@@ -178,10 +178,8 @@ def copy_json(value: Any, path: str, level: int, *, prune: bool = False) -> Any:
     if kind is bool or value is None or (kind is str and value.isascii()):  # no call needed
         return value
     try:
-        return _copy(value, level, prune)
+        return _copy(value, len(loc) + 1, prune)
     except _InvalidValue as error:
-        for segment in reversed(error.segments):
-            path = (
-                index_path(path, segment) if isinstance(segment, int) else key_path(path, segment)
-            )
-        raise ConversionError(error.reason, path) from None
+        raise ConversionError(
+            error.reason, loc + tuple(reversed(error.segments)), rule="R41"
+        ) from None

@@ -72,6 +72,76 @@ class ConversionOptions:
         _check_choice("media", self.media, "placeholder")
 
 
+# --- what each option rescues, in one table ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionHint:
+    """How a rejection names the option that would let its input convert."""
+
+    library: str
+    """The option as a `ConversionOptions` argument: `media="placeholder"`."""
+    flag: str
+    """The same on the command line: `--media placeholder`."""
+    effect: str
+    """What it does, completing "pass … to": `replace media parts with text markers`."""
+    probe: str | int
+    """The value `check` tries to learn whether the option would let a line convert."""
+    probe_flag: str
+    """That value on the command line, as `check` reports it: `--task-index line`."""
+
+    def text(self) -> str:
+        """`pass media="placeholder" / --media placeholder to replace …`."""
+        return f"pass {self.library} / {self.flag} to {self.effect}"
+
+
+OPTION_HINTS: dict[str, OptionHint] = {
+    "agent_name": OptionHint(
+        "agent_name=NAME",
+        "--agent-name NAME",
+        "supply the agent's name",
+        "agent",  # any name serves
+        "--agent-name NAME",
+    ),
+    "task_index": OptionHint(
+        'task_index="line" or an integer',
+        "--task-index line|N",
+        "supply it",
+        "line",
+        "--task-index line",
+    ),
+    "rollout_index": OptionHint(
+        'rollout_index="line" or an integer',
+        "--rollout-index line|N",
+        "supply it",
+        "line",
+        "--rollout-index line",
+    ),
+    "transitions": OptionHint(
+        'transitions="final"',
+        "--transitions final",
+        "convert the last snapshot",
+        "final",
+        "--transitions final",
+    ),
+    "encrypted_reasoning": OptionHint(
+        'encrypted_reasoning="redact"',
+        "--encrypted-reasoning redact",
+        "keep it as redacted reasoning",
+        "redact",
+        "--encrypted-reasoning redact",
+    ),
+    "media": OptionHint(
+        'media="placeholder"',
+        "--media placeholder",
+        "replace media parts with text markers",
+        "placeholder",
+        "--media placeholder",
+    ),
+}
+"""Per `ConversionOptions` field, how a strict rejection it would resolve names it (R70)."""
+
+
 # --- the command line ------------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ def main() -> int:
     try:
         runs = _convert(args)
     except ConversionError as error:
-        answer: dict[str, Any] = {"path": error.path, "message": error.reason}
+        answer: dict[str, Any] = {"rule": error.rule, "path": error.path, "message": error.reason}
         if error.line is not None:
             answer["line"] = error.line
         print(json.dumps({"error": answer}, ensure_ascii=True))

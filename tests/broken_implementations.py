@@ -8,7 +8,6 @@ All take `(rollout, options=None)` like `nemogym_ingest.conformance.nemogym_inge
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from nemogym_ingest import ConversionError
@@ -54,8 +53,8 @@ def one_based_error_paths(rollout: Any, options: JsonDict | None = None) -> Json
     try:
         return nemogym_ingest_rollout(rollout, options).to_dict()
     except ConversionError as error:
-        path = re.sub(r"\[(\d+)\]", lambda match: f"[{int(match[1]) + 1}]", error.path)
-        raise ConversionError(error.reason, path) from None
+        loc = tuple(step + 1 if isinstance(step, int) else step for step in error.loc)
+        raise ConversionError(error.reason, loc, rule=error.rule) from None
 
 
 def drops_reasoning_content(rollout: Any, options: JsonDict | None = None) -> JsonDict:

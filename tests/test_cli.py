@@ -17,7 +17,7 @@ import pytest
 
 from nemogym_ingest import ConversionError, iter_nemogym_jsonl
 from nemogym_ingest import parallel as parallel_module
-from nemogym_ingest.cli import main, reason_group
+from nemogym_ingest.cli import main, rejection_group
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.progress import Progress
 from tests.test_model import sample_run
@@ -169,9 +169,7 @@ def test_stdin_is_read_with_a_dash(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 1
-    assert bad.stderr.decode() == (
-        "<stdin>:1: responses_create_params: must be an object, got null\n"
-    )
+    assert bad.stderr.decode() == ("<stdin>:1: responses_create_params: is missing\n")
 
 
 def test_gz_input_is_read_transparently(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -337,9 +335,9 @@ def test_check_reports_every_bad_line_and_a_summary(
         f"{second}:2: response.output[1].call_id: {reason} 'nowhere-4'",
         "checked 2 files: 7 lines, 2 converted, 4 rejected, 1 blank",
         "rejected by reason:",
-        f"         3  response.output[*].call_id: {reason} …  (first: {first}:3)",
-        "         1  (rollout): invalid JSON: Expecting property name enclosed in double quotes"
-        f" at column N  (first: {first}:4)",
+        f"         3  R22 response.output[*].call_id: {reason} 'nowhere-1'  (first: {first}:3)",
+        "         1  R64 (rollout): invalid JSON: Expecting property name enclosed in double quotes"
+        f" at column 2  (first: {first}:4)",
     ]
 
 
@@ -362,16 +360,20 @@ def test_check_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         1,
     )
     assert [
-        (group["path"], group["count"], group["first"]) for group in report["rejected_by_reason"]
+        (group["rule"], group["path"], group["option"], group["count"], group["first"])
+        for group in report["rejected_by_reason"]
     ] == [
-        ("response.output[*].call_id", 3, {"file": str(first), "line": 3}),
-        ("", 1, {"file": str(first), "line": 4}),
+        ("R22", "response.output[*].call_id", None, 3, {"file": str(first), "line": 3}),
+        ("R64", "", None, 1, {"file": str(first), "line": 4}),
     ]
-    assert [(error["file"], error["line"], error["path"]) for error in report["errors"]] == [
-        (str(first), 3, "response.output[1].call_id"),
-        (str(first), 4, ""),
-        (str(first), 5, "response.output[1].call_id"),
-        (str(second), 2, "response.output[1].call_id"),
+    assert [
+        (error["file"], error["line"], error["rule"], error["path"], error["option"])
+        for error in report["errors"]
+    ] == [
+        (str(first), 3, "R22", "response.output[1].call_id", None),
+        (str(first), 4, "R64", "", None),
+        (str(first), 5, "R22", "response.output[1].call_id", None),
+        (str(second), 2, "R22", "response.output[1].call_id", None),
     ]
     assert report["errors"][0]["reason"] == _library_error(first).reason
 
@@ -386,19 +388,18 @@ def test_check_of_good_files_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
 
 
-def test_reason_groups_drop_what_varies_between_lines() -> None:
-    def group(reason: str, path: str) -> tuple[str, str]:
-        return reason_group(ConversionError(reason, path))
+def test_rejection_groups_are_rule_and_path_pattern() -> None:
+    def group(reason: str, loc: tuple[str | int, ...], rule: str) -> tuple[str, str]:
+        return rejection_group(ConversionError(reason, loc, rule=rule))
 
-    assert group("must be a string, got 'x'", "input[3].content[12].text") == (
-        "input[*].content[*].text",
-        "must be a string",
-    )
-    assert group('has call_id "it\'s"', "a") == ("a", "has call_id …")
-    assert group("invalid UTF-8 at byte 17: invalid start byte", "") == (
-        "",
-        "invalid UTF-8 at byte N: invalid start byte",
-    )
+    texts = ("must be a string, got 'x'", "must be a string, got null", "is missing")
+    groups = {
+        group(text, ("input", index, "content", 12, "text"), "R13")
+        for index, text in enumerate(texts)
+    }
+    assert groups == {("R13", "input[*].content[*].text")}
+    assert group("bad", ("a",), "R13") != group("bad", ("a",), "R12")
+    assert group("invalid UTF-8 at byte 17: invalid start byte", (), "R63") == ("R63", "")
 
 
 # --- help, progress, payload ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from nemogym_ingest import (
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
+from nemogym_ingest.errors import Loc, render_path
 from tests.docent_oracle import docent_payload
 from tests.test_convert import make_rollout
 
@@ -48,7 +49,7 @@ def test_r60_line_numbers_count_blank_lines(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + b"\n\n\n" + b'{"response": 1}\n')
     error = file_error(path)
     assert (error.file, error.line, error.path) == (str(path), 4, "responses_create_params")
-    assert str(error) == f"{path}:4: responses_create_params: must be an object, got null"
+    assert str(error) == f"{path}:4: responses_create_params: is missing"
 
 
 def test_r62_bom_is_skipped(tmp_path: Path) -> None:
@@ -112,6 +113,7 @@ def test_unreadable_paths_are_conversion_errors(tmp_path: Path, kind: str) -> No
     with pytest.raises(ConversionError) as caught:
         iter_nemogym_jsonl(path)
     assert caught.value.file == str(path) and caught.value.line is None
+    assert (caught.value.rule, caught.value.loc) == ("R68", ())
     assert str(caught.value).startswith(f"{path}: cannot read file")
 
 
@@ -127,23 +129,53 @@ def test_file_runs_equal_single_rollout_runs(tmp_path: Path) -> None:
     ("kwargs", "rendered"),
     [
         ({}, "bad"),
-        ({"path": "a.b"}, "a.b: bad"),
-        ({"path": "a", "line": 3}, "line 3: a: bad"),
-        ({"path": "a", "line": 3, "file": "f.jsonl"}, "f.jsonl:3: a: bad"),
+        ({"loc": ("a", "b")}, "a.b: bad"),
+        ({"loc": ("a",), "line": 3}, "line 3: a: bad"),
+        ({"loc": ("a",), "line": 3, "file": "f.jsonl"}, "f.jsonl:3: a: bad"),
         ({"file": "f.jsonl"}, "f.jsonl: bad"),
+        ({"loc": ("a", 0, "x.y"), "option": "media"}, 'a[0]["x.y"]: bad'),
     ],
 )
 def test_r50_error_rendering_and_pickling(kwargs: dict[str, Any], rendered: str) -> None:
     error = ConversionError(
-        "bad", kwargs.get("path", ""), line=kwargs.get("line"), file=kwargs.get("file")
+        "bad",
+        kwargs.get("loc", ()),
+        rule="R13",
+        option=kwargs.get("option"),
+        line=kwargs.get("line"),
+        file=kwargs.get("file"),
     )
     assert str(error) == rendered
     assert isinstance(error, ValueError)
     copy = pickle.loads(pickle.dumps(error))
-    assert (copy.reason, copy.path, copy.line, copy.file, str(copy)) == (
-        "bad",
-        kwargs.get("path", ""),
-        kwargs.get("line"),
-        kwargs.get("file"),
+    fields = ("reason", "loc", "path", "rule", "option", "line", "file")
+    assert [getattr(copy, name) for name in fields] == [getattr(error, name) for name in fields]
+    assert (copy.rule, copy.option, copy.loc, str(copy)) == (
+        "R13",
+        kwargs.get("option"),
+        kwargs.get("loc", ()),
         rendered,
     )
+
+
+@pytest.mark.parametrize(
+    ("loc", "path", "pattern"),
+    [
+        ((), "", ""),
+        (("agent_ref", "name"), "agent_ref.name", "agent_ref.name"),
+        (
+            ("response", "output", 1, "call_id"),
+            "response.output[1].call_id",
+            "response.output[*].call_id",
+        ),
+        ((7,), "[7]", "[*]"),
+        (("verifier_metadata", "a.b"), 'verifier_metadata["a.b"]', 'verifier_metadata["a.b"]'),
+        (("m", "café"), 'm["caf\\u00e9"]', 'm["caf\\u00e9"]'),
+        (("m", "_x9"), "m._x9", "m._x9"),
+        (("m", "9x"), 'm["9x"]', 'm["9x"]'),
+        (("", "k"), '[""].k', '[""].k'),
+    ],
+)
+def test_r50_paths_render_from_locations(loc: Loc, path: str, pattern: str) -> None:
+    assert render_path(loc) == path
+    assert render_path(loc, any_index=True) == pattern

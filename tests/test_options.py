@@ -25,8 +25,8 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_rollout
-from nemogym_ingest.options import add_option_arguments, options_from_args
-from nemogym_ingest.rescue import RESCUE_OPTIONS, rescuing_options
+from nemogym_ingest.options import OPTION_HINTS, add_option_arguments, options_from_args
+from nemogym_ingest.rescue import rescuing_options
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.docent_oracle import validate_on_docent
 from tests.test_convert import make_rollout
@@ -624,22 +624,22 @@ def test_cli_flags_reject_bad_values(argv: list[str], capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("rollout", "options", "rescuing"),
     [
-        (without(make_rollout(), "agent_ref"), ConversionOptions(), ["--agent-name NAME"]),
+        (without(make_rollout(), "agent_ref"), ConversionOptions(), ["agent_name"]),
         (
             without(make_rollout(), "agent_ref", "_ng_task_index", "_ng_rollout_index"),
             ConversionOptions(),
-            ["--agent-name NAME", "--task-index line", "--rollout-index line"],
+            ["agent_name", "task_index", "rollout_index"],
         ),
         (
             without(make_rollout("hi", [_encrypted(["s"])]), "_ng_rollout_index"),
             ConversionOptions(rollout_index=0),
-            ["--encrypted-reasoning redact"],
+            ["encrypted_reasoning"],
         ),
-        (make_rollout("hi", _snapshots()), ConversionOptions(), ["--transitions final"]),
+        (make_rollout("hi", _snapshots()), ConversionOptions(), ["transitions"]),
         (
             make_rollout([{"role": "user", "content": [{"type": "input_video"}]}]),
             ConversionOptions(),
-            ["--media placeholder"],
+            ["media"],
         ),
         (make_rollout("hi", [say("a"), {"type": "web_search_call"}]), ConversionOptions(), []),
         (without(make_rollout("hi", [{"type": "x"}]), "agent_ref"), ConversionOptions(), []),
@@ -652,8 +652,8 @@ def test_rescuing_options_lists_just_the_options_needed(
         convert_rollout(rollout, options, 3)
     assert rescuing_options(rollout, options, 3, caught.value) == rescuing
     if rescuing:
-        flags = [RESCUE_OPTIONS[flag] for flag in rescuing]
-        combined = ConversionOptions(**{k: v for values in flags for k, v in values.items()})
+        probes: dict[str, Any] = {name: OPTION_HINTS[name].probe for name in rescuing}
+        combined = ConversionOptions(**probes)
         assert convert_rollout(rollout, dataclasses.replace(combined, **_set(options)), 3)
 
 

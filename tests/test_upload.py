@@ -233,8 +233,7 @@ def test_an_iterable_that_fails_says_what_is_in(server: FakeDocentServer, tmp_pa
     error = caught.value
     assert (error.chunk, error.accepted) == (2, 2)
     assert error.reason == (
-        f"the runs given stopped with an error: {path}:4: responses_create_params: "
-        "must be an object, got null"
+        f"the runs given stopped with an error: {path}:4: responses_create_params: is missing"
     )
     assert arrived(server, "c1") == payloads(path)[:2]
 
@@ -426,7 +425,7 @@ def test_cli_bad_line_sends_nothing(
     status, out, err = run_cli(capsys, str(path), "--collection-id", "c1")
     assert (status, out) == (1, "")
     assert err.splitlines() == [
-        f"{path}:2: responses_create_params: must be an object, got null",
+        f"{path}:2: responses_create_params: is missing",
         "nemogym-ingest: nothing was uploaded (--keep-going uploads the good lines and "
         "leaves the bad ones out)",
     ]
@@ -440,7 +439,7 @@ def test_cli_keep_going(
     path = rollouts_file(tmp_path, 3, bad_lines=(2,))
     status, out, err = run_cli(capsys, str(path), "--collection-id", "c1", "--keep-going")
     assert status == 1
-    assert err == f"{path}:2: responses_create_params: must be an object, got null (left out)\n"
+    assert err == f"{path}:2: responses_create_params: is missing (left out)\n"
     assert "left out 1 line that cannot be converted" in out
     assert arrived(server, "c1") == payloads(path)
 

@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from nemogym_ingest.convert import RESERVED_TOP_LEVEL_KEYS
-from nemogym_ingest.errors import index_path, key_path
+from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_INTEGER_DIGITS, MAX_NESTING
 
 __all__ = ["json_values", "malformed_rollouts", "mutated_rollouts", "valid_rollouts"]
@@ -617,10 +617,9 @@ def _missing_or(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.just(_MISSING) | values
 
 
-def _path(path: str, segments: Segments) -> str:
-    for segment in segments:
-        path = index_path(path, segment) if isinstance(segment, int) else key_path(path, segment)
-    return path
+def _path(*segments: str | int) -> str:
+    """The R50 path of the location made of `segments`."""
+    return render_path(segments)
 
 
 @dataclass
@@ -834,8 +833,8 @@ def _bad_item_injector(draw: st.DrawFn, bad_items: st.SearchStrategy[_BadItem]) 
         items = request["input"] if in_input else response["output"]
         position = spot * (len(items) + 1) // 1001
         items[position:position] = [*bad.before, bad.item, *bad.after]
-        prefix = "responses_create_params.input" if in_input else "response.output"
-        return rollout, _path(index_path(prefix, position + len(bad.before)), bad.segments)
+        prefix = ("responses_create_params", "input") if in_input else ("response", "output")
+        return rollout, _path(*prefix, position + len(bad.before), *bad.segments)
 
     return inject
 
@@ -852,7 +851,7 @@ def _replace_member(
     def injector(value: Any) -> _Inject:
         def inject(rollout: Rollout) -> tuple[Any, str]:
             _set_or_remove(rollout[container] if container else rollout, key, value)
-            return rollout, key_path(container, key)
+            return rollout, _path(*([container] if container else []), key)
 
         return inject
 
@@ -879,13 +878,13 @@ def _non_json_member(draw: st.DrawFn) -> _Inject:
     if where in ("benchmark", "reward"):
         key = "reward" if where == "reward" else draw(_BENCHMARK_FIELD_KEYS)
         value, segments = draw(_placed_non_json(2))
-        return lambda rollout: ({**rollout, key: value}, _path(key_path("", key), segments))
+        return lambda rollout: ({**rollout, key: value}, _path(key, *segments))
     key = draw(st.sampled_from(["extra", "temperature", "metadata", "a.b", "ключ"]))
     value, segments = draw(_placed_non_json(3))
 
     def inject(rollout: Rollout) -> tuple[Any, str]:
         rollout[where][key] = value
-        return rollout, _path(key_path(where, key), segments)
+        return rollout, _path(where, key, *segments)
 
     return inject
 
