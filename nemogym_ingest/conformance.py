@@ -233,10 +233,11 @@ def describe_difference(expected: Any, actual: Any) -> str:
 
 @dataclass(frozen=True)
 class ExpectedError:
-    """A rejection at `path` (and, for a JSONL file, on `line`)."""
+    """A rejection at `path` (and, for a JSONL file, on `line`) under spec rule `rule`."""
 
     path: str
     line: int | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,11 +276,16 @@ def _read_json(path: Path) -> Any:
 def _expected_error(raw: Any, where: str, *, is_file: bool) -> ExpectedError:
     error = raw.get("error") if isinstance(raw, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("path"), str):
-        raise SuiteError(f"{where}: expect must be an agent_run(s) or {{'error': {{'path': …}}}}")
+        raise SuiteError(
+            f"{where}: expect must be an agent_run(s) or {{'error': {{'rule': …, 'path': …}}}}"
+        )
     line = error.get("line")
     if is_file and (isinstance(line, bool) or not isinstance(line, int)):
         raise SuiteError(f"{where}: a JSONL case's expected error needs an integer line")
-    return ExpectedError(error["path"], line if is_file else None)
+    rule = error.get("rule")
+    if not isinstance(rule, str) or not re.fullmatch(r"R\d+", rule):
+        raise SuiteError(f"{where}: an expected error needs its rule, e.g. 'R22'")
+    return ExpectedError(error["path"], line if is_file else None, rule)
 
 
 def _load_case(raw: Any, cases_dir: Path, golden_dir: Path, where: str) -> Case:
@@ -356,7 +362,7 @@ class Answer:
     """What an implementation made of a case: its output, a rejection, or neither.
 
     `kind` is `"output"` (`value` holds the payload, or the list of payloads for a file),
-    `"rejected"` (`path` and `line` are the error's, `None` when they cannot be told) or
+    `"rejected"` (`path`, `line` and `rule` are the error's, `None` when they cannot be told) or
     `"broken"` (no answer at all: a crash, a timeout, unreadable output). `detail`
     describes the rejection or the breakage in one line; `log` is what else there is to
     see (an exception's full text, the end of a program's stderr).
@@ -366,6 +372,7 @@ class Answer:
     value: Any = None
     path: str | None = None
     line: int | None = None
+    rule: str | None = None
     detail: str = ""
     log: str = ""
 
@@ -411,6 +418,11 @@ class ErrorPathPatterns:
             line = groups.get("line")
             return groups.get("path") or "", int(line) if line is not None else None
         return None
+
+
+def _rule_of(value: Any) -> str | None:
+    """A reported rule (`"R22"`), or None when none (or no string) was reported."""
+    return value if isinstance(value, str) else None
 
 
 def _payload_of(value: Any) -> Any:
@@ -480,7 +492,8 @@ class PythonImplementation:
         detail, log = _first_line(text), text if "\n" in text.strip() else ""
         if isinstance(path, str):
             line = line if isinstance(line, int) and not isinstance(line, bool) else None
-            return Answer("rejected", path=path, line=line, detail=detail, log=log)
+            rule = _rule_of(getattr(error, "rule", None))
+            return Answer("rejected", path=path, line=line, rule=rule, detail=detail, log=log)
         read = self.error_paths.read(str(error))
         if read is None:
             return Answer("rejected", detail=detail, log=log)
@@ -573,7 +586,10 @@ class CommandImplementation:
         if isinstance(error, dict) and isinstance(error.get("path"), str):
             line = error.get("line")
             line = line if isinstance(line, int) and not isinstance(line, bool) else None
-            return Answer("rejected", path=error["path"], line=line, detail=detail, log=log)
+            rule = _rule_of(error.get("rule"))
+            return Answer(
+                "rejected", path=error["path"], line=line, rule=rule, detail=detail, log=log
+            )
         if self.error_paths.patterns:
             read = self.error_paths.read(stdout) or self.error_paths.read(stderr)
             if read is not None:
@@ -684,8 +700,9 @@ def _failure(case: Case, summary: str, answer: Answer, diff: str = "") -> Result
     return Result(case, "fail", summary, detail)
 
 
-def judge(case: Case, answer: Answer) -> Result:
-    """Compare an implementation's answer with the case's expectation."""
+def judge(case: Case, answer: Answer, *, rules: bool = False) -> Result:
+    """Compare an implementation's answer with the case's expectation; with `rules`, a
+    rejection must also name the expected rule."""
     expected = case.expected
     said = f" ({answer.detail})" if answer.detail else ""
     if isinstance(expected, ExpectedError):
@@ -701,6 +718,10 @@ def judge(case: Case, answer: Answer) -> Result:
         if (answer.path, line) != (expected.path, expected.line):
             got = _where(answer.path, line)
             return _failure(case, f"rejected at {got}{said}; expected {want}", answer)
+        if rules and answer.rule != expected.rule:
+            got = "no rule" if answer.rule is None else f"rule {answer.rule}"
+            summary = f"rejected at {want} with {got}{said}; expected rule {expected.rule}"
+            return _failure(case, summary, answer)
         return Result(case, "pass")
     if answer.kind == "broken":
         return _failure(case, f"no answer{said}; expected output", answer)
@@ -729,8 +750,8 @@ def skip_reason(implementation: Implementation, case: Case) -> str | None:
     return None
 
 
-def run_case(implementation: Implementation, case: Case) -> Result:
-    """Run one case (or skip it, saying why)."""
+def run_case(implementation: Implementation, case: Case, *, rules: bool = False) -> Result:
+    """Run one case (or skip it, saying why); `rules` as `judge` takes it."""
     reason = skip_reason(implementation, case)
     if reason is not None:
         return Result(case, "skip", reason)
@@ -738,7 +759,7 @@ def run_case(implementation: Implementation, case: Case) -> Result:
         answer = implementation.run_file(case.file, case.options)
     else:
         answer = implementation.run_rollout(case.rollout, case.options)
-    result = judge(case, answer)
+    result = judge(case, answer, rules=rules)
     if case.file is not None:  # no absolute paths in reports: the file as the case names it
         result = Result(
             case,
@@ -749,12 +770,18 @@ def run_case(implementation: Implementation, case: Case) -> Result:
     return result
 
 
-def run_suite(implementation: Implementation, cases: Sequence[Case], jobs: int = 1) -> list[Result]:
-    """Every case's result, in suite order; `jobs` cases run at once."""
+def run_suite(
+    implementation: Implementation,
+    cases: Sequence[Case],
+    jobs: int = 1,
+    *,
+    rules: bool = False,
+) -> list[Result]:
+    """Every case's result, in suite order; `jobs` cases run at once; `rules` as `judge`."""
     if jobs <= 1:
-        return [run_case(implementation, case) for case in cases]
+        return [run_case(implementation, case, rules=rules) for case in cases]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda case: run_case(implementation, case), cases))
+        return list(pool.map(lambda case: run_case(implementation, case, rules=rules), cases))
 
 
 def read_allow_file(path: Path) -> dict[str, str]:
@@ -1042,6 +1069,8 @@ def _invocation(args: argparse.Namespace) -> str:
         words += ["--case", glob]
     if args.allow is not None:
         words += ["--allow", args.allow]
+    if args.rules:
+        words.append("--rules")
     return " \\\n    ".join(
         " ".join(shlex.quote(word) for word in chunk) for chunk in _flag_chunks(words)
     )
@@ -1074,7 +1103,7 @@ def _run_conformance(args: argparse.Namespace) -> int:
         print(f"nemogym-ingest conformance: {error}", file=sys.stderr)
         return 2
     jobs = args.jobs if isinstance(implementation, CommandImplementation) else 1
-    results = apply_allow(run_suite(implementation, cases, jobs), allowed)
+    results = apply_allow(run_suite(implementation, cases, jobs, rules=args.rules), allowed)
     warnings = stale_allow_entries(results, allowed)
     if args.format == "json":
         sys.stdout.write(render_json(results, warnings))
@@ -1118,6 +1147,12 @@ def add_command(subparsers: Any) -> None:
         "--allow",
         metavar="FILE",
         help="allowed failures: one case id a line, then its reason; '#' starts a comment",
+    )
+    suite.add_argument(
+        "--rules",
+        action="store_true",
+        help="a rejection must also name the case's rule (the error's 'rule' member or "
+        "attribute); by default only its path (and line) are compared",
     )
     target = parser.add_argument_group("implementation")
     target.add_argument(

@@ -75,3 +75,25 @@ def pops_input_from_the_rollout(rollout: Any, options: JsonDict | None = None) -
     if isinstance(request, dict):
         request.pop("input", None)
     return payload
+
+
+def misnames_rules(rollout: Any, options: JsonDict | None = None) -> JsonDict:
+    """Rejects at the right path, under a rule that is not the spec's."""
+    try:
+        return nemogym_ingest_rollout(rollout, options).to_dict()
+    except ConversionError as error:
+        raise ConversionError(error.reason, error.loc, rule="R0") from None
+
+
+class _PathOnlyError(ValueError):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def reports_no_rule(rollout: Any, options: JsonDict | None = None) -> JsonDict:
+    """Rejects at the right path without naming a rule (as Docent does)."""
+    try:
+        return nemogym_ingest_rollout(rollout, options).to_dict()
+    except ConversionError as error:
+        raise _PathOnlyError(error.path) from None

@@ -104,7 +104,7 @@ MINI_CASES: list[dict[str, Any]] = [
         "id": "bool-index",
         "rules": ["R10"],
         "rollout": rollout([ASSISTANT_HELLO], _ng_task_index=True),
-        "expect": {"error": {"path": "_ng_task_index"}},
+        "expect": {"error": {"rule": "R10", "path": "_ng_task_index"}},
     },
     {
         "id": "unknown-call-id",
@@ -112,15 +112,20 @@ MINI_CASES: list[dict[str, Any]] = [
         "rollout": rollout(
             [ASSISTANT_HELLO, {"type": "function_call_output", "call_id": "c9", "output": "x"}]
         ),
-        "expect": {"error": {"path": "response.output[1].call_id"}},
+        "expect": {"error": {"rule": "R22", "path": "response.output[1].call_id"}},
     },
-    {"id": "not-an-object", "rules": ["R1"], "rollout": [], "expect": {"error": {"path": ""}}},
+    {
+        "id": "not-an-object",
+        "rules": ["R1"],
+        "rollout": [],
+        "expect": {"error": {"rule": "R1", "path": ""}},
+    },
     {"id": "file-two-runs", "rules": ["R60"], "file": "jsonl/two.jsonl", "expect": "agent_runs"},
     {
         "id": "file-bad-line",
         "rules": ["R64"],
         "file": "jsonl/bad.jsonl",
-        "expect": {"error": {"line": 2, "path": ""}},
+        "expect": {"error": {"rule": "R64", "line": 2, "path": ""}},
     },
     {
         "id": "agent-name-option",
@@ -765,6 +770,32 @@ def test_the_suite_catches_each_broken_implementation(
 ) -> None:
     failing = _failing_cases(broken, suite)
     assert any(catching(case) for case in failing), [case.id for case in failing]
+
+
+def test_rules_flag_also_compares_the_rule(
+    suite: list[Case], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """By default only paths are compared; with --rules a right path under another rule
+    (or no rule at all) fails."""
+    rejecting = [case for case in suite if isinstance(case.expected, ExpectedError)]
+    rollouts = [case for case in rejecting if not case.is_file]
+    for function, reported in (
+        (broken_implementations.misnames_rules, "rule R0"),
+        (broken_implementations.reports_no_rule, "no rule"),
+    ):
+        implementation = PythonImplementation(function, options=True)
+        assert {result.status for result in run_suite(implementation, rollouts)} == {"pass"}
+        results = run_suite(implementation, rollouts, rules=True)
+        assert {result.status for result in results} == {"fail"}
+        assert f"with {reported}" in results[0].summary
+        assert results[0].summary.endswith(f"expected rule {rejecting[0].expected.rule}")
+    ours = PythonImplementation(nemogym_ingest_rollout, options=True)
+    assert {result.status for result in run_suite(ours, rollouts, rules=True)} == {"pass"}
+    status, output = run_cli(
+        ["conformance", "--rules", "--python", "tests.broken_implementations:misnames_rules"],
+        capsys,
+    )
+    assert status == 1 and "with rule R0" in output and "expected rule R" in output
 
 
 def test_one_based_error_paths_fail_exactly_the_indexed_rejections(suite: list[Case]) -> None:

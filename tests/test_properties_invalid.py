@@ -10,14 +10,35 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from nemogym_ingest import AgentRun, ConversionError, convert_nemogym_rollout_to_agent_run
+from nemogym_ingest import (
+    AgentRun,
+    ConversionError,
+    ConversionOptions,
+    convert_nemogym_rollout_to_agent_run,
+)
+from nemogym_ingest.errors import render_path
 from nemogym_ingest.testing.strategies import json_values, malformed_rollouts, mutated_rollouts
 from tests.docent_oracle import DocentConversionError, docent_convert, docent_error_path
+from tests.test_spec_cases import rule_blocks
+
+REJECTION_RULES = {rule for rule in rule_blocks() if rule.startswith("R")}
+OPTION_NAMES = set(ConversionOptions.__dataclass_fields__)
+
+
+def assert_rejection_is_data(error: ConversionError) -> None:
+    """A rule defined in spec/README.md, a location of keys and indices rendered as the
+    error's path (R50), and an option that is a ConversionOptions field, if any."""
+    assert error.rule in REJECTION_RULES
+    assert isinstance(error.loc, tuple)
+    assert all(type(segment) in (str, int) for segment in error.loc)
+    assert render_path(error.loc) == error.path
+    assert error.option is None or error.option in OPTION_NAMES
 
 
 def rejection(rollout: Any) -> ConversionError:
     with pytest.raises(ConversionError) as caught:
         convert_nemogym_rollout_to_agent_run(rollout)
+    assert_rejection_is_data(caught.value)
     return caught.value
 
 
@@ -54,8 +75,8 @@ def converts_or_rejects(rollout: Any) -> None:
     try:
         run = convert_nemogym_rollout_to_agent_run(rollout)
     except ConversionError as error:
-        assert isinstance(error.path, str)
-        event("rejected")
+        assert_rejection_is_data(error)
+        event(f"rejected: {error.rule}")
     else:
         assert isinstance(run, AgentRun)
         event("converted")

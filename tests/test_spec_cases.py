@@ -25,8 +25,10 @@ from nemogym_ingest import (
     ConversionOptions,
     convert_nemogym_jsonl_file_to_agent_runs,
     convert_nemogym_rollout_to_agent_run,
+    errors,
     iter_nemogym_jsonl,
 )
+from nemogym_ingest.errors import Loc
 from nemogym_ingest.jsonl import line_content
 from tests.docent_oracle import (
     DocentConversionError,
@@ -261,7 +263,7 @@ def _spec_text() -> str:
     return SPEC_README.read_text(encoding="utf-8")
 
 
-def _rule_blocks() -> dict[str, str]:
+def rule_blocks() -> dict[str, str]:
     """Each rule or divergence of spec/README.md with the text of its bullet."""
     text = _spec_text()
     starts = list(_RULE_DEFINITION.finditer(text))
@@ -326,7 +328,7 @@ _NO_CASE = {"R68"}
 
 
 def test_every_rule_has_cases_and_cases_name_only_rules() -> None:
-    rules = set(_rule_blocks())
+    rules = set(rule_blocks())
     named = set().union(*(_case_rules(case) for case in CASES))
     assert sorted(rules - named - _NO_CASE) == [], "rules without a case"
     unknown = {case["id"]: sorted(_case_rules(case) - rules) for case in CASES}
@@ -348,7 +350,7 @@ _GOVERN_REJECTIONS |= {"R70", "R71", "R72", "R73", "R74", "R75"}
 
 def test_every_rule_has_accepting_and_rejecting_cases() -> None:
     """Each rule has an accepting case and, where it can fail, a rejecting one."""
-    rules = set(_rule_blocks())
+    rules = set(rule_blocks())
     rejecting = set().union(*(_case_rules(case) for case in CASES if _is_rejecting(case)))
     accepting = set().union(*(_case_rules(case) for case in CASES if not _is_rejecting(case)))
     assert sorted(rules - _NEVER_REJECTS - rejecting - _NO_CASE) == [], "no rejecting case"
@@ -357,7 +359,7 @@ def test_every_rule_has_accepting_and_rejecting_cases() -> None:
 
 def test_listed_case_ids_exist_and_name_their_rule() -> None:
     problems: list[str] = []
-    for rule, block in _rule_blocks().items():
+    for rule, block in rule_blocks().items():
         listed = _listed_case_ids(block)
         if not listed and rule not in _NO_CASE:
             problems.append(f"{rule} lists no case")
@@ -415,7 +417,7 @@ def test_every_conversion_error_names_its_rule() -> None:
         and "rule" not in {keyword.arg for keyword in node.keywords}
     ]
     assert unnamed == []
-    rules = {rule for rule in _rule_blocks() if rule.startswith("R")}
+    rules = {rule for rule in rule_blocks() if rule.startswith("R")}
     in_package = _rules_in_package()
     assert {rule: where for rule, where in in_package.items() if rule not in rules} == {}
     rejecting_rules = rules - _NEVER_REJECTS - _GOVERN_REJECTIONS
@@ -427,7 +429,7 @@ def test_every_raised_rule_lists_the_cases_it_rejects() -> None:
     and the expected errors of the cases name exactly the rules the package raises."""
     expected_rules = {case["expect"]["error"]["rule"] for case in CASES if _is_rejecting(case)}
     assert sorted(expected_rules ^ (set(_rules_in_package()) - _NO_CASE)) == []
-    blocks = _rule_blocks()
+    blocks = rule_blocks()
     unlisted = [
         rule
         for rule in sorted(expected_rules)
@@ -439,6 +441,24 @@ def test_every_raised_rule_lists_the_cases_it_rejects() -> None:
         )
     ]
     assert unlisted == []
+
+
+def test_accepting_cases_build_no_path_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths are rendered only for an error: converting every accepting case renders none."""
+    rendered: list[Loc] = []
+    render = errors.render_path
+
+    def counting_render(loc: Loc, *, any_index: bool = False) -> str:
+        rendered.append(loc)
+        return render(loc, any_index=any_index)
+
+    monkeypatch.setattr(errors, "render_path", counting_render)
+    accepting = [case for case in CASES if not _is_rejecting(case)]
+    for case in accepting:
+        assert "error" not in convert_case(case), case["id"]
+    assert rendered == []
+    assert "error" in convert_case(next(case for case in CASES if _is_rejecting(case)))
+    assert rendered != []  # the counter does count
 
 
 # Raise sites no case can reach because the file itself cannot be opened or read, by file
