@@ -271,33 +271,35 @@ def _message_content(content: Any, loc: Loc, out: _Transcript) -> tuple[str, Jso
     media_parts: list[Any] = []
     has_refusal = has_annotations = has_logprobs = False
     for index, raw_part in enumerate(content):
-        part_loc = (*loc, index)
+        part_loc = loc + (index,)
         part = _require_object(raw_part, part_loc, "R13")
-        part_type = _require_string(part.get("type", _ABSENT), (*part_loc, "type"), "R13")
+        part_type = _require_string(part.get("type", _ABSENT), part_loc + ("type",), "R13")
         part_types.append(part_type)
         if part_type in TEXT_PART_TYPES:
-            texts.append(_require_string(part.get("text", _ABSENT), (*part_loc, "text"), "R13"))
+            texts.append(_require_string(part.get("text", _ABSENT), part_loc + ("text",), "R13"))
             has_annotations = (
-                json_truthy(part.get("annotations"), (*part_loc, "annotations")) or has_annotations
+                json_truthy(part.get("annotations"), part_loc + ("annotations",)) or has_annotations
             )
             has_logprobs = (
-                json_truthy(part.get("logprobs"), (*part_loc, "logprobs")) or has_logprobs
+                json_truthy(part.get("logprobs"), part_loc + ("logprobs",)) or has_logprobs
             )
         elif part_type == "refusal":
             has_refusal = True
             texts.append(
-                _require_string(part.get("refusal", _ABSENT), (*part_loc, "refusal"), "R13")
+                _require_string(part.get("refusal", _ABSENT), part_loc + ("refusal",), "R13")
             )
         elif part_type in MEDIA_PART_TYPES and out.options.media == "placeholder":
             texts.append(_media_marker(part_type, part))
             media_parts.append(copy_json(part, part_loc, prune=True))
             out.media_parts += 1
         else:
-            reason = f"must be {_one_of((*TEXT_PART_TYPES, 'refusal'))}, got {_describe(part_type)}"
+            reason = (
+                f"must be {_one_of(TEXT_PART_TYPES + ('refusal',))}, got {_describe(part_type)}"
+            )
             option = "media" if part_type in MEDIA_PART_TYPES else None
             raise ConversionError(
                 reason + (_rescued_by(option) if option else ""),
-                (*part_loc, "type"),
+                part_loc + ("type",),
                 rule="R13",
                 option=option,
             )
@@ -312,8 +314,10 @@ def _message_content(content: Any, loc: Loc, out: _Transcript) -> tuple[str, Jso
 
 
 def _message_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
-    original_role = _require_choice(item.get("role", _ABSENT), MESSAGE_ROLES, (*loc, "role"), "R12")
-    text, facts = _message_content(item.get("content", _ABSENT), (*loc, "content"), out)
+    original_role = _require_choice(
+        item.get("role", _ABSENT), MESSAGE_ROLES, loc + ("role",), "R12"
+    )
+    text, facts = _message_content(item.get("content", _ABSENT), loc + ("content",), out)
     if original_role == "assistant":
         detail.update(facts)
         turn = out.turn
@@ -339,19 +343,19 @@ def _text_parts(
     types: list[str] = []
     texts: list[str] = []
     for index, raw_part in enumerate(parts):
-        part_loc = (*loc, index)
+        part_loc = loc + (index,)
         part = _require_object(raw_part, part_loc, rule)
         types.append(
-            _require_choice(part.get("type", _ABSENT), allowed_types, (*part_loc, "type"), rule)
+            _require_choice(part.get("type", _ABSENT), allowed_types, part_loc + ("type",), rule)
         )
-        text = _require_string(part.get("text", _ABSENT), (*part_loc, "text"), rule)
+        text = _require_string(part.get("text", _ABSENT), part_loc + ("text",), rule)
         if text:
             texts.append(text)
     return types, texts
 
 
 def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
-    encrypted_loc = (*loc, "encrypted_content")
+    encrypted_loc = loc + ("encrypted_content",)
     signature: str | None = None
     if json_truthy(item.get("encrypted_content"), encrypted_loc):
         if out.options.encrypted_reasoning != "redact":
@@ -363,14 +367,14 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
                 option="encrypted_reasoning",
             )
         signature = _require_string(item["encrypted_content"], encrypted_loc, "R16")
-    summary_loc = (*loc, "summary")
+    summary_loc = loc + ("summary",)
     summary_types, summary_texts = _text_parts(
         _require_array(item.get("summary", _ABSENT), summary_loc, "R17"),
         summary_loc,
         SUMMARY_PART_TYPES,
         "R17",
     )
-    content_loc = (*loc, "content")
+    content_loc = loc + ("content",)
     raw_content = item.get("content")
     if raw_content is not None and not isinstance(raw_content, list):
         raise ConversionError(
@@ -422,11 +426,11 @@ def _tool_arguments(raw: Any, loc: Loc) -> JsonDict:
 
 
 def _function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
-    arguments_loc = (*loc, "arguments")
+    arguments_loc = loc + ("arguments",)
     raw = item.get("arguments", _ABSENT)
     arguments = _tool_arguments(raw, arguments_loc)
-    call_id = _require_non_empty_string(item.get("call_id", _ABSENT), (*loc, "call_id"), "R21")
-    name = _require_non_empty_string(item.get("name", _ABSENT), (*loc, "name"), "R21")
+    call_id = _require_non_empty_string(item.get("call_id", _ABSENT), loc + ("call_id",), "R21")
+    name = _require_non_empty_string(item.get("name", _ABSENT), loc + ("name",), "R21")
     out.call_names[call_id] = name
     raw_arguments = copy_json(raw, arguments_loc, prune=True)
     detail.update(_pruned({"call_id": call_id, "tool_name": name, "raw_arguments": raw_arguments}))
@@ -438,7 +442,7 @@ def _function_call_output_item(
     item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
 ) -> None:
     out.flush_turn()
-    call_id_loc = (*loc, "call_id")
+    call_id_loc = loc + ("call_id",)
     call_id = _require_non_empty_string(item.get("call_id", _ABSENT), call_id_loc, "R22")
     function = out.call_names.get(call_id)
     if function is None:
@@ -447,7 +451,7 @@ def _function_call_output_item(
             call_id_loc,
             rule="R22",
         )
-    output_loc = (*loc, "output")
+    output_loc = loc + ("output",)
     if "output" not in item:
         raise ConversionError("is missing", output_loc, rule="R22")
     output = item["output"]
@@ -474,15 +478,15 @@ def _item_detail(item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonD
         {
             "origin": origin,
             "source_item_type": item_type,
-            "source_item_id": copy_json(item.get("id"), (*loc, "id"), prune=True),
-            "source_item_status": copy_json(item.get("status"), (*loc, "status"), prune=True),
+            "source_item_id": copy_json(item.get("id"), loc + ("id",), prune=True),
+            "source_item_status": copy_json(item.get("status"), loc + ("status",), prune=True),
         }
     )
 
 
 def _convert_items(items: list[Any], origin: str, prefix: Loc, out: _Transcript) -> None:
     for index, raw_item in enumerate(items):
-        loc = (*prefix, index)
+        loc = prefix + (index,)
         item = _require_object(raw_item, loc, "R11")
         item_type = item.get("type", _ABSENT)
         if (item_type is None or item_type is _ABSENT) and "role" in item:
@@ -490,7 +494,7 @@ def _convert_items(items: list[Any], origin: str, prefix: Loc, out: _Transcript)
         converter = _ITEM_CONVERTERS.get(item_type) if isinstance(item_type, str) else None
         if converter is None:
             raise ConversionError(
-                _wrong(_one_of(ITEM_TYPES), item_type), (*loc, "type"), rule="R11"
+                _wrong(_one_of(ITEM_TYPES), item_type), loc + ("type",), rule="R11"
             )
         detail = _item_detail(item, str(item_type), origin, loc)
         converter(item, detail, loc, out)
@@ -600,14 +604,14 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
         final = len(output_items) - 1
         assumed["transitions"] = f"final of {_plural(len(output_items), 'snapshot')}"
         output_items = output_items[final]
-        _convert_items(output_items, "output", (*_OUTPUT, final), out)
+        _convert_items(output_items, "output", _OUTPUT + (final,), out)
     else:
         _convert_items(input_items, "input", _INPUT, out)
         if transitions:
             raise ConversionError(
                 "must be an object, got an array; response.output holds transition snapshots"
                 " (arrays of items): " + OPTION_HINTS["transitions"].text(),
-                (*_OUTPUT, 0),
+                _OUTPUT + (0,),
                 rule="R11",
                 option="transitions",
             )
