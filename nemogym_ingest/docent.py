@@ -1,9 +1,12 @@
 """The bridge to Docent's own models and API (the optional extra `nemogym-ingest[docent]`).
 
 `to_docent` turns our AgentRuns into `docent.data_models.AgentRun`s, exactly: the Docent
-model's dump equals our payload, ids aside. `upload` streams a rollouts file (or any runs)
-into a Docent collection with the real SDK client, in chunks, so memory stays bounded for
-any file size, and says exactly where to resume when Docent stops accepting runs.
+model's dump equals our payload, ids aside. `convert_nemogym_rollout_to_agent_run` and
+`convert_nemogym_jsonl_file_to_agent_runs` are drop-ins for Docent's own converters: they
+return Docent AgentRuns, so Docent's "convert, then `add_agent_runs`" code needs only its
+import changed. `upload` streams a rollouts file (or any runs) into a Docent collection
+with the real SDK client, in chunks, so memory stays bounded for any file size, and says
+exactly where to resume when Docent stops accepting runs.
 
 `import nemogym_ingest` never imports Docent; only this module does.
 """
@@ -15,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 try:
@@ -29,6 +32,8 @@ except ModuleNotFoundError as error:
         f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'nemogym-ingest[docent]'"
     ) from error
 
+from . import convert as core_convert
+from . import jsonl as core_jsonl
 from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
@@ -43,6 +48,8 @@ __all__ = [
     "UploadError",
     "UploadProgress",
     "UploadResult",
+    "convert_nemogym_jsonl_file_to_agent_runs",
+    "convert_nemogym_rollout_to_agent_run",
     "default_client",
     "describe_request_error",
     "to_docent",
@@ -471,3 +478,27 @@ def upload(
     except _RunTooLarge as error:
         raise failure(str(error), 1) from None
     return result
+
+
+def convert_nemogym_rollout_to_agent_run(
+    rollout: Any, *, options: ConversionOptions | None = None
+) -> DocentAgentRun:
+    """`nemogym_ingest.convert_nemogym_rollout_to_agent_run` as Docent's own AgentRun: a
+    drop-in for `docent.sdk.integrations.convert_nemogym_rollout_to_agent_run`.
+
+    Raises the core's `ConversionError` (a `ValueError` naming the field) for a rollout that
+    cannot be converted exactly.
+    """
+    return to_docent(core_convert.convert_nemogym_rollout_to_agent_run(rollout, options=options))
+
+
+def convert_nemogym_jsonl_file_to_agent_runs(
+    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+) -> list[DocentAgentRun]:
+    """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
+    `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for
+    `client.add_agent_runs`.
+
+    Raises the core's `ConversionError` (with `file` and `line`) at the first bad line.
+    """
+    return to_docent_many(core_jsonl.iter_nemogym_jsonl(file_path, options=options))

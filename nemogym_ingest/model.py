@@ -1,18 +1,63 @@
 """Docent's AgentRun data model as plain dataclasses (dataclasses-json for the JSON side).
 
 `to_dict()` gives Docent's wire payload: unset optional fields are omitted and there are
-no ids (Docent assigns them). `from_dict()` reads such a payload back exactly.
+no ids (Docent assigns them). `from_dict()` reads such a payload back exactly, and raises
+`PayloadError` naming the field for a message role, content block or tool call type it
+does not know.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from dataclasses_json import DataClassJsonMixin, config
 
 JsonDict = dict[str, Any]
+_Model = TypeVar("_Model", bound=DataClassJsonMixin)
+
+
+class PayloadError(ValueError):
+    """A payload `AgentRun.from_dict` cannot read; `path` names the field in it
+    (`transcripts[0].messages[2].role`)."""
+
+    def __init__(self, reason: str, path: str) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+    def under(self, parent: str) -> PayloadError:
+        """The same error with `parent` (the path of the object holding it) prefixed."""
+        return PayloadError(self.reason, f"{parent}.{self.path}")
+
+
+def _object_at(raw: Any, path: str) -> JsonDict:
+    if not isinstance(raw, dict):
+        raise PayloadError(f"must be an object, got {type(raw).__name__}", path)
+    return raw
+
+
+def _read(cls: type[_Model], raw: Any, path: str) -> _Model:
+    """`cls.from_dict(raw)`, its errors named by path under `path`."""
+    payload = _object_at(raw, path)
+    try:
+        return cls.from_dict(payload)
+    except PayloadError as error:
+        raise error.under(path) from None
+    except KeyError as error:  # dataclasses-json's missing required field
+        raise PayloadError("is missing", f"{path}.{error.args[0]}") from None
+
+
+def _known(raw: JsonDict, key: str, known: tuple[str, ...], path: str) -> str:
+    """`raw[key]`, one of `known`; else a `PayloadError` at `path.key` listing them."""
+    value = raw.get(key)
+    if value in known:
+        return str(value)
+    names = [repr(name) for name in known]
+    expected = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    found = "is missing" if key not in raw else f"unknown {key} {value!r}"
+    raise PayloadError(f"{found}; expected {expected}", f"{path}.{key}")
 
 
 def _omit_when_none() -> Any:
@@ -45,18 +90,17 @@ class ContentReasoning(DataClassJsonMixin):
 Content = ContentText | ContentReasoning
 
 
-def _decode_content(raw: str | list[JsonDict]) -> str | list[Content]:
+_CONTENT_CLASSES: dict[str, type[Content]] = {"text": ContentText, "reasoning": ContentReasoning}
+
+
+def _decode_content(raw: str | list[Any]) -> str | list[Content]:
     if isinstance(raw, str):
         return raw
     blocks: list[Content] = []
-    for block in raw:
-        kind = block.get("type")
-        if kind == "text":
-            blocks.append(ContentText.from_dict(block))
-        elif kind == "reasoning":
-            blocks.append(ContentReasoning.from_dict(block))
-        else:
-            raise ValueError(f"unknown content block type {kind!r}")
+    for index, block in enumerate(raw):
+        path = f"content[{index}]"
+        kind = _known(_object_at(block, path), "type", tuple(_CONTENT_CLASSES), path)
+        blocks.append(_read(_CONTENT_CLASSES[kind], block, path))
     return blocks
 
 
@@ -72,6 +116,15 @@ class ToolCall(DataClassJsonMixin):
     function: str
     arguments: JsonDict
     type: Literal["function"] = "function"
+
+
+def _decode_tool_calls(raw: list[Any]) -> list[ToolCall]:  # a null stays None without a call
+    calls: list[ToolCall] = []
+    for index, call in enumerate(raw):
+        path = f"tool_calls[{index}]"
+        _known(_object_at(call, path), "type", ("function",), path)
+        calls.append(_read(ToolCall, call, path))
+    return calls
 
 
 @dataclass
@@ -95,7 +148,10 @@ class AssistantMessage(DataClassJsonMixin):
     """One assistant turn: reasoning, then text, then tool calls."""
 
     content: str | list[Content] = _content_field()
-    tool_calls: list[ToolCall] | None = _omit_when_none()
+    tool_calls: list[ToolCall] | None = field(
+        default=None,
+        metadata=config(exclude=lambda value: value is None, decoder=_decode_tool_calls),
+    )
     role: Literal["assistant"] = "assistant"
 
 
@@ -119,13 +175,12 @@ _MESSAGE_CLASSES: dict[str, type[ChatMessage]] = {
 }
 
 
-def _decode_messages(raw: list[JsonDict]) -> list[ChatMessage]:
+def _decode_messages(raw: list[Any]) -> list[ChatMessage]:
     messages: list[ChatMessage] = []
-    for message in raw:
-        message_class = _MESSAGE_CLASSES.get(message.get("role", ""))
-        if message_class is None:
-            raise ValueError(f"unknown message role {message.get('role')!r}")
-        messages.append(message_class.from_dict(message))
+    for index, message in enumerate(raw):
+        path = f"messages[{index}]"
+        role = _known(_object_at(message, path), "role", tuple(_MESSAGE_CLASSES), path)
+        messages.append(_read(_MESSAGE_CLASSES[role], message, path))
     return messages
 
 
@@ -138,12 +193,19 @@ class Transcript(DataClassJsonMixin):
     metadata: JsonDict = field(default_factory=dict)
 
 
+def _decode_transcripts(raw: list[Any]) -> list[Transcript]:
+    return [
+        _read(Transcript, transcript, f"transcripts[{index}]")
+        for index, transcript in enumerate(raw)
+    ]
+
+
 @dataclass
 class AgentRun(DataClassJsonMixin):
     """One rollout as Docent stores it."""
 
     name: str
-    transcripts: list[Transcript]
+    transcripts: list[Transcript] = field(metadata=config(decoder=_decode_transcripts))
     metadata: JsonDict = field(default_factory=dict)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_example_file_runs_are_exact() -> None:
     "example", ACCEPTING_EXAMPLES, ids=[example["name"] for example in ACCEPTING_EXAMPLES]
 )
 def test_reference_examples_are_exact(example: dict[str, Any]) -> None:
-    assert_exact(convert_nemogym_rollout_to_agent_run(example["rollout"]))
+    assert_exact(convert_nemogym_rollout_to_agent_run(copy.deepcopy(example["rollout"])))
 
 
 @pytest.mark.parametrize("case", ACCEPTING_CASES, ids=[case["id"] for case in ACCEPTING_CASES])

@@ -1,9 +1,12 @@
-"""The dataclass model: wire payload layout (R46), from_dict/to_dict/to_json round trips."""
+"""The dataclass model: wire payload layout (R46), from_dict/to_dict/to_json round trips,
+from_dict refusing what it does not know."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import pytest
 
 from nemogym_ingest import (
     AgentRun,
@@ -16,6 +19,7 @@ from nemogym_ingest import (
     Transcript,
     UserMessage,
 )
+from nemogym_ingest.model import PayloadError
 from tests.docent_oracle import validate_on_docent
 
 
@@ -89,3 +93,88 @@ def test_to_json_matches_to_dict() -> None:
     run = sample_run()
     assert json.loads(run.to_json()) == run.to_dict()
     assert AgentRun.from_json(run.to_json()) == run
+
+
+def _payload_with(message: dict[str, Any]) -> dict[str, Any]:
+    """The sample run's payload with `message` appended to its transcript."""
+    payload: dict[str, Any] = sample_run().to_dict()
+    payload["transcripts"][0]["messages"].append(message)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("message", "path", "reason"),
+    [
+        (
+            {"role": "assistant", "content": [{"type": "image", "text": "x"}]},
+            "transcripts[0].messages[6].content[0].type",
+            "unknown type 'image'; expected 'text' or 'reasoning'",
+        ),
+        (
+            {"role": "assistant", "content": [{"text": "x"}]},
+            "transcripts[0].messages[6].content[0].type",
+            "is missing; expected 'text' or 'reasoning'",
+        ),
+        (
+            {"role": "robot", "content": "x"},
+            "transcripts[0].messages[6].role",
+            "unknown role 'robot'; expected 'system', 'user', 'assistant' or 'tool'",
+        ),
+        (
+            {"role": "developer", "content": "x"},
+            "transcripts[0].messages[6].role",
+            "unknown role 'developer'; expected 'system', 'user', 'assistant' or 'tool'",
+        ),
+        (
+            {"content": "x"},
+            "transcripts[0].messages[6].role",
+            "is missing; expected 'system', 'user', 'assistant' or 'tool'",
+        ),
+        (
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": "c", "function": "f", "arguments": {}, "type": "custom"}],
+            },
+            "transcripts[0].messages[6].tool_calls[0].type",
+            "unknown type 'custom'; expected 'function'",
+        ),
+        (
+            {"role": "tool", "content": "out", "function": "f"},
+            "transcripts[0].messages[6].tool_call_id",
+            "is missing",
+        ),
+        (
+            {"role": "assistant", "content": ["just text"]},
+            "transcripts[0].messages[6].content[0]",
+            "must be an object, got str",
+        ),
+    ],
+    ids=[
+        "unknown-content-type",
+        "missing-content-type",
+        "unknown-role",
+        "input-role-not-a-docent-role",
+        "missing-role",
+        "unknown-tool-call-type",
+        "missing-field",
+        "content-block-not-an-object",
+    ],
+)
+def test_from_dict_rejects_what_it_does_not_know_naming_the_field(
+    message: dict[str, Any], path: str, reason: str
+) -> None:
+    """An unknown content block type, message role or tool call type is never read as
+    something else: `PayloadError` (a ValueError) names the field and what it expected."""
+    with pytest.raises(PayloadError) as caught:
+        AgentRun.from_dict(_payload_with(message))
+    assert (caught.value.path, caught.value.reason) == (path, reason)
+    assert str(caught.value) == f"{path}: {reason}"
+    assert isinstance(caught.value, ValueError)
+
+
+def test_from_dict_names_the_transcript_too() -> None:
+    payload: dict[str, Any] = sample_run().to_dict()
+    payload["transcripts"].append("not a transcript")
+    with pytest.raises(PayloadError, match=r"^transcripts\[1\]: must be an object, got str$"):
+        AgentRun.from_dict(payload)

@@ -98,7 +98,9 @@ def _case_outcome(case: dict[str, Any], options: ConversionOptions) -> Any:
                 CASES_DIR / case["file"], options=options
             )
             return [run.to_dict() for run in runs]
-        return convert_nemogym_rollout_to_agent_run(case["rollout"], options=options).to_dict()
+        return convert_nemogym_rollout_to_agent_run(
+            copy.deepcopy(case["rollout"]), options=options
+        ).to_dict()
     except ConversionError as error:
         return ("error", error.path, error.line, error.reason)
 
@@ -140,7 +142,7 @@ def _plain_outcome(case: dict[str, Any]) -> Any:
     try:
         if "file" in case:
             return [run.to_dict() for run in iter_nemogym_jsonl(CASES_DIR / case["file"])]
-        return convert_nemogym_rollout_to_agent_run(case["rollout"]).to_dict()
+        return convert_nemogym_rollout_to_agent_run(copy.deepcopy(case["rollout"])).to_dict()
     except ConversionError as error:
         return ("error", error.path, error.line, error.reason)
 
@@ -159,7 +161,7 @@ def test_r70_options_with_nothing_to_resolve_change_nothing() -> None:
     accepted = 0
     for rollout in examples:
         try:
-            strict = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+            strict = convert_nemogym_rollout_to_agent_run(copy.deepcopy(rollout)).to_dict()
         except ConversionError:
             continue
         accepted += 1

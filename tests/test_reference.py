@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -37,21 +38,26 @@ def _strip_dump_defaults(payload: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example["name"] for example in EXAMPLES])
 def test_reference_example(example: dict[str, Any]) -> None:
+    """Each converter gets its own deep copy of the shared example, which stays untouched."""
     expected = example["docent_0_1_88"]
+    rollout = example["rollout"]
+    pristine = copy.deepcopy(rollout)
     if "error" in expected:
         with pytest.raises(ConversionError) as caught:
-            convert_nemogym_rollout_to_agent_run(example["rollout"])
+            convert_nemogym_rollout_to_agent_run(copy.deepcopy(rollout))
         with pytest.raises(DocentConversionError) as docent_caught:
-            docent_convert(example["rollout"])
+            docent_convert(copy.deepcopy(rollout))
         assert str(docent_caught.value) == expected["error"]
         assert caught.value.path == docent_error_path(docent_caught.value)
+        assert rollout == pristine
         return
-    payload = convert_nemogym_rollout_to_agent_run(example["rollout"]).to_dict()
+    payload = convert_nemogym_rollout_to_agent_run(copy.deepcopy(rollout)).to_dict()
     assert validate_on_docent(payload) == payload
     assert AgentRun.from_dict(payload).to_dict() == payload
     reference = _strip_dump_defaults(expected["agent_run"])
-    assert docent_payload(docent_convert(example["rollout"])) == reference
+    assert docent_payload(docent_convert(copy.deepcopy(rollout))) == reference
     if example["name"] in DIVERGENT:
         assert payload != reference, f"{DIVERGENT[example['name']]} should change this example"
     else:
         assert payload == reference
+    assert rollout == pristine

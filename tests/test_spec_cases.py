@@ -5,11 +5,12 @@ its own `expect`, Docent 0.1.88 (the baseline) and the rules of `spec/README.md`
 from __future__ import annotations
 
 import ast
-import copy
+import contextlib
 import json
 import re
 import sys
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -60,6 +61,18 @@ CASES = _load_cases()
 CASES_BY_ID = {case["id"]: case for case in CASES}
 
 
+@cache
+def _case_file_text(name: str) -> str:
+    return (CASES_DIR / name).read_text(encoding="utf-8")
+
+
+def fresh_rollout(case: Case) -> Any:
+    """`case`'s rollout as its case file holds it, loaded anew: no test can have touched it."""
+    group = json.loads(_case_file_text(case["_source"]))
+    (rollout,) = [fresh["rollout"] for fresh in group["cases"] if fresh["id"] == case["id"]]
+    return rollout
+
+
 def _parametrize(cases: list[Case]) -> pytest.MarkDecorator:
     return pytest.mark.parametrize("case", cases, ids=[case["id"] for case in cases])
 
@@ -81,7 +94,9 @@ def _error_value(error: ConversionError, *, with_line: bool) -> dict[str, Any]:
 def convert_case(case: Case) -> Any:
     """The golden value of `case`: the payload (a list of them for a JSONL file), or the error.
 
-    Every conversion of the suite goes through here.
+    Every conversion of the suite goes through here, on the rollout loaded anew from the
+    case file (a deep copy), so a converter that modifies its input cannot change what later
+    tests see.
     """
     options = ConversionOptions(**case.get("options", {}))
     if "file" in case:
@@ -93,7 +108,8 @@ def convert_case(case: Case) -> Any:
         except ConversionError as error:
             return _error_value(error, with_line=True)
     try:
-        return convert_nemogym_rollout_to_agent_run(case["rollout"], options=options).to_dict()
+        rollout = fresh_rollout(case)
+        return convert_nemogym_rollout_to_agent_run(rollout, options=options).to_dict()
     except ConversionError as error:
         return _error_value(error, with_line=False)
 
@@ -107,7 +123,7 @@ def _docent_outcome(case: Case) -> Any:
         except DocentConversionError as error:
             return {"error": _docent_file_error(error, str(path))}
     try:
-        return docent_convert_payload(case["rollout"])
+        return docent_convert_payload(fresh_rollout(case))
     except DocentConversionError as error:
         return {"error": {"path": docent_error_path(error)}}
 
@@ -182,16 +198,26 @@ def test_file_api_agrees_with_the_lazy_reader(case: Case) -> None:
     assert outcome == convert_case(case)
 
 
+@_parametrize([case for case in CASES if "rollout" in case])
+def test_input_untouched(case: Case) -> None:
+    """Converting the rollout, accepted or rejected, leaves it as the case file has it (R47)."""
+    rollout = fresh_rollout(case)
+    with contextlib.suppress(ConversionError):
+        convert_nemogym_rollout_to_agent_run(
+            rollout, options=ConversionOptions(**case.get("options", {}))
+        )
+    assert rollout == fresh_rollout(case)
+
+
 @_parametrize([case for case in CASES if "rollout" in case and not _is_rejecting(case)])
-def test_same_payload_and_input_untouched(case: Case) -> None:
-    """The same rollout gives the same payload (R46); the rollout is not modified and the
-    AgentRun shares no mutable object with it (R47)."""
-    rollout = copy.deepcopy(case["rollout"])
+def test_same_payload_and_no_shared_objects(case: Case) -> None:
+    """The same rollout gives the same payload (R46), and the AgentRun shares no mutable
+    object with it (R47)."""
+    rollout = fresh_rollout(case)
     run = convert_nemogym_rollout_to_agent_run(
         rollout, options=ConversionOptions(**case.get("options", {}))
     )
     payload = run.to_dict()
-    assert rollout == case["rollout"]
     assert payload == convert_case(case)
     _scramble(rollout)
     assert run.to_dict() == payload
