@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,13 +28,14 @@ from nemogym_ingest import (
 from nemogym_ingest.cli import main
 from nemogym_ingest.docent import (
     DEFAULT_CHUNK_SIZE,
+    DEFAULT_TIMEOUT,
     NewCollection,
     UploadError,
     UploadProgress,
     upload,
 )
 from nemogym_ingest.parallel import InputError
-from tests.fake_docent_server import FakeDocentServer, wire_payload
+from tests.fake_docent_server import FakeDocentServer, PostAnswer, wire_payload
 from tests.test_convert import make_rollout
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "rollouts.jsonl"
@@ -47,6 +49,7 @@ def server() -> Iterator[FakeDocentServer]:
     yield fake
     fake.stop()
     assert fake.unexpected == [], "the SDK called endpoints the fake does not implement"
+    assert fake.errors == [], "the fake server failed"
 
 
 @pytest.fixture(autouse=True)
@@ -261,14 +264,17 @@ def test_keep_going_leaves_bad_lines_out(server: FakeDocentServer, tmp_path: Pat
 
 
 def test_a_5xx_is_retried_by_the_sdk(
-    server: FakeDocentServer, caplog: pytest.LogCaptureFixture
+    server: FakeDocentServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The SDK retries a POST answered 5xx (3 times, after 1, 2, 4 s): nothing is lost or
     sent twice."""
+    waits: list[float] = []
+    monkeypatch.setattr(docent.sdk._base.time, "sleep", waits.append)
     server.add_collection("c1")
-    server.post_statuses = [202, 503]  # the second chunk's first attempt fails
+    server.post_answers = [202, 503]  # the second chunk's first attempt fails
     result = upload("c1", EXAMPLE_FILE, chunk_size=2)
     assert [post.status for post in server.posts] == [202, 503, 202, 202]
+    assert waits == [1.0]
     assert server.posts[1].runs == server.posts[2].runs
     assert result.uploaded == 5
     assert arrived(server, "c1") == [run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)]
@@ -282,7 +288,7 @@ def test_a_lasting_5xx_names_the_chunk_and_skip_resumes(
     monkeypatch.setattr(docent.sdk._base.time, "sleep", waits.append)
     server.add_collection("c1")
     path = rollouts_file(tmp_path, 7)
-    server.post_statuses = [202, 500, 500, 500, 500]
+    server.post_answers = [202, 500, 500, 500, 500]
     with pytest.raises(UploadError) as caught:
         upload("c1", path, chunk_size=3)
     error = caught.value
@@ -302,7 +308,7 @@ def test_a_lasting_5xx_names_the_chunk_and_skip_resumes(
 
 def test_a_4xx_is_not_retried(server: FakeDocentServer) -> None:
     server.add_collection("c1")
-    server.post_statuses = [413]
+    server.post_answers = [413]
     with pytest.raises(UploadError) as caught:
         upload("c1", EXAMPLE_FILE, chunk_size=2)
     assert [post.status for post in server.posts] == [413]
@@ -313,14 +319,58 @@ def test_a_4xx_is_not_retried(server: FakeDocentServer) -> None:
     )
 
 
-def test_a_job_docent_fails_is_not_counted(server: FakeDocentServer) -> None:
+@pytest.mark.parametrize("outcome", ["canceled", "failed", "error", "no-such-status"])
+def test_a_job_docent_fails_stops_at_once_and_is_not_counted(
+    server: FakeDocentServer, outcome: str
+) -> None:
+    """The SDK would poll a `failed` job for ever: any status but pending, running and
+    completed ends the upload at the first poll that reports it."""
     server.add_collection("c1")
-    server.job_outcomes = ["completed", "canceled"]
+    server.job_outcomes = ["completed", outcome]  # the second job reports it at every poll
     with pytest.raises(UploadError) as caught:
-        upload("c1", EXAMPLE_FILE, chunk_size=2)
+        upload("c1", EXAMPLE_FILE, chunk_size=2, timeout=60)
     assert (caught.value.chunk, caught.value.accepted, caught.value.uncertain) == (2, 2, False)
-    assert "Docent failed to process it" in caught.value.reason
+    assert caught.value.reason == (
+        f"Docent failed to process it: its ingestion job job-2 is {outcome!r}"
+    )
+    assert server.paths().count("POST /rest/c1/agent_runs/jobs/batch_status") == 2
     assert len(arrived(server, "c1")) == 2
+
+
+def test_a_job_that_never_finishes_stops_at_the_timeout(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.running_polls = 10**9
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, timeout=1, poll_interval=0.05)
+    error = caught.value
+    assert (error.chunk, error.accepted, error.uncertain) == (1, 0, True)
+    assert error.reason == (
+        "Docent did not finish processing it within 1 s (ingestion job job-1 is still 'running')"
+    )
+    assert server.paths().count("POST /rest/c1/agent_runs/jobs/batch_status") > 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("null", "the Docent SDK failed on Docent's answer: AttributeError: "),
+        ("drop", "closed the connection without answering POST /rest/c1/agent_runs"),
+        ("hang", "did not answer POST /rest/c1/agent_runs within 1 s"),
+    ],
+)
+def test_an_answer_that_cannot_be_read_leaves_the_chunk_uncertain(
+    server: FakeDocentServer, answer: PostAnswer, reason: str
+) -> None:
+    """The chunk reached Docent, which may have ingested it (an older Docent answering
+    `null` did): an UploadError, never the SDK's own exception or a hang."""
+    server.add_collection("c1")
+    server.post_answers = [202, answer]
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, chunk_size=2, timeout=1)
+    error = caught.value
+    assert (error.chunk, error.accepted, error.last_run, error.uncertain) == (2, 2, 4, True)
+    assert reason in error.reason
+    assert len(arrived(server, "c1")) == (4 if answer == "null" else 2)
 
 
 def test_a_job_that_cannot_be_confirmed_is_uncertain(server: FakeDocentServer) -> None:
@@ -454,7 +504,7 @@ def test_cli_failure_then_resume(
     monkeypatch.setattr(docent.sdk._base.time, "sleep", lambda seconds: None)
     server.add_collection("c1")
     path = rollouts_file(tmp_path, 5)
-    server.post_statuses = [202, 502, 502, 502, 502]
+    server.post_answers = [202, 502, 502, 502, 502]
     status, out, err = run_cli(capsys, str(path), "--collection-id", "c1", "--chunk-size", "2")
     assert (status, out) == (4, "")
     resume = f"nemogym-ingest upload {path} --collection-id c1 --skip 2 --chunk-size 2"
@@ -505,12 +555,36 @@ def test_cli_server_unreachable(
     assert err == f"nemogym-ingest: cannot log in to Docent: cannot connect to {dead_url}\n"
 
 
+@pytest.mark.parametrize("answer_404", [False, True], ids=["null", "404"])
 def test_cli_unknown_collection(
-    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], answer_404: bool
 ) -> None:
+    server.unknown_collection_404 = answer_404
     status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c9")
     assert status == 3
-    assert err == "nemogym-ingest: Docent has no collection 'c9' that this API key can see\n"
+    assert err == (
+        "nemogym-ingest: Docent has no collection 'c9' that this API key can see; "
+        "nothing was sent\n"
+    )
+    assert agent_runs_posts(server) == []
+
+
+def test_cli_server_that_never_answers_the_login(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listening socket nobody answers: connections are accepted by the kernel, requests
+    are never answered."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("DOCENT_API_URL", url)
+        monkeypatch.setenv("DOCENT_FRONTEND_URL", url)
+        args = (str(EXAMPLE_FILE), "--collection-id", "c1", "--timeout", "1")
+        status, _, err = run_cli(capsys, *args)
+    assert status == 3
+    assert err == (
+        f"nemogym-ingest: cannot log in to Docent: {url} did not answer "
+        "GET /rest/api-keys/test within 1 s\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -566,7 +640,21 @@ def test_cli_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) 
     for status in range(5):
         assert f"\n  {status}  " in help_text
     assert "DOCENT_API_KEY" in help_text
-    assert f"(default: {DEFAULT_CHUNK_SIZE};" in " ".join(help_text.split())
+    words = " ".join(help_text.split())
+    assert f"(default: {DEFAULT_CHUNK_SIZE};" in words
+    assert "--timeout SECONDS the longest wait for Docent's answer to any one request" in words
+    assert f"(default: {DEFAULT_TIMEOUT:g})" in words
+
+
+def test_cli_timeout_must_be_positive(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for value in ("0", "-1", "soon", "nan", "inf"):
+        with pytest.raises(SystemExit) as caught:
+            main(["upload", str(EXAMPLE_FILE), "--collection-id", "c1", "--timeout", value])
+        assert caught.value.code == 2
+        assert "argument --timeout: " in capsys.readouterr().err
+    assert server.requests == []
 
 
 def test_cli_unconfirmed_chunk_gives_both_resume_points(
@@ -663,7 +751,7 @@ def test_cli_assumption_flags_apply_and_are_kept_on_resume(
     path.write_text("".join(json.dumps(rollout) + "\n" for rollout in rollouts))
     assert run_cli(capsys, str(path), "--collection-id", "c1")[0] == 1  # strict by default
 
-    server.post_statuses = [202, 500, 500, 500, 500]
+    server.post_answers = [202, 500, 500, 500, 500]
     args = ["--collection-id", "c1", "--chunk-size", "2", "--agent-name", "bot"]
     status, _, err = run_cli(capsys, str(path), *args)
     assert status == 4
