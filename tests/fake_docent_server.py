@@ -55,7 +55,7 @@ class Post:
     body_bytes: int  # the decompressed JSON body's size
     run_count: int
     runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (empty unless keep_runs)
-    status: PostAnswer
+    status: int  # 0: none ("hang", "drop")
 
 
 @dataclass
@@ -124,8 +124,11 @@ class FakeDocentServer:
             self.post_answer_after = 202
             self.poll_statuses = []
             self.job_outcomes = []
+            self.running_polls = 0
+            self.on_post = []
             for job in self.jobs.values():
                 job.outcome = "completed"
+                job.running_polls = 0
 
     def hang(self) -> None:
         """Leave a request unanswered, until the server stops."""
@@ -182,7 +185,8 @@ class FakeDocentServer:
         if collection_id not in self.collections:
             status = 404
         content_type = headers.get("content-type")
-        post = Post(collection_id, content_type, encoding, len(data), len(received), runs, status)
+        code = status if isinstance(status, int) else 200 if status == "null" else 0
+        post = Post(collection_id, content_type, encoding, len(data), len(received), runs, code)
         self.posts.append(post)
         for callback in self.on_post:
             callback()

@@ -7,11 +7,15 @@ import gzip
 import io
 import json
 import logging
+import os
+import shlex
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -762,3 +766,160 @@ def test_cli_assumption_flags_apply_and_are_kept_on_resume(
     assert run_cli(capsys, str(path), *args, "--skip", "2")[0] == 0
     names = [run["name"] for run in arrived(server, "c1")]
     assert names == ["bot/task/0/rollout/0", "bot/task/0/rollout/1", "bot/task/0/rollout/2"]
+
+
+# --- the real command against a misbehaving Docent -------------------------------------------
+
+# Each fault hits the second chunk (runs 4-6 of 7); the command runs with --timeout 5.
+_FAULTS: dict[str, str] = {
+    "job failed for ever": "was not accepted: Docent failed to process it: its ingestion job "
+    "job-2 is 'failed'",
+    "job never finishes": "was sent but its processing could not be confirmed: Docent did not "
+    "finish processing it within 5 s (ingestion job job-2 is still 'running')",
+    "200 with a null body": "was sent but its processing could not be confirmed: the Docent SDK "
+    "failed on Docent's answer: AttributeError: 'NoneType' object has no attribute 'get'",
+    "request never answered": "was sent but its processing could not be confirmed: {url} did "
+    "not answer POST /rest/c1/agent_runs within 5 s",
+    "500 on every POST": "was not accepted: HTTP 500: injected failure 500",
+    "connection dropped": "was sent but its processing could not be confirmed: {url} closed the "
+    "connection without answering POST /rest/c1/agent_runs",
+    "404 unknown collection": "was not accepted: HTTP 404: Collection c1 not found",
+}
+
+
+def _inject(server: FakeDocentServer, fault: str) -> None:
+    if fault == "job failed for ever":
+        server.job_outcomes = ["completed", "failed"]
+    elif fault == "job never finishes":
+        server.on_post.append(
+            lambda: setattr(server, "running_polls", 10**9 if len(server.posts) == 2 else 0)
+        )
+    elif fault == "500 on every POST":
+        server.post_answer_after = 500
+    else:
+        answers: dict[str, PostAnswer] = {
+            "200 with a null body": "null",
+            "request never answered": "hang",
+            "connection dropped": "drop",
+            "404 unknown collection": 404,
+        }
+        server.post_answer_after = answers[fault]
+    if fault != "job failed for ever":
+        server.post_answers = [202]  # the first chunk goes through
+
+
+@dataclass
+class _Scenario:
+    """One fault: the command that met it, then the resume it printed, run on a healed server."""
+
+    server: FakeDocentServer
+    path: Path
+    failed: subprocess.CompletedProcess[str] | None = None
+    resumed: subprocess.CompletedProcess[str] | None = None
+    problem: str | None = None  # why the resume could not be run
+
+
+def _command(args: list[str], home: Path, url: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("DOCENT_")
+    }
+    environment |= {
+        "HOME": str(home),
+        "DOCENT_API_KEY": "test-key",
+        "DOCENT_API_URL": url,
+        "DOCENT_FRONTEND_URL": url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nemogym_ingest", *args],
+        env=environment,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,  # the issue's limit; --timeout 5 ends each fault much sooner
+        check=False,
+    )
+
+
+def _play(scenario: _Scenario, home: Path) -> None:
+    """Upload into a failing server; heal it; look at the collection, as the message says
+    when it is uncertain, and run the resume command it names."""
+    server = scenario.server
+    args = ["upload", str(scenario.path), "--collection-id", "c1", "--chunk-size", "3"]
+    scenario.failed = _command([*args, "--timeout", "5"], home, server.url)
+    server.heal()
+    printed = [
+        line.strip()
+        for line in scenario.failed.stderr.splitlines()
+        if line.startswith("  nemogym-ingest upload ")
+    ]
+    there = len(server.collections["c1"].runs)
+    matching = [command for command in printed if f" --skip {there} " in f"{command} "]
+    if len(matching) != 1:
+        scenario.problem = f"{there} runs are in; no single resume command for that: {printed}"
+        return
+    scenario.resumed = _command(shlex.split(matching[0])[1:], home, server.url)
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, _Scenario]]:
+    """Every fault played at once, each against its own fake server (they mostly wait)."""
+    scenarios: dict[str, _Scenario] = {}
+    players: list[threading.Thread] = []
+    for index, fault in enumerate(_FAULTS):
+        home = tmp_path_factory.mktemp(f"fault{index}")
+        server = FakeDocentServer()
+        server.add_collection("c1")
+        _inject(server, fault)
+        server.start()
+        scenarios[fault] = _Scenario(server, rollouts_file(home, 7))
+        players.append(threading.Thread(target=_play, args=(scenarios[fault], home)))
+        players[-1].start()
+    for player in players:
+        player.join()
+    yield scenarios
+    for scenario in scenarios.values():
+        scenario.server.stop()
+
+
+@pytest.mark.parametrize("fault", list(_FAULTS))
+def test_cli_meets_a_misbehaving_docent_and_resumes(
+    faults: dict[str, _Scenario], fault: str
+) -> None:
+    """The real command ends with one message naming the chunk, what is in, and how to
+    resume; no traceback; the resume it names, on a healed server, completes the
+    collection with every run once."""
+    scenario = faults[fault]
+    assert scenario.failed is not None
+    failed = scenario.failed
+    assert (failed.returncode, failed.stdout) == (4, "")
+    assert "Traceback" not in failed.stderr
+    lines = [
+        line
+        for line in failed.stderr.splitlines()
+        if not line.startswith("nemogym-ingest: docent: Server error 500 on POST")
+    ]
+    reason = _FAULTS[fault].format(url=scenario.server.url)
+    assert lines[0] == f"nemogym-ingest: chunk 2 (runs 4-6) {reason}"
+    resume = f"nemogym-ingest upload {scenario.path} --collection-id c1 --skip {{}} --chunk-size 3"
+    resume += " --timeout 5"
+    if "was not accepted" in reason:
+        assert lines[1:] == [
+            "nemogym-ingest: runs 1-3 are in collection c1; to resume:",
+            f"  {resume.format(3)}",
+        ]
+    else:
+        assert lines[1:] == [
+            "nemogym-ingest: runs 1-3 are in collection c1; look at the collection, then "
+            "resume with",
+            f"  {resume.format(3)}",
+            "if runs 4-6 are not there, or with",
+            f"  {resume.format(6)}",
+            "if they are",
+        ]
+    if fault == "500 on every POST":  # the SDK's 3 retries, then it gave up
+        assert failed.stderr.count("Server error 500 on POST") == 3
+    assert scenario.problem is None
+    assert scenario.resumed is not None
+    assert (scenario.resumed.returncode, scenario.resumed.stderr) == (0, "")
+    assert arrived(scenario.server, "c1") == payloads(scenario.path)
+    assert scenario.server.errors == []
