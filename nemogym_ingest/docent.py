@@ -416,7 +416,10 @@ def describe_request_error(error: requests.RequestException, timeout: float | No
     if isinstance(error, requests.Timeout):
         within = f" within {timeout:g} s" if timeout is not None else " in time"
         return f"{origin} did not answer {what}{within}"
-    return f"{origin} closed the connection without answering {what}"
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.ProtocolError):
+        return f"{origin} closed the connection without answering {what}"
+    return str(error)
 
 
 class _ChunkFailed(Exception):
