@@ -29,6 +29,7 @@ EXIT_DOCENT_UNAVAILABLE = 3
 EXIT_INTERRUPTED = 4
 
 _DEFAULT_CHUNK_SIZE = 500  # nemogym_ingest.docent.DEFAULT_CHUNK_SIZE, without importing Docent
+_DEFAULT_TIMEOUT = 120.0  # nemogym_ingest.docent.DEFAULT_TIMEOUT, likewise
 
 _DESCRIPTION = """\
 Convert NeMo Gym rollouts (.jsonl or .jsonl.gz) and upload them as AgentRuns into a
@@ -37,8 +38,9 @@ Docent collection, with Docent's own SDK client.
 The file is read twice: first every line is checked, and a line that cannot be converted
 stops the command before anything is sent (FILE:LINE: PATH: reason); then the runs are
 uploaded in chunks, in file order, each chunk one request that is confirmed processed
-before the next. If Docent stops accepting runs, the message names the chunk, the runs
-already in the collection, and the command that resumes (--skip N) without losing or
+before the next. If Docent stops accepting runs, fails a chunk's job, answers in a way the
+SDK cannot read, or does not answer within --timeout, the message names the chunk, the
+runs already in the collection, and the command that resumes (--skip N) without losing or
 repeating a run.
 
 Credentials and server are read like the SDK reads them: DOCENT_API_KEY, and
@@ -70,6 +72,16 @@ def _count(text: str, minimum: int) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return value
 
 
@@ -114,6 +126,15 @@ def add_command(commands: Any) -> None:
         default=0,
         help="do not send the first N runs (the good lines, in file order): resumes an "
         "upload that stopped after N runs; needs --collection-id",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=_DEFAULT_TIMEOUT,
+        help="the longest wait for Docent's answer to any one request, and for any one "
+        "chunk's processing to finish (default: %(default)g); past it the upload stops "
+        "and says how to resume",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line and no summary"
@@ -172,6 +193,8 @@ def _resume_command(args: argparse.Namespace, collection_id: str, skip: int) -> 
         parts += ["--chunk-size", str(args.chunk_size)]
     if args.keep_going:
         parts.append("--keep-going")
+    if args.timeout != _DEFAULT_TIMEOUT:
+        parts += ["--timeout", f"{args.timeout:g}"]
     command = " ".join(shlex.quote(part) if part != parts[0] else part for part in parts)
     if options_from_args(args) != ConversionOptions():
         command += "  # and the same assumption flags as before"
@@ -253,14 +276,13 @@ def _upload(args: argparse.Namespace) -> int:
         else bridge.NewCollection(args.new_collection)
     )
     try:
-        client = bridge.default_client()
+        client = bridge.default_client(args.timeout)
     except ValueError as error:  # no API key, or a bad docent.env profile
         reporter.say(f"nemogym-ingest: cannot use Docent: {error}")
         return EXIT_DOCENT_UNAVAILABLE
     except requests.RequestException as error:
-        reporter.say(
-            f"nemogym-ingest: cannot log in to Docent: {bridge.describe_request_error(error)}"
-        )
+        reason = bridge.describe_request_error(error, args.timeout)
+        reporter.say(f"nemogym-ingest: cannot log in to Docent: {reason}")
         return EXIT_DOCENT_UNAVAILABLE
     try:
         # The SDK draws a tqdm bar per request on stderr; ours replaces them.
@@ -275,6 +297,7 @@ def _upload(args: argparse.Namespace) -> int:
                 options=options,
                 on_progress=reporter.progress,
                 on_rejected=reporter.rejected,
+                timeout=args.timeout,
             )
     except ConversionError as error:
         reporter.say(str(error))
@@ -289,11 +312,12 @@ def _upload(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         reporter.say(_interrupted(args, reporter.latest))
         return EXIT_INTERRUPTED
-    except requests.RequestException as error:
-        reporter.say(f"nemogym-ingest: Docent: {bridge.describe_request_error(error)}")
+    except requests.RequestException as error:  # before anything was sent
+        reason = bridge.describe_request_error(error, args.timeout)
+        reporter.say(f"nemogym-ingest: Docent: {reason}; nothing was sent")
         return EXIT_DOCENT_UNAVAILABLE
-    except LookupError as error:  # no such collection
-        reporter.say(f"nemogym-ingest: {error}")
+    except (LookupError, bridge.DocentAnswerError) as error:  # no such collection, or so
+        reporter.say(f"nemogym-ingest: {error}; nothing was sent")
         return EXIT_DOCENT_UNAVAILABLE
     except ValueError as error:  # --skip N beyond the file's runs
         reporter.say(f"nemogym-ingest: {error}")

@@ -6,7 +6,8 @@ model's dump equals our payload, ids aside. `convert_nemogym_rollout_to_agent_ru
 return Docent AgentRuns, so Docent's "convert, then `add_agent_runs`" code needs only its
 import changed. `upload` streams a rollouts file (or any runs) into a Docent collection
 with the real SDK client, in chunks, so memory stays bounded for any file size, and says
-exactly where to resume when Docent stops accepting runs.
+exactly where to resume when Docent stops accepting runs, answers in a way the SDK
+cannot read, or does not answer within a timeout.
 
 `import nemogym_ingest` never imports Docent; only this module does.
 """
@@ -14,8 +15,9 @@ exactly where to resume when Docent stops accepting runs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 
 try:
     import requests
+    import urllib3
     from docent import Docent
     from docent.data_models import AgentRun as DocentAgentRun
     from docent.sdk._client_util import serialize_agent_run
@@ -44,6 +47,8 @@ from .parallel import STDIN, Chunk, Input, InputError, read_chunks
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
     "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_TIMEOUT",
+    "DocentAnswerError",
     "NewCollection",
     "UploadError",
     "UploadProgress",
@@ -64,7 +69,12 @@ DEFAULT_CHUNK_BYTES = 16_000_000
 """Request body bytes (JSON, before gzip) a chunk stays under, unless one run is bigger: that
 run goes alone, up to Docent's 100 MB limit. Memory holds about a few times this."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Seconds `upload` waits, at most, for any one request's answer and for any one chunk's
+ingestion job to finish."""
+
 _ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
+_UNFINISHED_JOB = frozenset({"pending", "running"})
 
 
 def to_docent(run: AgentRun) -> DocentAgentRun:
@@ -187,6 +197,11 @@ class UploadError(Exception):
                 "(if it is there)"
             )
         return f"{self.failure}; {self.done}; resume with skip={self.accepted}"
+
+
+class DocentAnswerError(RuntimeError):
+    """Docent answered a request before the upload (e.g. creating the collection) in a way
+    the SDK could not use; nothing was uploaded."""
 
 
 def _iter_lines(
@@ -322,34 +337,180 @@ def _chunks(
         yield chunk, size
 
 
-def default_client() -> Docent:
+class _TimedAdapter(requests.adapters.BaseAdapter):
+    """A session's adapter that gives every request without a timeout `timeout` seconds."""
+
+    def __init__(self, inner: requests.adapters.BaseAdapter, timeout: float) -> None:
+        super().__init__()
+        self.inner = inner
+        self.timeout = timeout
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return self.inner.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@contextmanager
+def _request_timeout(session: requests.Session, timeout: float | None) -> Iterator[None]:
+    """Within the block, every request of `session` waits `timeout` seconds at most for a
+    connection and for each part of an answer (the SDK sets none)."""
+    if timeout is None:
+        yield
+        return
+    saved = dict(session.adapters)
+    for prefix, adapter in saved.items():
+        session.adapters[prefix] = _TimedAdapter(adapter, timeout)
+    try:
+        yield
+    finally:
+        session.adapters.clear()
+        session.adapters.update(saved)
+
+
+class _TimedDocent(Docent):  # type: ignore[misc]  # the SDK is untyped to mypy
+    """The SDK's client with a timeout on each request, its API-key check included."""
+
+    def __init__(self, timeout: float) -> None:
+        self._request_timeout = timeout
+        super().__init__()
+
+    def _login(self, api_key: str) -> None:
+        with _request_timeout(self._session, self._request_timeout):
+            super()._login(api_key)
+
+
+def default_client(timeout: float | None = None) -> Docent:
     """`Docent()`: the SDK's client configured the SDK's way (`DOCENT_API_KEY`, `DOCENT_DOMAIN`
     or `DOCENT_API_URL` with `DOCENT_FRONTEND_URL`, from the environment or `docent.env`).
 
-    Checks the API key with the server: raises `ValueError` when there is none,
-    `requests.RequestException` when it is refused or the server cannot be reached.
+    Checks the API key with the server, waiting `timeout` seconds at most for its answer
+    (None: as long as it takes): raises `ValueError` when there is no key,
+    `requests.RequestException` when it is refused or the server cannot be reached or
+    does not answer.
     """
-    return Docent()
+    return Docent() if timeout is None else _TimedDocent(timeout)
 
 
-def describe_request_error(error: requests.RequestException) -> str:
+def _never_connected(error: requests.RequestException) -> bool:
+    """Whether `error` happened before a connection was made (so nothing was sent)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # refused ones too
+
+
+def describe_request_error(error: requests.RequestException, timeout: float | None = None) -> str:
     """A one-line account of a failed request: the SDK's `HTTP 401: detail` for an error
-    status, `cannot connect to URL` when the server cannot be reached."""
-    if isinstance(error, requests.ConnectionError) and error.request is not None:
-        url = urlsplit(str(error.request.url))
-        return f"cannot connect to {url.scheme}://{url.netloc}"
+    status, `cannot connect to URL` when the server cannot be reached, what went unanswered
+    (within `timeout` seconds) when it does not answer."""
+    request = error.request
+    if request is None or not isinstance(error, requests.ConnectionError | requests.Timeout):
+        return str(error)
+    url = urlsplit(str(request.url))
+    origin = f"{url.scheme}://{url.netloc}"
+    if _never_connected(error):
+        timed_out = isinstance(error, requests.Timeout) and timeout is not None
+        return f"cannot connect to {origin}" + (f" within {timeout:g} s" if timed_out else "")
+    what = f"{request.method} {url.path}"
+    if isinstance(error, requests.Timeout):
+        within = f" within {timeout:g} s" if timeout is not None else " in time"
+        return f"{origin} did not answer {what}{within}"
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.ProtocolError):
+        return f"{origin} closed the connection without answering {what}"
     return str(error)
 
 
-def _reached_docent(error: requests.RequestException, collection_id: str) -> bool:
-    """Whether the chunk's POST may have been accepted before `error` (a job status poll)."""
-    request = error.request
-    failed_post = (
-        request is not None
-        and request.method == "POST"
-        and str(request.url).endswith(f"/{collection_id}/agent_runs")
-    )
-    return not failed_post
+class _ChunkFailed(Exception):
+    """A chunk was not confirmed: `reason`; `uncertain` when it may have been ingested."""
+
+    def __init__(self, reason: str, *, uncertain: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.uncertain = uncertain
+
+
+def _sdk_failure(error: Exception, timeout: float) -> str:
+    if isinstance(error, requests.RequestException):
+        return describe_request_error(error, timeout)
+    return f"the Docent SDK failed on Docent's answer: {type(error).__name__}: {error}"
+
+
+def _submit(
+    client: Docent, collection_id: str, chunk: list[DocentAgentRun], timeout: float
+) -> list[str]:
+    """POST the chunk (one request, the SDK retrying a 5xx) without the SDK's waiting: its
+    ingestion job ids."""
+    try:
+        answer = client.add_agent_runs(collection_id, chunk, wait=False)
+    except Exception as error:  # whatever the SDK raises, e.g. on a `null` answer
+        refused = isinstance(error, requests.HTTPError) and error.response is not None
+        unsent = isinstance(error, requests.RequestException) and _never_connected(error)
+        raise _ChunkFailed(
+            _sdk_failure(error, timeout), uncertain=not (refused or unsent)
+        ) from None
+    job_ids = answer.get("job_ids") if isinstance(answer, Mapping) else None
+    if not job_ids:
+        raise _ChunkFailed(
+            "Docent accepted it but named no ingestion job to confirm it by", uncertain=True
+        )
+    return [str(job_id) for job_id in job_ids]
+
+
+def _job_states(
+    client: Docent, collection_id: str, job_ids: list[str], timeout: float
+) -> dict[str, Mapping[str, Any]]:
+    """The jobs' status records Docent gives, by job id."""
+    try:
+        jobs = client.get_agent_run_job_statuses(collection_id, job_ids)
+        return {str(job["job_id"]): job for job in jobs if isinstance(job, Mapping)}
+    except Exception as error:  # whatever the SDK raises, or an answer of the wrong shape
+        reason = f"asking for its ingestion job's status: {_sdk_failure(error, timeout)}"
+        raise _ChunkFailed(reason, uncertain=True) from None
+
+
+def _await_jobs(
+    client: Docent, collection_id: str, job_ids: list[str], timeout: float, poll_interval: float
+) -> None:
+    """Poll the chunk's ingestion jobs until all completed, for `timeout` seconds at most.
+
+    Unlike the SDK, which polls until each job is `completed` or `canceled`, any status but
+    `pending` and `running` stops at once: the chunk failed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        states = _job_states(client, collection_id, job_ids, timeout)
+        waiting: list[str] = []
+        for job_id in job_ids:
+            state = states.get(job_id, {})
+            status = state.get("status", "pending")
+            if status == "completed":
+                continue
+            if status in _UNFINISHED_JOB:
+                waiting.append(f"{job_id} is still {status!r}")
+                continue
+            message = state.get("error_message")
+            detail = f": {message}" if message else ""
+            reason = f"Docent failed to process it: its ingestion job {job_id} is {status!r}"
+            raise _ChunkFailed(reason + detail, uncertain=False)
+        if not waiting:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            reason = (
+                f"Docent did not finish processing it within {timeout:g} s "
+                f"(ingestion job {', '.join(waiting)})"
+            )
+            raise _ChunkFailed(reason, uncertain=True)
+        time.sleep(min(poll_interval, remaining))
 
 
 def upload(
@@ -364,6 +525,7 @@ def upload(
     on_progress: Callable[[UploadProgress], None] | None = None,
     on_rejected: Callable[[ConversionError], None] | None = None,
     poll_interval: float = 1.0,
+    timeout: float = DEFAULT_TIMEOUT,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_request_bytes: int = MAX_AGENT_RUN_PAYLOAD_BYTES,
 ) -> UploadResult:
@@ -382,17 +544,22 @@ def upload(
     The first `skip` runs are not sent (to resume an upload). A chunk holds at most
     `chunk_size` runs and `chunk_bytes` of JSON (a bigger run goes alone, up to
     `max_request_bytes`, Docent's limit), so memory holds one chunk. Each chunk is one
-    `client.add_agent_runs` call: one gzip request, retried by the SDK on a 5xx (3 times,
-    backing off 1, 2, 4 s), then its ingestion job polled every `poll_interval` seconds.
+    `client.add_agent_runs(wait=False)` call: one gzip request, retried by the SDK on a 5xx
+    (3 times, backing off 1, 2, 4 s); then its ingestion job is polled every
+    `poll_interval` seconds until it is completed. Every request waits `timeout` seconds at
+    most for its answer, and each chunk's job `timeout` seconds at most to finish.
     `on_progress` hears of every ~1 MB of the file checked and every chunk accepted. The
     client logs and draws its progress bars as the SDK does (`nemogym-ingest upload`
     quiets them).
 
-    Raises `UploadError` (how many runs are in, where to resume) when Docent does not
-    accept a chunk, or the file changes or becomes unreadable during the upload. Before
-    anything is sent: SDK errors (`ValueError` for missing credentials,
-    `requests.RequestException`), `LookupError` (no such collection), `ConversionError`
-    (a bad line), `nemogym_ingest.parallel.InputError` (the file cannot be read).
+    Raises `UploadError` (how many runs are in, where to resume) when a chunk is not
+    confirmed: Docent refuses it, fails its job, does not answer or finish in time, or
+    answers in a way the SDK cannot read (any exception inside the SDK), or the file
+    changes or becomes unreadable during the upload. A chunk that may have been ingested
+    all the same is `uncertain`. Before anything is sent: SDK errors (`ValueError` for
+    missing credentials, `requests.RequestException`), `LookupError` (no such collection),
+    `DocentAnswerError` (an answer the SDK cannot use), `ConversionError` (a bad line),
+    `nemogym_ingest.parallel.InputError` (the file cannot be read).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -402,10 +569,75 @@ def upload(
         raise ValueError(f"skip must be at least 0, got {skip}")
     if skip and isinstance(collection, NewCollection):
         raise ValueError("skip resumes an upload into an existing collection, not a new one")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be more than 0 seconds, got {timeout}")
     if client is None:
-        client = default_client()
-    if isinstance(collection, str) and client.get_collection(collection) is None:
-        raise LookupError(f"Docent has no collection {collection!r} that this API key can see")
+        client = default_client(timeout)
+    with _request_timeout(client._session, timeout):
+        return _upload(
+            collection,
+            runs_or_path,
+            client=client,
+            chunk_size=chunk_size,
+            keep_going=keep_going,
+            skip=skip,
+            options=options,
+            on_progress=on_progress,
+            on_rejected=on_rejected,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            chunk_bytes=chunk_bytes,
+            max_request_bytes=max_request_bytes,
+        )
+
+
+def _find_collection(client: Docent, collection_id: str) -> None:
+    """Raises `LookupError` unless Docent has the collection (older servers answer `null`
+    for an unknown one, newer ones 404)."""
+    try:
+        found = client.get_collection(collection_id)
+    except requests.HTTPError as error:
+        if error.response is None or error.response.status_code != 404:
+            raise
+        found = None
+    if found is None:
+        raise LookupError(f"Docent has no collection {collection_id!r} that this API key can see")
+
+
+def _create_collection(client: Docent, collection: NewCollection) -> str:
+    try:
+        collection_id = client.create_collection(
+            name=collection.name, description=collection.description
+        )
+    except requests.RequestException:
+        raise
+    except Exception as error:  # whatever the SDK raises on an answer it cannot read
+        raise DocentAnswerError(
+            f"creating the collection: the Docent SDK failed on Docent's answer: "
+            f"{type(error).__name__}: {error}"
+        ) from None
+    return str(collection_id)
+
+
+def _upload(
+    collection: str | NewCollection,
+    runs_or_path: str | os.PathLike[str] | Iterable[AgentRun],
+    *,
+    client: Docent,
+    chunk_size: int,
+    keep_going: bool,
+    skip: int,
+    options: ConversionOptions | None,
+    on_progress: Callable[[UploadProgress], None] | None,
+    on_rejected: Callable[[ConversionError], None] | None,
+    poll_interval: float,
+    timeout: float,
+    chunk_bytes: int,
+    max_request_bytes: int,
+) -> UploadResult:
+    """`upload`, its arguments checked and the client's requests timed."""
+    if isinstance(collection, str):
+        _find_collection(client, collection)
 
     rejected: list[ConversionError] = []
 
@@ -426,12 +658,11 @@ def upload(
         runs = _checked_runs(runs_or_path, options, total, rejected_lines)
     else:
         runs = runs_or_path
-    if isinstance(collection, NewCollection):
-        collection_id: str = client.create_collection(
-            name=collection.name, description=collection.description
-        )
-    else:
-        collection_id = collection
+    collection_id = (
+        _create_collection(client, collection)
+        if isinstance(collection, NewCollection)
+        else collection
+    )
     result = UploadResult(collection_id, rejected=rejected)
 
     def report_upload() -> None:
@@ -460,13 +691,10 @@ def upload(
         report_upload()
         for chunk, size in _chunks(remaining, chunk_size, chunk_bytes, max_request_bytes):
             try:
-                client.add_agent_runs(collection_id, chunk, wait=True, poll_interval=poll_interval)
-            except RuntimeError as error:  # the SDK's "Some jobs failed": nothing ingested
-                raise failure(f"Docent failed to process it: {error}", len(chunk)) from None
-            except requests.RequestException as error:
-                uncertain = _reached_docent(error, collection_id)
-                reason = describe_request_error(error)
-                raise failure(reason, len(chunk), uncertain=uncertain) from None
+                job_ids = _submit(client, collection_id, chunk, timeout)
+                _await_jobs(client, collection_id, job_ids, timeout, poll_interval)
+            except _ChunkFailed as error:
+                raise failure(error.reason, len(chunk), uncertain=error.uncertain) from None
             result.chunks += 1
             result.uploaded += len(chunk)
             result.bytes += size

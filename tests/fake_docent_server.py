@@ -5,15 +5,22 @@ service (the SDK appends `/rest`):
 
 - `GET  /rest/api-keys/test` — the API-key check the client makes when it is created;
 - `POST /rest/create` — `create_collection`, JSON `{collection_id, name, description}`;
-- `GET  /rest/{collection_id}/collection_details` — `get_collection` (JSON `null` if unknown);
+- `GET  /rest/{collection_id}/collection_details` — `get_collection` (JSON `null` if unknown,
+  or 404 `{"detail": …}` as newer servers answer, with `unknown_collection_404`);
 - `POST /rest/{collection_id}/agent_runs` — `add_agent_runs`: a gzip JSON body
-  `{"agent_runs": [...]}` answered 202 `{"job_id": …}`;
-- `POST /rest/{collection_id}/agent_runs/jobs/batch_status` — the job polling of
-  `add_agent_runs(wait=True)`, `{"job_ids": [...]}` → `{"jobs": [{job_id, status}]}`.
+  `{"agent_runs": [...]}` answered 202 `{"job_id": …}` (404 `{"detail": …}` if unknown);
+- `POST /rest/{collection_id}/agent_runs/jobs/batch_status` — the job polling,
+  `{"job_ids": [...]}` → `{"jobs": [{job_id, status}]}`.
 
 Every request needs `Authorization: Bearer <api_key>` (else 401). Runs enter a collection
-when their job completes. Failures are injected by queueing statuses; any other request is
-answered 404 and listed in `unexpected`.
+when their job completes. Failures are injected by queueing answers to the agent_runs POSTs
+(`post_answers`, then `post_answer_after` for all the others): an error status, `"null"`
+(200 with a `null` body, the runs ingested at once, as an older Docent does), `"hang"` (the
+request is read and never answered), `"drop"` (the connection is closed before any answer);
+and by queueing job outcomes (`job_outcomes`: `"canceled"`, or any status, e.g. `"failed"`,
+which the job then reports forever) and job-status poll statuses. Any other request is
+answered 404 and listed in `unexpected`. The server prints nothing: a client that goes away
+is ignored, any other error in a handler is listed in `errors`.
 """
 
 from __future__ import annotations
@@ -21,11 +28,17 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
+
+PostAnswer = int | Literal["null", "hang", "drop"]
+"""How an agent_runs POST is answered: a status (2xx: accepted, with a job), or a fault."""
+
+_Answer = tuple[int, Any] | Literal["hang", "drop"]
 
 _AGENT_RUNS = re.compile(r"/rest/([^/]+)/agent_runs")
 _BATCH_STATUS = re.compile(r"/rest/([^/]+)/agent_runs/jobs/batch_status")
@@ -42,14 +55,14 @@ class Post:
     body_bytes: int  # the decompressed JSON body's size
     run_count: int
     runs: list[dict[str, Any]]  # the body's `agent_runs`, as sent (empty unless keep_runs)
-    status: int
+    status: int  # 0: none ("hang", "drop")
 
 
 @dataclass
 class Job:
     collection_id: str
     runs: list[dict[str, Any]]
-    outcome: str  # "completed" or "canceled"
+    outcome: str  # "completed", "canceled" or any other status, reported for ever
     running_polls: int  # polls answered "running" before the outcome
 
 
@@ -71,13 +84,17 @@ class FakeDocentServer:
         self.unexpected: list[tuple[str, str]] = []
         self.posts: list[Post] = []
         self.jobs: dict[str, Job] = {}
-        self.post_statuses: list[int] = []  # statuses for the next agent_runs POSTs
+        self.post_answers: list[PostAnswer] = []  # answers to the next agent_runs POSTs
+        self.post_answer_after: PostAnswer = 202  # to every agent_runs POST after those
         self.poll_statuses: list[int] = []  # statuses for the next batch_status calls
+        self.unknown_collection_404 = False  # collection_details of an unknown id: 404, not null
+        self.errors: list[BaseException] = []  # raised in a handler (a bug in the fake or test)
         self.job_outcomes: list[str] = []  # outcomes for the next jobs (default completed)
         self.running_polls = 0  # "running" answers each new job gives before its outcome
         self.on_post: list[Callable[[], None]] = []  # run as each agent_runs POST arrives
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._stopping = threading.Event()  # ends the requests left unanswered ("hang")
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self), self.errors)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -91,6 +108,7 @@ class FakeDocentServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()
@@ -99,15 +117,30 @@ class FakeDocentServer:
     def add_collection(self, collection_id: str, name: str | None = None) -> None:
         self.collections[collection_id] = Collection(name, None)
 
+    def heal(self) -> None:
+        """Answer every request normally from now on."""
+        with self._lock:
+            self.post_answers = []
+            self.post_answer_after = 202
+            self.poll_statuses = []
+            self.job_outcomes = []
+            self.running_polls = 0
+            self.on_post = []
+            for job in self.jobs.values():
+                job.outcome = "completed"
+                job.running_polls = 0
+
+    def hang(self) -> None:
+        """Leave a request unanswered, until the server stops."""
+        self._stopping.wait()
+
     def paths(self) -> list[str]:
         """The request paths received, as `METHOD /path`."""
         return [f"{method} {path}" for method, path in self.requests]
 
     # The endpoints: each returns (status, JSON body).
 
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> _Answer:
         with self._lock:
             self.requests.append((method, path))
             if headers.get("authorization") != f"Bearer {self.api_key}":
@@ -134,13 +167,13 @@ class FakeDocentServer:
 
     def _details(self, collection_id: str) -> tuple[int, Any]:
         collection = self.collections.get(collection_id)
+        if collection is None and self.unknown_collection_404:
+            return 404, {"detail": f"Collection {collection_id} not found"}
         if collection is None:
             return 200, None
         return 200, {"id": collection_id, "name": collection.name}
 
-    def _agent_runs(
-        self, collection_id: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
+    def _agent_runs(self, collection_id: str, headers: dict[str, str], body: bytes) -> _Answer:
         encoding = headers.get("content-encoding")
         data = gzip.decompress(body) if encoding == "gzip" else body
         payload = json.loads(data)
@@ -148,14 +181,23 @@ class FakeDocentServer:
             raise AssertionError(f"unexpected agent_runs body keys: {sorted(payload)}")
         received: list[dict[str, Any]] = payload["agent_runs"]
         runs = received if self.keep_runs else []
-        status = self.post_statuses.pop(0) if self.post_statuses else 202
+        status = self.post_answers.pop(0) if self.post_answers else self.post_answer_after
         if collection_id not in self.collections:
             status = 404
         content_type = headers.get("content-type")
-        post = Post(collection_id, content_type, encoding, len(data), len(received), runs, status)
+        code = status if isinstance(status, int) else 200 if status == "null" else 0
+        post = Post(collection_id, content_type, encoding, len(data), len(received), runs, code)
         self.posts.append(post)
         for callback in self.on_post:
             callback()
+        if status in ("hang", "drop"):
+            return status
+        if status == "null":
+            self.collections[collection_id].runs.extend(runs)
+            return 200, None
+        assert isinstance(status, int)
+        if status == 404:
+            return status, {"detail": f"Collection {collection_id} not found"}
         if status >= 400:
             return status, {"detail": f"injected failure {status}"}
         job_id = f"job-{len(self.jobs) + 1}"
@@ -182,14 +224,46 @@ class FakeDocentServer:
         return 200, {"jobs": statuses}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Lists a handler's errors in `errors` instead of printing them."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        errors: list[BaseException],
+    ) -> None:
+        super().__init__(address, handler)
+        self.errors = errors
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.errors.append(error)
+
+
 def _handler_for(server: FakeDocentServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except ConnectionError:
+                pass  # the client went away (it timed out, or was interrupted): its business
+            except BaseException as error:
+                server.errors.append(error)
+
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            status, answer = server.handle(self.command, self.path, headers, body)
-            data = json.dumps(answer).encode()
+            answer = server.handle(self.command, self.path, headers, body)
+            if isinstance(answer, str):  # "hang" or "drop"
+                if answer == "hang":
+                    server.hang()
+                self.close_connection = True
+                return
+            status, content = answer
+            data = json.dumps(content).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

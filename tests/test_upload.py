@@ -7,10 +7,15 @@ import gzip
 import io
 import json
 import logging
+import os
+import shlex
 import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +32,14 @@ from nemogym_ingest import (
 from nemogym_ingest.cli import main
 from nemogym_ingest.docent import (
     DEFAULT_CHUNK_SIZE,
+    DEFAULT_TIMEOUT,
     NewCollection,
     UploadError,
     UploadProgress,
     upload,
 )
 from nemogym_ingest.parallel import InputError
-from tests.fake_docent_server import FakeDocentServer, wire_payload
+from tests.fake_docent_server import FakeDocentServer, PostAnswer, wire_payload
 from tests.test_convert import make_rollout
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "rollouts.jsonl"
@@ -47,6 +53,7 @@ def server() -> Iterator[FakeDocentServer]:
     yield fake
     fake.stop()
     assert fake.unexpected == [], "the SDK called endpoints the fake does not implement"
+    assert fake.errors == [], "the fake server failed"
 
 
 @pytest.fixture(autouse=True)
@@ -260,14 +267,17 @@ def test_keep_going_leaves_bad_lines_out(server: FakeDocentServer, tmp_path: Pat
 
 
 def test_a_5xx_is_retried_by_the_sdk(
-    server: FakeDocentServer, caplog: pytest.LogCaptureFixture
+    server: FakeDocentServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The SDK retries a POST answered 5xx (3 times, after 1, 2, 4 s): nothing is lost or
     sent twice."""
+    waits: list[float] = []
+    monkeypatch.setattr(docent.sdk._base.time, "sleep", waits.append)
     server.add_collection("c1")
-    server.post_statuses = [202, 503]  # the second chunk's first attempt fails
+    server.post_answers = [202, 503]  # the second chunk's first attempt fails
     result = upload("c1", EXAMPLE_FILE, chunk_size=2)
     assert [post.status for post in server.posts] == [202, 503, 202, 202]
+    assert waits == [1.0]
     assert server.posts[1].runs == server.posts[2].runs
     assert result.uploaded == 5
     assert arrived(server, "c1") == [run.to_dict() for run in iter_nemogym_jsonl(EXAMPLE_FILE)]
@@ -281,7 +291,7 @@ def test_a_lasting_5xx_names_the_chunk_and_skip_resumes(
     monkeypatch.setattr(docent.sdk._base.time, "sleep", waits.append)
     server.add_collection("c1")
     path = rollouts_file(tmp_path, 7)
-    server.post_statuses = [202, 500, 500, 500, 500]
+    server.post_answers = [202, 500, 500, 500, 500]
     with pytest.raises(UploadError) as caught:
         upload("c1", path, chunk_size=3)
     error = caught.value
@@ -301,7 +311,7 @@ def test_a_lasting_5xx_names_the_chunk_and_skip_resumes(
 
 def test_a_4xx_is_not_retried(server: FakeDocentServer) -> None:
     server.add_collection("c1")
-    server.post_statuses = [413]
+    server.post_answers = [413]
     with pytest.raises(UploadError) as caught:
         upload("c1", EXAMPLE_FILE, chunk_size=2)
     assert [post.status for post in server.posts] == [413]
@@ -312,14 +322,57 @@ def test_a_4xx_is_not_retried(server: FakeDocentServer) -> None:
     )
 
 
-def test_a_job_docent_fails_is_not_counted(server: FakeDocentServer) -> None:
+@pytest.mark.parametrize("outcome", ["canceled", "failed", "error", "no-such-status"])
+def test_a_job_docent_fails_stops_at_once_and_is_not_counted(
+    server: FakeDocentServer, outcome: str
+) -> None:
+    """The SDK would poll a `failed` job for ever: any status but pending, running and
+    completed ends the upload at the first poll that reports it."""
     server.add_collection("c1")
-    server.job_outcomes = ["completed", "canceled"]
+    server.job_outcomes = ["completed", outcome]  # the second job reports it at every poll
     with pytest.raises(UploadError) as caught:
-        upload("c1", EXAMPLE_FILE, chunk_size=2)
+        upload("c1", EXAMPLE_FILE, chunk_size=2, timeout=60)
     assert (caught.value.chunk, caught.value.accepted, caught.value.uncertain) == (2, 2, False)
-    assert "Docent failed to process it" in caught.value.reason
+    assert caught.value.reason == (
+        f"Docent failed to process it: its ingestion job job-2 is {outcome!r}"
+    )
+    assert server.paths().count("POST /rest/c1/agent_runs/jobs/batch_status") == 2
     assert len(arrived(server, "c1")) == 2
+
+
+def test_a_job_that_never_finishes_stops_at_the_timeout(server: FakeDocentServer) -> None:
+    server.add_collection("c1")
+    server.running_polls = 10**9
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, timeout=1, poll_interval=0.05)
+    error = caught.value
+    assert (error.chunk, error.accepted, error.uncertain) == (1, 0, True)
+    assert error.reason == (
+        "Docent did not finish processing it within 1 s (ingestion job job-1 is still 'running')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("null", "the Docent SDK failed on Docent's answer: AttributeError: "),
+        ("drop", "closed the connection without answering POST /rest/c1/agent_runs"),
+        ("hang", "did not answer POST /rest/c1/agent_runs within 1 s"),
+    ],
+)
+def test_an_answer_that_cannot_be_read_leaves_the_chunk_uncertain(
+    server: FakeDocentServer, answer: PostAnswer, reason: str
+) -> None:
+    """The chunk reached Docent, which may have ingested it (an older Docent answering
+    `null` did): an UploadError, never the SDK's own exception or a hang."""
+    server.add_collection("c1")
+    server.post_answers = [202, answer]
+    with pytest.raises(UploadError) as caught:
+        upload("c1", EXAMPLE_FILE, chunk_size=2, timeout=1)
+    error = caught.value
+    assert (error.chunk, error.accepted, error.last_run, error.uncertain) == (2, 2, 4, True)
+    assert reason in error.reason
+    assert len(arrived(server, "c1")) == (4 if answer == "null" else 2)
 
 
 def test_a_job_that_cannot_be_confirmed_is_uncertain(server: FakeDocentServer) -> None:
@@ -453,7 +506,7 @@ def test_cli_failure_then_resume(
     monkeypatch.setattr(docent.sdk._base.time, "sleep", lambda seconds: None)
     server.add_collection("c1")
     path = rollouts_file(tmp_path, 5)
-    server.post_statuses = [202, 502, 502, 502, 502]
+    server.post_answers = [202, 502, 502, 502, 502]
     status, out, err = run_cli(capsys, str(path), "--collection-id", "c1", "--chunk-size", "2")
     assert (status, out) == (4, "")
     resume = f"nemogym-ingest upload {path} --collection-id c1 --skip 2 --chunk-size 2"
@@ -504,12 +557,36 @@ def test_cli_server_unreachable(
     assert err == f"nemogym-ingest: cannot log in to Docent: cannot connect to {dead_url}\n"
 
 
+@pytest.mark.parametrize("answer_404", [False, True], ids=["null", "404"])
 def test_cli_unknown_collection(
-    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], answer_404: bool
 ) -> None:
+    server.unknown_collection_404 = answer_404
     status, _, err = run_cli(capsys, str(EXAMPLE_FILE), "--collection-id", "c9")
     assert status == 3
-    assert err == "nemogym-ingest: Docent has no collection 'c9' that this API key can see\n"
+    assert err == (
+        "nemogym-ingest: Docent has no collection 'c9' that this API key can see; "
+        "nothing was sent\n"
+    )
+    assert agent_runs_posts(server) == []
+
+
+def test_cli_server_that_never_answers_the_login(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listening socket nobody answers: connections are accepted by the kernel, requests
+    are never answered."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("DOCENT_API_URL", url)
+        monkeypatch.setenv("DOCENT_FRONTEND_URL", url)
+        args = (str(EXAMPLE_FILE), "--collection-id", "c1", "--timeout", "1")
+        status, _, err = run_cli(capsys, *args)
+    assert status == 3
+    assert err == (
+        f"nemogym-ingest: cannot log in to Docent: {url} did not answer "
+        "GET /rest/api-keys/test within 1 s\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -565,7 +642,21 @@ def test_cli_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) 
     for status in range(5):
         assert f"\n  {status}  " in help_text
     assert "DOCENT_API_KEY" in help_text
-    assert f"(default: {DEFAULT_CHUNK_SIZE};" in " ".join(help_text.split())
+    words = " ".join(help_text.split())
+    assert f"(default: {DEFAULT_CHUNK_SIZE};" in words
+    assert "--timeout SECONDS the longest wait for Docent's answer to any one request" in words
+    assert f"(default: {DEFAULT_TIMEOUT:g})" in words
+
+
+def test_cli_timeout_must_be_positive(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for value in ("0", "-1", "soon", "nan", "inf"):
+        with pytest.raises(SystemExit) as caught:
+            main(["upload", str(EXAMPLE_FILE), "--collection-id", "c1", "--timeout", value])
+        assert caught.value.code == 2
+        assert "argument --timeout: " in capsys.readouterr().err
+    assert server.requests == []
 
 
 def test_cli_unconfirmed_chunk_gives_both_resume_points(
@@ -662,7 +753,7 @@ def test_cli_assumption_flags_apply_and_are_kept_on_resume(
     path.write_text("".join(json.dumps(rollout) + "\n" for rollout in rollouts))
     assert run_cli(capsys, str(path), "--collection-id", "c1")[0] == 1  # strict by default
 
-    server.post_statuses = [202, 500, 500, 500, 500]
+    server.post_answers = [202, 500, 500, 500, 500]
     args = ["--collection-id", "c1", "--chunk-size", "2", "--agent-name", "bot"]
     status, _, err = run_cli(capsys, str(path), *args)
     assert status == 4
@@ -673,3 +764,160 @@ def test_cli_assumption_flags_apply_and_are_kept_on_resume(
     assert run_cli(capsys, str(path), *args, "--skip", "2")[0] == 0
     names = [run["name"] for run in arrived(server, "c1")]
     assert names == ["bot/task/0/rollout/0", "bot/task/0/rollout/1", "bot/task/0/rollout/2"]
+
+
+# --- the real command against a misbehaving Docent -------------------------------------------
+
+# Each fault hits the second chunk (runs 4-6 of 7); the command runs with --timeout 5.
+_FAULTS: dict[str, str] = {
+    "job failed for ever": "was not accepted: Docent failed to process it: its ingestion job "
+    "job-2 is 'failed'",
+    "job never finishes": "was sent but its processing could not be confirmed: Docent did not "
+    "finish processing it within 5 s (ingestion job job-2 is still 'running')",
+    "200 with a null body": "was sent but its processing could not be confirmed: the Docent SDK "
+    "failed on Docent's answer: AttributeError: 'NoneType' object has no attribute 'get'",
+    "request never answered": "was sent but its processing could not be confirmed: {url} did "
+    "not answer POST /rest/c1/agent_runs within 5 s",
+    "500 on every POST": "was not accepted: HTTP 500: injected failure 500",
+    "connection dropped": "was sent but its processing could not be confirmed: {url} closed the "
+    "connection without answering POST /rest/c1/agent_runs",
+    "404 unknown collection": "was not accepted: HTTP 404: Collection c1 not found",
+}
+
+
+def _inject(server: FakeDocentServer, fault: str) -> None:
+    if fault == "job failed for ever":
+        server.job_outcomes = ["completed", "failed"]
+    elif fault == "job never finishes":
+        server.on_post.append(
+            lambda: setattr(server, "running_polls", 10**9 if len(server.posts) == 2 else 0)
+        )
+    elif fault == "500 on every POST":
+        server.post_answer_after = 500
+    else:
+        answers: dict[str, PostAnswer] = {
+            "200 with a null body": "null",
+            "request never answered": "hang",
+            "connection dropped": "drop",
+            "404 unknown collection": 404,
+        }
+        server.post_answer_after = answers[fault]
+    if fault != "job failed for ever":
+        server.post_answers = [202]  # the first chunk goes through
+
+
+@dataclass
+class _Scenario:
+    """One fault: the command that met it, then the resume it printed, run on a healed server."""
+
+    server: FakeDocentServer
+    path: Path
+    failed: subprocess.CompletedProcess[str] | None = None
+    resumed: subprocess.CompletedProcess[str] | None = None
+    problem: str | None = None  # why the resume could not be run
+
+
+def _command(args: list[str], home: Path, url: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("DOCENT_")
+    }
+    environment |= {
+        "HOME": str(home),
+        "DOCENT_API_KEY": "test-key",
+        "DOCENT_API_URL": url,
+        "DOCENT_FRONTEND_URL": url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nemogym_ingest", *args],
+        env=environment,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,  # the issue's limit; --timeout 5 ends each fault much sooner
+        check=False,
+    )
+
+
+def _play(scenario: _Scenario, home: Path) -> None:
+    """Upload into a failing server; heal it; look at the collection, as the message says
+    when it is uncertain, and run the resume command it names."""
+    server = scenario.server
+    args = ["upload", str(scenario.path), "--collection-id", "c1", "--chunk-size", "3"]
+    scenario.failed = _command([*args, "--timeout", "5"], home, server.url)
+    server.heal()
+    printed = [
+        line.strip()
+        for line in scenario.failed.stderr.splitlines()
+        if line.startswith("  nemogym-ingest upload ")
+    ]
+    there = len(server.collections["c1"].runs)
+    matching = [command for command in printed if f" --skip {there} " in f"{command} "]
+    if len(matching) != 1:
+        scenario.problem = f"{there} runs are in; no single resume command for that: {printed}"
+        return
+    scenario.resumed = _command(shlex.split(matching[0])[1:], home, server.url)
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, _Scenario]]:
+    """Every fault played at once, each against its own fake server (they mostly wait)."""
+    scenarios: dict[str, _Scenario] = {}
+    players: list[threading.Thread] = []
+    for index, fault in enumerate(_FAULTS):
+        home = tmp_path_factory.mktemp(f"fault{index}")
+        server = FakeDocentServer()
+        server.add_collection("c1")
+        _inject(server, fault)
+        server.start()
+        scenarios[fault] = _Scenario(server, rollouts_file(home, 7))
+        players.append(threading.Thread(target=_play, args=(scenarios[fault], home)))
+        players[-1].start()
+    for player in players:
+        player.join()
+    yield scenarios
+    for scenario in scenarios.values():
+        scenario.server.stop()
+
+
+@pytest.mark.parametrize("fault", list(_FAULTS))
+def test_cli_meets_a_misbehaving_docent_and_resumes(
+    faults: dict[str, _Scenario], fault: str
+) -> None:
+    """The real command ends with one message naming the chunk, what is in, and how to
+    resume; no traceback; the resume it names, on a healed server, completes the
+    collection with every run once."""
+    scenario = faults[fault]
+    assert scenario.failed is not None
+    failed = scenario.failed
+    assert (failed.returncode, failed.stdout) == (4, "")
+    assert "Traceback" not in failed.stderr
+    lines = [
+        line
+        for line in failed.stderr.splitlines()
+        if not line.startswith("nemogym-ingest: docent: Server error 500 on POST")
+    ]
+    reason = _FAULTS[fault].format(url=scenario.server.url)
+    assert lines[0] == f"nemogym-ingest: chunk 2 (runs 4-6) {reason}"
+    resume = f"nemogym-ingest upload {scenario.path} --collection-id c1 --skip {{}} --chunk-size 3"
+    resume += " --timeout 5"
+    if "was not accepted" in reason:
+        assert lines[1:] == [
+            "nemogym-ingest: runs 1-3 are in collection c1; to resume:",
+            f"  {resume.format(3)}",
+        ]
+    else:
+        assert lines[1:] == [
+            "nemogym-ingest: runs 1-3 are in collection c1; look at the collection, then "
+            "resume with",
+            f"  {resume.format(3)}",
+            "if runs 4-6 are not there, or with",
+            f"  {resume.format(6)}",
+            "if they are",
+        ]
+    if fault == "500 on every POST":  # the SDK's 3 retries, then it gave up
+        assert failed.stderr.count("Server error 500 on POST") == 3
+    assert scenario.problem is None
+    assert scenario.resumed is not None
+    assert (scenario.resumed.returncode, scenario.resumed.stderr) == (0, "")
+    assert arrived(scenario.server, "c1") == payloads(scenario.path)
+    assert scenario.server.errors == []
