@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConversionError, Loc
-from .jsonvalue import MAX_NESTING, copy_json, json_truthy, parse_json_text, require_text
+from .jsonvalue import (
+    MAX_NESTING,
+    NotAllJson,
+    copy_json,
+    json_truthy,
+    own_json,
+    parse_json_text,
+    require_text,
+)
 from .model import (
     AgentRun,
     AssistantMessage,
@@ -121,7 +129,15 @@ def _rescued_by(option: str) -> str:
 
 def _pruned(mapping: JsonDict) -> JsonDict:
     """`mapping` without members whose value is null, `""`, `[]` or `{}` (values already pruned)."""
-    return {key: value for key, value in mapping.items() if value not in (None, "", [], {})}
+    return {
+        key: value
+        for key, value in mapping.items()
+        if value or (value is not None and type(value) in _KEPT_FALSY)
+    }
+
+
+_KEPT_FALSY = (bool, int, float)
+"""The kinds whose falsy values (`false`, `0`, `0.0`) pruning keeps (R40)."""
 
 
 # --- the pending assistant turn (rules R30-R33) ---------------------------------------
@@ -184,6 +200,8 @@ class _Transcript:
     """Messages and their `message_details`, built item by item."""
 
     options: ConversionOptions
+    copy: Callable[..., Any]
+    """How values are copied into the output: `copy_json`, or `own_json` on the trusted path."""
     messages: list[ChatMessage] = field(default_factory=list)
     details: list[JsonDict] = field(default_factory=list)
     call_names: dict[str, str] = field(default_factory=dict)
@@ -290,7 +308,7 @@ def _message_content(content: Any, loc: Loc, out: _Transcript) -> tuple[str, Jso
             )
         elif part_type in MEDIA_PART_TYPES and out.options.media == "placeholder":
             texts.append(_media_marker(part_type, part))
-            media_parts.append(copy_json(part, part_loc, prune=True))
+            media_parts.append(out.copy(part, part_loc, prune=True))
             out.media_parts += 1
         else:
             reason = (
@@ -403,7 +421,7 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
     turn.source_items.append(detail)
 
 
-def _tool_arguments(raw: Any, loc: Loc) -> JsonDict:
+def _tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any]) -> JsonDict:
     if isinstance(raw, str):
         try:
             parsed = parse_json_text(raw)
@@ -418,21 +436,22 @@ def _tool_arguments(raw: Any, loc: Loc) -> JsonDict:
             raise ConversionError(
                 f"must parse to a JSON object, got {_describe(parsed)}", loc, rule="R20"
             )
-        raw = parsed
+        checked: JsonDict = copy_json(parsed, loc)  # parsed here, never vouched for
+        return checked
     elif not isinstance(raw, dict):
         raise ConversionError(_wrong("a JSON object or a string holding one", raw), loc, rule="R20")
-    arguments: JsonDict = copy_json(raw, loc)
+    arguments: JsonDict = copy(raw, loc)
     return arguments
 
 
 def _function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) -> None:
     arguments_loc = loc + ("arguments",)
     raw = item.get("arguments", _ABSENT)
-    arguments = _tool_arguments(raw, arguments_loc)
+    arguments = _tool_arguments(raw, arguments_loc, out.copy)
     call_id = _require_non_empty_string(item.get("call_id", _ABSENT), loc + ("call_id",), "R21")
     name = _require_non_empty_string(item.get("name", _ABSENT), loc + ("name",), "R21")
     out.call_names[call_id] = name
-    raw_arguments = copy_json(raw, arguments_loc, prune=True)
+    raw_arguments = out.copy(raw, arguments_loc, prune=True)
     detail.update(_pruned({"call_id": call_id, "tool_name": name, "raw_arguments": raw_arguments}))
     out.turn.tool_calls.append(ToolCall(id=call_id, function=name, arguments=arguments))
     out.turn.source_items.append(detail)
@@ -458,7 +477,7 @@ def _function_call_output_item(
     if isinstance(output, str):
         output = require_text(str(output), output_loc)
     else:
-        output = json.dumps(copy_json(output, output_loc), ensure_ascii=True, sort_keys=True)
+        output = json.dumps(out.copy(output, output_loc), ensure_ascii=True, sort_keys=True)
     detail["call_id"] = call_id
     out.emit(ToolMessage(content=str(output), tool_call_id=call_id, function=function), [detail])
 
@@ -473,13 +492,15 @@ _ITEM_CONVERTERS: dict[str, _ItemConverter] = {
 }
 
 
-def _item_detail(item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonDict:
+def _item_detail(
+    item: JsonDict, item_type: str, origin: str, loc: Loc, copy: Callable[..., Any]
+) -> JsonDict:
     return _pruned(
         {
             "origin": origin,
             "source_item_type": item_type,
-            "source_item_id": copy_json(item.get("id"), loc + ("id",), prune=True),
-            "source_item_status": copy_json(item.get("status"), loc + ("status",), prune=True),
+            "source_item_id": copy(item.get("id"), loc + ("id",), prune=True),
+            "source_item_status": copy(item.get("status"), loc + ("status",), prune=True),
         }
     )
 
@@ -496,7 +517,7 @@ def _convert_items(items: list[Any], origin: str, prefix: Loc, out: _Transcript)
             raise ConversionError(
                 _wrong(_one_of(ITEM_TYPES), item_type), loc + ("type",), rule="R11"
             )
-        detail = _item_detail(item, str(item_type), origin, loc)
+        detail = _item_detail(item, str(item_type), origin, loc, out.copy)
         converter(item, detail, loc, out)
     out.flush_turn()  # a turn never spans the input and the output
 
@@ -583,8 +604,26 @@ def convert_nemogym_rollout_to_agent_run(
     return convert_rollout(rollout, options, line=None)
 
 
-def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) -> AgentRun:
-    """Convert one rollout read from JSONL line `line` (None: not from a file) with `options`."""
+def convert_rollout(
+    rollout: Any, options: ConversionOptions, line: int | None, *, owned: bool = False
+) -> AgentRun:
+    """Convert one rollout read from JSONL line `line` (None: not from a file) with `options`.
+
+    `owned`: the rollout was just parsed by this package from a line that `all_json_line`
+    vouched for, and nothing else holds it; its values are then used without checking or
+    copying them (the trusted path). A caller's rollout is never owned (R47).
+    """
+    if owned:
+        try:
+            return _convert(rollout, options, line, own_json)
+        except NotAllJson:  # a number the line could not vouch for: convert the checked way
+            pass
+    return _convert(rollout, options, line, copy_json)
+
+
+def _convert(
+    rollout: Any, options: ConversionOptions, line: int | None, copy: Callable[..., Any]
+) -> AgentRun:
     row = _require_object(rollout, (), "R1")
     request = _require_object(
         row.get("responses_create_params", _ABSENT), ("responses_create_params",), "R2"
@@ -597,7 +636,7 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
     input_items = _input_items(request["input"])
     output_items = _require_array(response["output"], _OUTPUT, "R7")
 
-    out = _Transcript(options)
+    out = _Transcript(options, copy)
     assumed: JsonDict = {}
     transitions = _is_transitions(output_items)
     if transitions and options.transitions == "final":
@@ -641,11 +680,13 @@ def convert_rollout(rollout: Any, options: ConversionOptions, line: int | None) 
             Transcript(
                 name=agent_name,
                 messages=out.messages,
-                metadata=_transcript_metadata(response, input_items, output_items, out.details),
+                metadata=_transcript_metadata(
+                    response, input_items, output_items, out.details, copy
+                ),
             )
         ],
         metadata=_agent_run_metadata(
-            row, request, response, agent_ref, task_index, rollout_index, assumed
+            row, request, response, agent_ref, task_index, rollout_index, assumed, copy
         ),
     )
 
@@ -655,9 +696,10 @@ def _transcript_metadata(
     input_items: list[Any],
     output_items: list[Any],
     message_details: list[JsonDict],
+    copy: Callable[..., Any],
 ) -> JsonDict:
     def response_fact(key: str) -> Any:
-        return copy_json(response.get(key), ("response", key), prune=True)
+        return copy(response.get(key), ("response", key), prune=True)
 
     source = _pruned(
         {
@@ -681,6 +723,7 @@ def _agent_run_metadata(
     task_index: int,
     rollout_index: int,
     assumed: JsonDict,
+    copy: Callable[..., Any],
 ) -> JsonDict:
     def copy_without(mapping: JsonDict, loc: Loc, excluded: str) -> JsonDict:
         # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
@@ -689,7 +732,7 @@ def _agent_run_metadata(
             for key, value in mapping.items()
             if not (isinstance(key, str) and key == excluded)
         }
-        copied: JsonDict = copy_json(rest, loc, prune=True)
+        copied: JsonDict = copy(rest, loc, prune=True)
         return copied
 
     benchmark_fields = {
@@ -701,16 +744,16 @@ def _agent_run_metadata(
         {
             "request": copy_without(request, ("responses_create_params",), "input"),
             "response": copy_without(response, ("response",), "output"),
-            "benchmark_fields": copy_json(benchmark_fields, (), prune=True),
+            "benchmark_fields": copy(benchmark_fields, (), prune=True),
         }
     )
     metadata = {
-        "scores": _pruned({"reward": copy_json(row.get("reward"), ("reward",), prune=True)}),
+        "scores": _pruned({"reward": copy(row.get("reward"), ("reward",), prune=True)}),
         "nemogym": _pruned(
             {
                 "task_index": task_index,
                 "rollout_index": rollout_index,
-                "agent_ref": copy_json(agent_ref, ("agent_ref",), prune=True),
+                "agent_ref": copy(agent_ref, ("agent_ref",), prune=True),
                 "assumed": assumed,
             }
         ),

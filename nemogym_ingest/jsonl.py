@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonvalue import MAX_NESTING, parse_json_text
+from .jsonvalue import MAX_NESTING, all_json_line, parse_json_text
 from .model import AgentRun
 from .options import ConversionOptions
 
@@ -102,7 +102,8 @@ def _iter_runs(
             if not content:
                 continue
             try:
-                run = convert_rollout(parse_jsonl_line(content), options, line)
+                rollout = parse_jsonl_line(content)
+                run = convert_rollout(rollout, options, line, owned=all_json_line(content))
             except ConversionError as error:
                 raise error.located(file=file, line=line) from None
             yield run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 from .errors import ConversionError, Loc
@@ -162,6 +163,86 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
     if isinstance(value, list):
         return _copy(list(value), level, prune)
     raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")
+
+
+class NotAllJson(Exception):
+    """Raised on the trusted path when a value turns out not to be JSON after all (a float
+    that overflowed, an oversized integer): the rollout is then converted the checked way."""
+
+
+def own_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
+    """`copy_json` for a value of a rollout this package parsed itself and owns (the
+    trusted path, when `all_json_line` vouched for its line). With `prune`, the value is
+    pruned (R40) into new containers, its numbers checked on the way (a float that
+    overflowed, an integer too long: `NotAllJson`); nothing else needs checking. Without,
+    containers are checked and copied by `copy_json` (tool outputs, argument objects).
+    """
+    kind = type(value)
+    if kind is dict or kind is list:
+        return _pruned_json(value) if prune else copy_json(value, loc)
+    if _bad_number(value):
+        raise NotAllJson
+    return value
+
+
+def _bad_number(value: Any) -> bool:
+    """Whether `value` is a float that is not finite or an integer out of bounds (R41)."""
+    kind = type(value)
+    if kind is float:
+        return not -_FLOAT_MAX <= value <= _FLOAT_MAX
+    if kind is int:
+        return not -_INTEGER_BOUND < value < _INTEGER_BOUND
+    return kind is _OversizedInteger
+
+
+_FLOAT_MAX = sys.float_info.max
+
+
+def _pruned_json(value: Any) -> Any:
+    """`value`, a dict or a list of JSON, pruned as R40 says, in new containers; raises
+    `NotAllJson` for a number that is not JSON."""
+    if type(value) is list:
+        items: list[Any] = []
+        for item in value:
+            if type(item) in _CONTAINERS:
+                items.append(_pruned_json(item))
+            elif _bad_number(item):
+                raise NotAllJson
+            else:
+                items.append(item)
+        return items
+    pruned: dict[str, Any] = {}
+    for key, child in value.items():
+        if type(child) in _CONTAINERS:
+            kept = _pruned_json(child)
+            if kept:
+                pruned[key] = kept
+        elif _bad_number(child):
+            raise NotAllJson
+        elif child is not None and child != "":
+            pruned[key] = child
+    return pruned
+
+
+_CONTAINERS = (dict, list)
+
+_LONE_SURROGATE_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def all_json_line(content: bytes) -> bool:
+    """Whether a JSONL line that parsed without error (and passed the nesting check, R64)
+    may take the trusted path: it holds no NaN or Infinity literal and no lone surrogate
+    escape (R41). Numbers are checked where they are used (`own_json`). False may be wrong
+    (a string mentioning `NaN`), True never is.
+    """
+    if b"NaN" in content or b"Infinity" in content:
+        return False
+    return not (
+        (b"\\ud" in content or b"\\uD" in content) and _LONE_SURROGATE_ESCAPE.search(content)
+    )
 
 
 def copy_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:

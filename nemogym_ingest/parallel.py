@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonl import line_content, parse_jsonl_line
+from .jsonvalue import all_json_line
 from .model import wire_payload
 from .options import ConversionOptions
 from .rescue import rescuing_options
@@ -211,7 +212,7 @@ def convert_chunk(first_line: int, lines: list[bytes], settings: Settings) -> Ch
         rollout: Any = _UNPARSED
         try:
             rollout = parse_jsonl_line(content)
-            run = convert_rollout(rollout, settings.options, line)
+            run = convert_rollout(rollout, settings.options, line, owned=all_json_line(content))
         except ConversionError as error:
             result.errors.append(error.located(file=None, line=line))
             if settings.rescue:
