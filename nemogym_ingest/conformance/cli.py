@@ -174,7 +174,7 @@ def add_command(subparsers: Any) -> None:
         "conformance",
         help="test an implementation against the spec cases and golden outputs",
         description="Run every case of spec/cases/ against an implementation and compare its "
-        "answers with golden/ (spec/README.md, 'Testing an implementation'). Without --python "
+        "answers with golden/ (spec/RUNNER.md). Without --python "
         "or --command, tests nemogym-ingest itself. Exit status: 0 when every case passes or "
         "every failure is allowed, 1 otherwise, 2 when the suite or the arguments are unusable.",
     )
