@@ -480,6 +480,10 @@ def test_case_selection_and_json_format(
     [
         (lambda spec: (spec.parent / "golden" / "two-messages.json").unlink(), "golden payload"),
         (lambda spec: (spec / "cases" / "mini.json").write_text("{"), "cannot read JSON"),
+        (
+            lambda spec: (spec / "cases" / "mini.json").write_text('{"cases": [{"id": "x"}]}'),
+            "not a case file as case.schema.json describes",
+        ),
         (lambda spec: (spec / "cases" / "jsonl" / "two.jsonl").unlink(), "two.jsonl is missing"),
         (
             lambda spec: (spec / "cases" / "dup.json").write_bytes(
@@ -518,6 +522,15 @@ def test_the_installed_suite_comes_before_a_checkout(
     assert default_spec_dir() == package / "_suite" / "spec"
     shutil.rmtree(package / "_suite")
     assert default_spec_dir() == tmp_path / "spec"
+
+
+def test_no_module_of_the_runner_is_over_500_lines() -> None:
+    package = ROOT / "nemogym_ingest" / "conformance"
+    lengths = {path.name: len(path.read_text().splitlines()) for path in package.glob("*.py")}
+    assert {"suite.py", "compare.py", "adapters.py", "runner.py", "report.py", "cli.py"} <= set(
+        lengths
+    )
+    assert {name: length for name, length in lengths.items() if length > 500} == {}
 
 
 def test_the_mini_suite_is_a_valid_suite(mini_spec: Path) -> None:
