@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from nemogym_ingest.conformance import normalize_payload
+
 PostAnswer = int | Literal["null", "hang", "drop"]
 """How an agent_runs POST is answered: a status (2xx: accepted, with a job), or a fault."""
 
@@ -278,45 +280,8 @@ def _handler_for(server: FakeDocentServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-_MODEL_DEFAULTS = {"transcript_groups": [], "redacted": False}
-
-
-def _without_defaults(model: dict[str, Any], *, assigned_id: bool = True) -> dict[str, Any]:
-    """`model` without unset defaults, and without its `id` when Docent assigns it."""
-    return {
-        key: value
-        for key, value in model.items()
-        if not (assigned_id and key == "id")
-        and value is not None
-        and not (key in _MODEL_DEFAULTS and _MODEL_DEFAULTS[key] == value)
-    }
-
-
 def wire_payload(run: dict[str, Any]) -> dict[str, Any]:
-    """A run as sent on the wire, as our payload: the ids Docent assigns and the model's
-    unset defaults (None, `transcript_groups: []`, `redacted: false`) removed.
-
-    Only the model's own fields are touched, never metadata or tool-call arguments.
-    """
-    payload = _without_defaults(run)
-    payload["transcripts"] = [_transcript_payload(item) for item in payload["transcripts"]]
+    """A run as sent on the wire, as our payload: the conformance runner's normalization
+    (the ids Docent assigns and the model's unset defaults removed)."""
+    payload: dict[str, Any] = normalize_payload(run)
     return payload
-
-
-def _transcript_payload(wire: dict[str, Any]) -> dict[str, Any]:
-    transcript = _without_defaults(wire)
-    transcript["messages"] = [_message_payload(item) for item in transcript["messages"]]
-    return transcript
-
-
-def _message_payload(wire: dict[str, Any]) -> dict[str, Any]:
-    message = _without_defaults(wire)
-    if isinstance(message["content"], list):
-        message["content"] = [
-            _without_defaults(block, assigned_id=False) for block in message["content"]
-        ]
-    if "tool_calls" in message:
-        message["tool_calls"] = [
-            _without_defaults(call, assigned_id=False) for call in message["tool_calls"]
-        ]
-    return message

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,14 +18,16 @@ from typing import Any
 import pytest
 from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
 from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
+from jsonschema import Draft202012Validator
 
-from nemogym_ingest import conformance, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
+from nemogym_ingest import convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
 from nemogym_ingest.cli import main
 from nemogym_ingest.conformance import (
     Case,
     ErrorPathPatterns,
     ExpectedError,
     PythonImplementation,
+    default_spec_dir,
     describe_difference,
     first_difference,
     load_suite,
@@ -32,6 +35,7 @@ from nemogym_ingest.conformance import (
     normalize_payload,
     run_suite,
 )
+from nemogym_ingest.conformance import suite as conformance_suite
 from tests import broken_implementations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,18 +100,21 @@ def rollout(output: list[Any], **extra: Any) -> dict[str, Any]:
 MINI_CASES: list[dict[str, Any]] = [
     {
         "id": "two-messages",
+        "description": "two-messages",
         "rules": ["R32"],
         "rollout": rollout([ASSISTANT_HELLO, ASSISTANT_WORLD]),
         "expect": "agent_run",
     },
     {
         "id": "bool-index",
+        "description": "bool-index",
         "rules": ["R10"],
         "rollout": rollout([ASSISTANT_HELLO], _ng_task_index=True),
         "expect": {"error": {"rule": "R10", "path": "_ng_task_index"}},
     },
     {
         "id": "unknown-call-id",
+        "description": "unknown-call-id",
         "rules": ["R22"],
         "rollout": rollout(
             [ASSISTANT_HELLO, {"type": "function_call_output", "call_id": "c9", "output": "x"}]
@@ -116,19 +123,28 @@ MINI_CASES: list[dict[str, Any]] = [
     },
     {
         "id": "not-an-object",
+        "description": "not-an-object",
         "rules": ["R1"],
         "rollout": [],
         "expect": {"error": {"rule": "R1", "path": ""}},
     },
-    {"id": "file-two-runs", "rules": ["R60"], "file": "jsonl/two.jsonl", "expect": "agent_runs"},
+    {
+        "id": "file-two-runs",
+        "description": "file-two-runs",
+        "rules": ["R60"],
+        "file": "jsonl/two.jsonl",
+        "expect": "agent_runs",
+    },
     {
         "id": "file-bad-line",
+        "description": "file-bad-line",
         "rules": ["R64"],
         "file": "jsonl/bad.jsonl",
         "expect": {"error": {"rule": "R64", "line": 2, "path": ""}},
     },
     {
         "id": "agent-name-option",
+        "description": "agent-name-option",
         "rules": ["R71"],
         "options": {"agent_name": "fallback"},
         "rollout": {
@@ -462,8 +478,12 @@ def test_case_selection_and_json_format(
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda spec: (spec.parent / "golden" / "two-messages.json").unlink(), "golden snapshot"),
+        (lambda spec: (spec.parent / "golden" / "two-messages.json").unlink(), "golden payload"),
         (lambda spec: (spec / "cases" / "mini.json").write_text("{"), "cannot read JSON"),
+        (
+            lambda spec: (spec / "cases" / "mini.json").write_text('{"cases": [{"id": "x"}]}'),
+            "not a case file as case.schema.json describes",
+        ),
         (lambda spec: (spec / "cases" / "jsonl" / "two.jsonl").unlink(), "two.jsonl is missing"),
         (
             lambda spec: (spec / "cases" / "dup.json").write_bytes(
@@ -484,12 +504,82 @@ def test_an_unusable_suite_exits_2(
     assert message in capsys.readouterr().err
 
 
-def test_without_a_source_checkout_spec_must_be_given(
+def test_without_an_installed_suite_or_a_checkout_spec_must_be_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(conformance, "_PACKAGE_ROOT", tmp_path)  # as installed from a wheel
+    monkeypatch.setattr(conformance_suite, "_PACKAGE_DIR", tmp_path / "site" / "nemogym_ingest")
     assert main(["conformance"]) == 2
-    assert "no spec/ beside the package: pass --spec DIR" in capsys.readouterr().err
+    assert "no spec/ found (installed or in a checkout): pass --spec DIR" in capsys.readouterr().err
+
+
+def test_the_installed_suite_comes_before_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "nemogym_ingest"
+    for spec in (package / "_suite" / "spec", tmp_path / "spec"):
+        (spec / "cases").mkdir(parents=True)
+    monkeypatch.setattr(conformance_suite, "_PACKAGE_DIR", package)
+    assert default_spec_dir() == package / "_suite" / "spec"
+    shutil.rmtree(package / "_suite")
+    assert default_spec_dir() == tmp_path / "spec"
+
+
+def test_no_module_of_the_runner_is_over_500_lines() -> None:
+    package = ROOT / "nemogym_ingest" / "conformance"
+    lengths = {path.name: len(path.read_text().splitlines()) for path in package.glob("*.py")}
+    assert {"suite.py", "compare.py", "adapters.py", "runner.py", "report.py", "cli.py"} <= set(
+        lengths
+    )
+    assert {name: length for name, length in lengths.items() if length > 500} == {}
+
+
+def test_the_mini_suite_is_a_valid_suite(mini_spec: Path) -> None:
+    """The runner tests use cases of the real format (spec/case.schema.json)."""
+    schema = json.loads((ROOT / "spec" / "case.schema.json").read_text(encoding="utf-8"))
+    document = json.loads((mini_spec / "cases" / "mini.json").read_text(encoding="utf-8"))
+    assert list(Draft202012Validator(schema).iter_errors(document)) == []
+
+
+def test_a_case_glob_matching_nothing_exits_2(
+    mini_spec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["conformance", "--spec", str(mini_spec), "--case", "bool-*", "--case", "nope*"]
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert "--case 'nope*' matches no case" in captured.err
+    assert captured.out == ""
+
+
+def test_a_command_that_cannot_start_stops_the_run_once(
+    mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-program"
+    arguments = ["conformance", "--spec", str(mini_spec), "--command", str(missing), "--jobs", "2"]
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("cannot run") == 1, captured.err
+    assert f"nemogym-ingest conformance: cannot run {missing}: " in captured.err
+    assert captured.out == ""
+
+
+def test_strict_allow_fails_on_entries_that_no_longer_fail(
+    mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    glue = ["conformance", "--spec", str(mini_spec), "--python"]
+    glue += ["tests.broken_implementations:glues_assistant_messages", "--options"]
+    allow = tmp_path / "allow.txt"
+    allow.write_text("two-messages # glues messages on purpose\n")
+    assert run_cli([*glue, "--allow", str(allow), "--strict-allow"], capsys)[0] == 0
+    for stale in ("bool-index passes\n", "gone-case renamed\n"):
+        allow.write_text("two-messages # glues messages on purpose\n" + stale)
+        assert run_cli([*glue, "--allow", str(allow)], capsys)[0] == 0
+        status, output = run_cli([*glue, "--allow", str(allow), "--strict-allow"], capsys)
+        assert status == 1, output
+        assert "warning: allowed case" in output
+    # an entry for a case --case leaves out is not stale
+    allow.write_text("two-messages # glues messages on purpose\nbool-index passes\n")
+    selected = [*glue, "--allow", str(allow), "--strict-allow", "--case", "two-*"]
+    assert run_cli(selected, capsys)[0] == 0
 
 
 @pytest.mark.parametrize(

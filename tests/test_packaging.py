@@ -1,11 +1,17 @@
-"""The core stays free of Docent: one runtime dependency, no heavy imports."""
+"""Packaging: the core stays free of Docent (one runtime dependency, no heavy imports), and
+the built wheel, installed alone, carries its license, metadata and conformance suite."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,3 +38,94 @@ def test_import_does_not_pull_docent_or_pydantic() -> None:
 
 def test_py_typed_marker_ships() -> None:
     assert (ROOT / "nemogym_ingest" / "py.typed").exists()
+
+
+# --- the wheel, installed as a user would ------------------------------------------------
+
+
+def _uv() -> str:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed")
+    return uv
+
+
+def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `argv` outside this test's environment: no virtualenv or path of ours leaks in."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def _checked(argv: list[str], cwd: Path) -> str:
+    done = _run(argv, cwd)
+    assert done.returncode == 0, f"{argv}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment holding the wheel built from this checkout (and its
+    runtime dependency only); returns its bin directory."""
+    uv = _uv()
+    root = tmp_path_factory.mktemp("wheel")
+    # Built with the locked hatchling of this environment and installed from uv's cache
+    # when it can be: no network is needed after `uv sync`.
+    build = [uv, "build", "--wheel", "--no-build-isolation", "--python", sys.executable]
+    _checked([*build, "--out-dir", str(root / "dist"), str(ROOT)], root)
+    (wheel,) = (root / "dist").glob("*.whl")
+    _checked([uv, "venv", "--quiet", "--python", sys.executable, str(root / "venv")], root)
+    python = root / "venv" / "bin" / "python"
+    install = [uv, "pip", "install", "--quiet", "--python", str(python), str(wheel)]
+    if _run([*install, "--offline"], root).returncode != 0:
+        _checked(install, root)  # the cache lacked something: fetch it
+    return python.parent
+
+
+def test_the_installed_wheel_passes_its_own_suite_from_an_empty_directory(
+    installed: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads((ROOT / "spec" / "manifest.json").read_text(encoding="utf-8"))
+    output = _checked([str(installed / "nemogym-ingest"), "conformance", "--options"], tmp_path)
+    assert output.splitlines()[-1] == f"{manifest['cases']} passed, 0 failed, 0 skipped"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_installed_wheel_takes_another_suite_with_spec(installed: Path, tmp_path: Path) -> None:
+    """`--spec DIR` overrides the installed suite: here a copy holding only one case file."""
+    suite = tmp_path / "suite"
+    shutil.copytree(ROOT / "spec", suite / "spec")
+    shutil.copytree(ROOT / "golden", suite / "golden")
+    for case_file in (suite / "spec" / "cases").glob("*.json"):
+        if case_file.name != "naming.json":
+            case_file.unlink()
+    count = len(json.loads((suite / "spec" / "cases" / "naming.json").read_text())["cases"])
+    arguments = ["conformance", "--options", "--spec", str(suite / "spec")]
+    output = _checked([str(installed / "nemogym-ingest"), *arguments], tmp_path)
+    assert output.splitlines()[-1] == f"{count} passed, 0 failed, 0 skipped"
+
+
+def test_the_installed_wheel_carries_license_metadata_and_no_docent(
+    installed: Path, tmp_path: Path
+) -> None:
+    code = (
+        "import importlib.metadata as m, json, pathlib, sys, nemogym_ingest\n"
+        "d = m.distribution('nemogym-ingest')\n"
+        "license = [f for f in d.files if f.name == 'LICENSE']\n"
+        "print(json.dumps({'version': d.version, 'license': license[0].read_text(),\n"
+        "  'classifiers': d.metadata.get_all('Classifier'),\n"
+        "  'urls': d.metadata.get_all('Project-URL'), 'keywords': d.metadata['Keywords'],\n"
+        "  'module': nemogym_ingest.__file__, 'docent': 'docent' in sys.modules}))\n"
+        "import docent\n"
+    )
+    done = _run([str(installed / "python"), "-c", code], tmp_path)
+    assert "No module named 'docent'" in done.stderr  # only the runtime dependency came
+    found = json.loads(done.stdout)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert found["version"] == project["version"]
+    assert found["license"] == (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in found["license"]
+    assert found["classifiers"] == project["classifiers"]
+    assert len(found["urls"]) == len(project["urls"])
+    assert found["keywords"]
+    assert Path(found["module"]).is_relative_to(installed.parent)
+    assert found["docent"] is False

@@ -7,16 +7,21 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import math
 import re
+import shutil
+import subprocess
 import sys
 from collections import Counter
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
+from jsonschema import Draft202012Validator
 from syrupy.assertion import SnapshotAssertion
 
 import nemogym_ingest
@@ -41,8 +46,10 @@ from tests.docent_oracle import (
 from tests.golden_snapshot import GOLDEN_DIR, GoldenSnapshotExtension
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES_DIR = ROOT / "spec" / "cases"
-SPEC_README = ROOT / "spec" / "README.md"
+SPEC_DIR = ROOT / "spec"
+CASES_DIR = SPEC_DIR / "cases"
+SPEC_README = SPEC_DIR / "README.md"
+CASE_SCHEMA = SPEC_DIR / "case.schema.json"
 PACKAGE_DIR = Path(nemogym_ingest.__file__).resolve().parent
 
 Case = dict[str, Any]
@@ -155,9 +162,10 @@ def golden(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(GoldenSnapshotExtension)
 
 
-@_parametrize(CASES)
+@_parametrize([case for case in CASES if not _is_rejecting(case)])
 def test_golden(case: Case, golden: SnapshotAssertion) -> None:
-    """The outcome equals `golden/<case-id>.json` (`--snapshot-update` rewrites it)."""
+    """An accepted case's payload (payloads) equals `golden/<case-id>.json`
+    (`--snapshot-update` rewrites it); a rejecting case's verdict is in the case itself."""
     assert convert_case(case) == golden
 
 
@@ -323,30 +331,196 @@ def test_case_ids_are_unique_kebab_case() -> None:
     assert bad == []
 
 
-def test_cases_are_well_formed() -> None:
-    for case in CASES:
-        keys = set(case) - {"_source"}
-        assert {"id", "description", "rules", "expect"} <= keys, case["id"]
-        assert keys <= {
-            "id",
-            "description",
-            "rules",
-            "divergence",
-            "options",
-            "rollout",
-            "file",
-        } | {"expect"}, case["id"]
-        assert ("rollout" in case) != ("file" in case), case["id"]
-        if "file" in case:
-            assert (CASES_DIR / case["file"]).is_file(), case["id"]
-        expect = case["expect"]
-        if isinstance(expect, dict):
-            assert set(expect) == {"error"}, case["id"]
-            assert set(expect["error"]) == (
-                {"line", "path", "rule"} if "file" in case else {"path", "rule"}
-            ), case["id"]
-        else:
-            assert expect == ("agent_runs" if "file" in case else "agent_run"), case["id"]
+def test_case_files_match_the_schema() -> None:
+    """Every case file is valid against spec/case.schema.json (the loader relies on it)."""
+    validator = Draft202012Validator(json.loads(CASE_SCHEMA.read_text(encoding="utf-8")))
+    problems = [
+        f"{case_file.name} {error.json_path}: {error.message[:200]}"
+        for case_file in sorted(CASES_DIR.glob("*.json"))
+        for error in validator.iter_errors(json.loads(case_file.read_text(encoding="utf-8")))
+    ]
+    assert problems == []
+    assert all((CASES_DIR / case["file"]).is_file() for case in CASES if "file" in case)
+
+
+@pytest.mark.parametrize(
+    "bad_case",
+    [
+        {"rollout": {}, "expect": {"error": {"rule": "R1", "path": "", "line": 1}}},
+        {"file": "jsonl/x.jsonl", "expect": {"error": {"rule": "R1", "path": ""}}},
+        {"file": "jsonl/x.jsonl", "expect": "agent_run"},
+        {"rollout": {}, "file": "jsonl/x.jsonl", "expect": "agent_runs"},
+        {"rollout": {}, "expect": {"error": {"rule": "22", "path": ""}}},
+        {"rollout": {}, "expect": "agent_run", "golden": {}},
+    ],
+    ids=["line-on-rollout", "no-line-on-file", "run-for-file", "both-inputs", "bad-rule", "extra"],
+)
+def test_the_schema_rejects_malformed_cases(bad_case: dict[str, Any]) -> None:
+    validator = Draft202012Validator(json.loads(CASE_SCHEMA.read_text(encoding="utf-8")))
+    case = {"id": "x", "description": "x", "rules": ["R1"], **bad_case}
+    assert not validator.is_valid({"group": "g", "description": "g", "cases": [case]})
+
+
+def _strict_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    assert duplicates == [], f"duplicate keys {duplicates}"
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise AssertionError(f"{name} is not JSON")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _i_json_problems(value: Any, where: str = "$") -> list[str]:
+    """Where `value` leaves I-JSON (RFC 7493): lone surrogates, integers beyond 2**53."""
+    if isinstance(value, str):
+        return [f"{where}: lone surrogate"] if _SURROGATE.search(value) else []
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return []
+    if isinstance(value, int):
+        return [f"{where}: integer beyond 2**53"] if abs(value) > 2**53 else []
+    if isinstance(value, list):
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in _i_json_problems(item, f"{where}[{index}]")
+        ]
+    return [
+        problem
+        for key, item in value.items()
+        for problem in [
+            *([f"{where}: lone surrogate in a key"] if _SURROGATE.search(key) else []),
+            *_i_json_problems(item, f"{where}.{key}"),
+        ]
+    ]
+
+
+@pytest.mark.parametrize("case_file", sorted(CASES_DIR.glob("*.json")), ids=lambda path: path.name)
+def test_case_files_are_i_json(case_file: Path) -> None:
+    """No duplicate key, NaN or Infinity, lone surrogate or integer beyond ±2**53 (RFC 7493):
+    inputs that need one live as raw bytes in spec/cases/jsonl/."""
+    document = json.loads(
+        case_file.read_text(encoding="utf-8"),
+        object_pairs_hook=_strict_pairs,
+        parse_constant=_no_constant,
+    )
+    assert _i_json_problems(document) == []
+
+
+def test_the_i_json_check_finds_what_it_looks_for() -> None:
+    assert _i_json_problems({"a\udc00": [2**53 + 1, "\ud800"]}) == [
+        "$: lone surrogate in a key",
+        "$.a\udc00[0]: integer beyond 2**53",
+        "$.a\udc00[1]: lone surrogate",
+    ]
+    with pytest.raises(AssertionError):
+        json.loads('{"a": 1, "a": 2}', object_pairs_hook=_strict_pairs)
+
+
+# Node reads each file and writes every value tagged with its kind; numbers as the text of
+# the double JavaScript holds (`-0` kept), strings escaped by JSON.stringify (lone
+# surrogates as \uXXXX), so Python can compare value for value.
+_NODE_READER = r"""
+const fs = require("fs");
+const tag = (v) =>
+  v === null ? ["null"]
+  : typeof v === "number" ? ["number", Object.is(v, -0) ? "-0" : String(v)]
+  : typeof v === "string" || typeof v === "boolean" ? [typeof v, v]
+  : Array.isArray(v) ? ["array", v.map(tag)]
+  : ["object", Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tag(x)]))];
+const out = {};
+for (const file of process.argv.slice(1)) {
+  out[file] = tag(JSON.parse(fs.readFileSync(file, "utf8")));
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def _node_differences(ours: Any, theirs: list[Any], where: str = "$") -> list[str]:
+    kind = theirs[0]
+    if kind == "number":
+        number = float(theirs[1])
+        same = (
+            _is_json_number(ours)
+            and ours == number
+            and math.copysign(1.0, float(ours)) == math.copysign(1.0, number)
+        )
+        return [] if same else [f"{where}: Python {ours!r}, Node {theirs[1]}"]
+    if kind == "array":
+        if not isinstance(ours, list) or len(ours) != len(theirs[1]):
+            return [f"{where}: not the same array"]
+        return [
+            problem
+            for index, (mine, node) in enumerate(zip(ours, theirs[1], strict=True))
+            for problem in _node_differences(mine, node, f"{where}[{index}]")
+        ]
+    if kind == "object":
+        if not isinstance(ours, dict) or ours.keys() != theirs[1].keys():
+            return [f"{where}: not the same object"]
+        return [
+            problem
+            for key in ours
+            for problem in _node_differences(ours[key], theirs[1][key], f"{where}.{key}")
+        ]
+    value = None if kind == "null" else theirs[1]
+    same = type(ours) is type(value) and ours == value
+    return [] if same else [f"{where}: Python {ours!r}, Node {value!r}"]
+
+
+def _is_json_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _node_values(paths: list[Path]) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(
+        [node, "-e", _NODE_READER, *map(str, paths)], capture_output=True, check=True
+    )
+    values: dict[str, Any] = json.loads(done.stdout)
+    return values
+
+
+def test_case_files_read_the_same_in_python_and_node() -> None:
+    """Every case file (and the schema and manifest) parses to the same value in Node."""
+    paths = [*sorted(CASES_DIR.glob("*.json")), CASE_SCHEMA, SPEC_DIR / "manifest.json"]
+    node_values = _node_values(paths)
+    problems = [
+        problem
+        for path in paths
+        for problem in _node_differences(
+            json.loads(path.read_text(encoding="utf-8")), node_values[str(path)]
+        )
+    ]
+    assert problems == []
+
+
+def test_the_node_comparison_sees_what_node_loses(tmp_path: Path) -> None:
+    """A 4001-digit integer, 2**53 + 1 and -0.0 are told apart: the comparison can fail."""
+    lossy = tmp_path / "lossy.json"
+    lossy.write_text('{"huge": 1' + "0" * 4000 + ', "odd": 9007199254740993, "zero": -0.0}')
+    problems = _node_differences(json.loads(lossy.read_text()), _node_values([lossy])[str(lossy)])
+    assert [problem.split(":")[0] for problem in problems] == ["$.huge", "$.odd"]
+    assert problems[0].endswith("Node Infinity")
+
+
+def test_the_manifest_counts_the_suite() -> None:
+    """spec/manifest.json names the suite's version, its Docent and how many cases and rules."""
+    manifest = json.loads((SPEC_DIR / "manifest.json").read_text(encoding="utf-8"))
+    blocks = rule_blocks()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
+    assert manifest["docent"] == version("docent")
+    assert manifest["cases"] == len(CASES)
+    assert manifest["rules"] == sum(rule.startswith("R") for rule in blocks)
+    assert manifest["divergences"] == sum(rule.startswith("D") for rule in blocks)
+    assert (SPEC_DIR / manifest["case_schema"]) == CASE_SCHEMA
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").lower()
+    assert f"suite {manifest['version']}" in changelog
 
 
 # Rules no case can exercise: a file that cannot be opened or read (tests/test_jsonl.py).
@@ -546,7 +720,10 @@ def test_every_jsonl_file_belongs_to_a_case() -> None:
     assert sorted(str(path) for path in on_disk - named) == []
 
 
-def test_every_golden_file_belongs_to_a_case() -> None:
-    """A golden file whose case is gone is stale (`pytest --snapshot-update` deletes it)."""
-    stale = sorted(path.stem for path in GOLDEN_DIR.glob("*") if path.stem not in CASES_BY_ID)
-    assert stale == []
+def test_golden_files_are_exactly_the_accepting_cases() -> None:
+    """One golden file per accepting case, none for a rejecting or vanished case
+    (`pytest --snapshot-update` deletes stale ones)."""
+    accepting = {case["id"] for case in CASES if not _is_rejecting(case)}
+    assert sorted(path.name for path in GOLDEN_DIR.iterdir()) == sorted(
+        f"{case_id}.json" for case_id in accepting
+    )

@@ -1,0 +1,219 @@
+"""Judging: each case run on an implementation and its answer compared with the case's
+verdict; allow lists of expected failures and the tally.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .adapters import Answer, Implementation
+from .compare import (
+    abbreviated,
+    describe_difference,
+    first_difference,
+    normalize_payload,
+    shown_path,
+)
+from .suite import Case, ExpectedError, SuiteError
+
+Status = Literal["pass", "fail", "skip"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one case: `summary` in one line, `detail` (a diff) below it.
+
+    `allowed` is the reason from the allow file when the case failed and is listed there.
+    """
+
+    case: Case
+    status: Status
+    summary: str = ""
+    detail: str = ""
+    allowed: str | None = None
+
+
+def _where(path: str | None, line: int | None) -> str:
+    shown = (
+        "(unknown path)" if path is None else abbreviated(path) if path else '`""` (the rollout)'
+    )
+    return shown if line is None else f"{shown} on line {line}"
+
+
+def _failure(case: Case, summary: str, answer: Answer, diff: str = "") -> Result:
+    detail = "\n".join(part for part in (diff, answer.log) if part)
+    return Result(case, "fail", summary, detail)
+
+
+def judge(case: Case, answer: Answer, *, rules: bool = False) -> Result:
+    """Compare an implementation's answer with the case's expectation; with `rules`, a
+    rejection must also name the expected rule."""
+    expected = case.expected
+    said = f" ({answer.detail})" if answer.detail else ""
+    if isinstance(expected, ExpectedError):
+        want = _where(expected.path, expected.line)
+        if answer.kind == "output":
+            return _failure(case, f"accepted; expected a rejection at {want}", answer)
+        if answer.kind == "broken":
+            return _failure(case, f"no answer{said}; expected a rejection at {want}", answer)
+        if answer.path is None:
+            summary = f"rejected without a readable error path{said}; expected {want}"
+            return _failure(case, summary, answer)
+        line = answer.line if case.is_file else None
+        if (answer.path, line) != (expected.path, expected.line):
+            got = _where(answer.path, line)
+            return _failure(case, f"rejected at {got}{said}; expected {want}", answer)
+        if rules and answer.rule != expected.rule:
+            got = "no rule" if answer.rule is None else f"rule {answer.rule}"
+            summary = f"rejected at {want} with {got}{said}; expected rule {expected.rule}"
+            return _failure(case, summary, answer)
+        return Result(case, "pass")
+    if answer.kind == "broken":
+        return _failure(case, f"no answer{said}; expected output", answer)
+    if answer.kind == "rejected":
+        at = "" if answer.path is None else f" at {_where(answer.path, answer.line)}"
+        return _failure(case, f"rejected{at}{said}; expected output", answer)
+    actual = answer.value
+    if case.is_file and isinstance(actual, list):
+        actual = [normalize_payload(run) for run in actual]
+    elif not case.is_file:
+        actual = normalize_payload(actual)
+    difference = first_difference(expected, actual)
+    if difference is None:
+        return Result(case, "pass")
+    diff = describe_difference(expected, actual)
+    return _failure(case, f"output differs at {shown_path(difference)}", answer, diff)
+
+
+def skip_reason(implementation: Implementation, case: Case) -> str | None:
+    """Why `case` cannot be run on `implementation`, or None."""
+    if case.is_file and not implementation.handles_files:
+        return "a JSONL file case; the implementation has no file entry point"
+    if case.options is not None and not implementation.handles_options:
+        options = json.dumps(case.options, sort_keys=True)
+        return f"needs options {options}; the implementation does not declare --options"
+    return None
+
+
+def run_case(implementation: Implementation, case: Case, *, rules: bool = False) -> Result:
+    """Run one case (or skip it, saying why); `rules` as `judge` takes it."""
+    reason = skip_reason(implementation, case)
+    if reason is not None:
+        return Result(case, "skip", reason)
+    if case.file is not None:
+        answer = implementation.run_file(case.file, case.options)
+    else:
+        answer = implementation.run_rollout(case.rollout, case.options)
+    result = judge(case, answer, rules=rules)
+    if case.file is not None:  # no absolute paths in reports: the file as the case names it
+        result = Result(
+            case,
+            result.status,
+            result.summary.replace(str(case.file), case.file_name),
+            result.detail.replace(str(case.file), case.file_name),
+        )
+    return result
+
+
+def run_suite(
+    implementation: Implementation,
+    cases: Sequence[Case],
+    jobs: int = 1,
+    *,
+    rules: bool = False,
+) -> list[Result]:
+    """Every case's result, in suite order; `jobs` cases run at once; `rules` as `judge`."""
+    if jobs <= 1:
+        return [run_case(implementation, case, rules=rules) for case in cases]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda case: run_case(implementation, case, rules=rules), cases))
+
+
+def read_allow_file(path: Path) -> dict[str, str]:
+    """Allowed failures: a case id a line, then its reason (after an optional `#`).
+
+    Blank lines and lines starting with `#` are comments. An entry without a reason, or
+    a case listed twice, is a `SuiteError`.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SuiteError(f"{path}: {error.strerror or error}") from None
+    allowed: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        case_id, _, reason = line.replace("\t", " ").partition(" ")
+        reason = reason.strip().removeprefix("#").strip()
+        if not reason:
+            raise SuiteError(f"{path}:{number}: {case_id} needs a reason after the case id")
+        if case_id in allowed:
+            raise SuiteError(f"{path}:{number}: {case_id} is listed twice")
+        allowed[case_id] = reason
+    return allowed
+
+
+def apply_allow(results: Iterable[Result], allowed: dict[str, str]) -> list[Result]:
+    """The results with each listed failure marked as allowed (with its reason)."""
+    return [
+        Result(result.case, result.status, result.summary, result.detail, allowed[result.case.id])
+        if result.status == "fail" and result.case.id in allowed
+        else result
+        for result in results
+    ]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many cases passed, failed (of which allowed) and were skipped."""
+
+    passed: int
+    failed: int
+    allowed: int
+    skipped: int
+
+    @classmethod
+    def of(cls, results: Sequence[Result]) -> Tally:
+        """Count `results`."""
+        failed = [result for result in results if result.status == "fail"]
+        return cls(
+            passed=sum(result.status == "pass" for result in results),
+            failed=len(failed),
+            allowed=sum(result.allowed is not None for result in failed),
+            skipped=sum(result.status == "skip" for result in results),
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Whether every failure is allowed."""
+        return self.failed == self.allowed
+
+    def __str__(self) -> str:
+        failed = f"{self.failed} failed" + (f" ({self.allowed} allowed)" if self.allowed else "")
+        return f"{self.passed} passed, {failed}, {self.skipped} skipped"
+
+
+def stale_allow_entries(
+    results: Sequence[Result], allowed: dict[str, str], suite: Sequence[Case] | None = None
+) -> list[str]:
+    """Warnings for allow-file entries that name no failing case.
+
+    Given the whole `suite`, only entries whose case passed or is not in the suite count
+    (a case left out by `--case` is not stale); without it, every entry not among `results`.
+    """
+    status = {result.case.id: result.status for result in results}
+    known = {case.id for case in suite} if suite is not None else set(status)
+    warnings = []
+    for case_id in allowed:
+        if case_id not in known:
+            unknown = "is not in the suite" + ("" if suite is not None else " (or not selected)")
+            warnings.append(f"allowed case {case_id} {unknown}")
+        elif status.get(case_id) == "pass":
+            warnings.append(f"allowed case {case_id} passes now; remove it from the allow file")
+    return warnings

@@ -1,0 +1,124 @@
+"""The suite on disk: `spec/cases/*.json` (valid against `spec/case.schema.json`), the JSONL
+files they name, the golden payloads of accepting cases, and where the suite is found.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+class SuiteError(Exception):
+    """The suite itself (a case file, a golden file, an allow file) is unusable."""
+
+
+@dataclass(frozen=True)
+class ExpectedError:
+    """A rejection at `path` (and, for a JSONL file, on `line`) under spec rule `rule`."""
+
+    path: str
+    line: int | None = None
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One spec case with its expectation: the golden payload(s), or an `ExpectedError`."""
+
+    id: str
+    description: str
+    rules: tuple[str, ...]
+    divergence: tuple[str, ...]
+    options: JsonDict | None
+    expected: Any
+    rollout: Any = None
+    file: Path | None = None
+    file_name: str = ""
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the case is a JSONL file rather than one rollout."""
+        return self.file is not None
+
+
+def default_spec_dir() -> Path | None:
+    """The suite's `spec/`: the copy an installed wheel carries (`nemogym_ingest/_suite/`),
+    else the one of the source checkout the package runs from; None when neither exists."""
+    for candidate in (_PACKAGE_DIR / "_suite" / "spec", _PACKAGE_DIR.parent / "spec"):
+        if (candidate / "cases").is_dir():
+            return candidate
+    return None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        raise SuiteError(f"{path}: cannot read JSON: {error}") from None
+
+
+def _load_case(raw: JsonDict, cases_dir: Path, golden_dir: Path) -> Case:
+    """One case, as spec/case.schema.json describes it (the suite's tests check every file)."""
+    case_id = raw["id"]
+    expect = raw["expect"]
+    is_file = "file" in raw
+    expected: Any
+    if isinstance(expect, dict):
+        error = expect["error"]
+        expected = ExpectedError(error["path"], error.get("line"), error["rule"])
+    else:
+        golden = golden_dir / f"{case_id}.json"
+        if not golden.is_file():
+            raise SuiteError(f"{case_id}: golden payload {golden} is missing")
+        expected = _read_json(golden)
+    file = cases_dir / raw["file"] if is_file else None
+    if file is not None and not file.is_file():
+        raise SuiteError(f"{case_id}: {file} is missing")
+    return Case(
+        id=case_id,
+        description=raw["description"],
+        rules=tuple(raw["rules"]),
+        divergence=tuple(raw.get("divergence", ())),
+        options=raw.get("options"),
+        expected=expected,
+        rollout=raw.get("rollout"),
+        file=file,
+        file_name=raw["file"] if is_file else "",
+    )
+
+
+def load_suite(spec_dir: Path, golden_dir: Path | None = None) -> list[Case]:
+    """Every case of `spec_dir/cases/*.json`, in file then case order, with its expectation.
+
+    `golden_dir` defaults to `golden/` beside `spec_dir`. The case files are taken to be
+    valid against `spec_dir/case.schema.json`; a file that is not, a duplicate id or a
+    missing golden payload or JSONL file raises `SuiteError`.
+    """
+    cases_dir = spec_dir / "cases"
+    golden_dir = golden_dir if golden_dir is not None else spec_dir.parent / "golden"
+    case_files = sorted(cases_dir.glob("*.json"))
+    if not case_files:
+        raise SuiteError(f"no case files in {cases_dir}")
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for case_file in case_files:
+        try:
+            loaded = [
+                _load_case(raw, cases_dir, golden_dir) for raw in _read_json(case_file)["cases"]
+            ]
+        except (KeyError, TypeError, AttributeError) as error:
+            raise SuiteError(
+                f"{case_file}: not a case file as case.schema.json describes ({error!r})"
+            ) from None
+        for case in loaded:
+            if case.id in seen:
+                raise SuiteError(f"{case_file.name}: duplicate case id {case.id!r}")
+            seen.add(case.id)
+            cases.append(case)
+    return cases
