@@ -413,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXIT_STATUS_HELP,
     )
     parser.add_argument("--version", action="version", version=f"nemogym-ingest {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
     add_convert_command(commands)
     add_check_command(commands)
     add_conformance_command(commands)
@@ -429,7 +429,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         commands = next(
             action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
         )
-        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+        commands.choices[args.subcommand].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
 
 

@@ -189,7 +189,8 @@ def test_truncated_gz_is_an_unreadable_file(
     target = tmp_path / "runs.jsonl"
     assert main(["convert", str(compressed), "-o", str(target)]) == 2
     error = capsys.readouterr().err
-    assert error.startswith(f"nemogym-ingest: {compressed}:1: cannot read file: Compressed file ended")
+    expected = f"nemogym-ingest: {compressed}:1: cannot read file: Compressed file ended"
+    assert error.startswith(expected)
     assert _entries(tmp_path) == ["rollouts.jsonl.gz"]
 
 
@@ -200,7 +201,7 @@ def test_missing_file_and_directory_are_reported_with_exit_status_2(
     missing = tmp_path / "missing.jsonl"
     assert main([command, str(missing)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"nemogym-ingest: {missing}: cannot read file: No such file or directory\n")
+    assert err.startswith(f"nemogym-ingest: {missing}: cannot read file: No such file or dir")
     assert main([command, str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"nemogym-ingest: {tmp_path}: cannot read file: is a directory\n")
@@ -347,7 +348,8 @@ def test_check_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     missing = tmp_path / "missing.jsonl"
     assert main(["check", str(first), str(missing), str(second), "--format", "json"]) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"nemogym-ingest: {missing}: cannot read file: No such file or directory\n"
+    unreadable = f"{missing}: cannot read file: No such file or directory"
+    assert captured.err == f"nemogym-ingest: {unreadable}\n"
     report = json.loads(captured.out)
     assert [(entry["file"], entry["lines"], entry["unreadable"]) for entry in report["files"]] == [
         (str(first), 5, None),
