@@ -42,7 +42,15 @@ from .jsonl import LineResult, read_lines
 from .model import AgentRun, wire_payload
 from .options import ConversionOptions
 from .pool import CHUNK_BYTES
-from .source import STDIN, Chunk, InputError, Source, open_source, read_chunks
+from .source import (
+    STDIN,
+    Chunk,
+    InputError,
+    RolloutsSource,
+    Source,
+    open_source,
+    read_chunks,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -714,7 +722,7 @@ def convert_nemogym_rollout_to_agent_run(
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+    file_path: RolloutsSource, *, options: ConversionOptions | None = None
 ) -> list[DocentAgentRun]:
     """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
     `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -194,6 +195,19 @@ def test_an_unreadable_source_raises(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         list(iter_nemogym_jsonl_results(broken))
     assert (caught.value.file, caught.value.line, caught.value.rule) == (str(broken), 1, "R68")
+
+
+def test_an_unreadable_input_error_crosses_processes_intact() -> None:
+    error = InputError("Permission denied", file="secret.jsonl", line=4)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is InputError
+    assert (str(copy), copy.reason, copy.rule, copy.file, copy.line) == (
+        "secret.jsonl:4: cannot read file: Permission denied",
+        "cannot read file: Permission denied",
+        "R68",
+        "secret.jsonl",
+        4,
+    )
 
 
 def test_library_reads_gzip_and_file_objects(tmp_path: Path) -> None:
