@@ -23,8 +23,12 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from nemogym_ingest import AgentRun, ConversionError, convert_nemogym_rollout_to_agent_run
-    from nemogym_ingest.jsonl import _iter_runs
+    from nemogym_ingest import (
+        AgentRun,
+        ConversionError,
+        convert_nemogym_rollout_to_agent_run,
+        iter_nemogym_jsonl,
+    )
     from nemogym_ingest.jsonvalue import parse_json_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +58,7 @@ def convert_bytes(data: bytes) -> None:
     """Feed `data` to both entry points; only ConversionError may escape them, and every
     run they return must be writable as JSON in UTF-8."""
     try:
-        for run in _iter_runs(io.BytesIO(data), "<fuzz>"):
+        for run in iter_nemogym_jsonl(io.BytesIO(data)):
             _write(run)
     except ConversionError:
         pass

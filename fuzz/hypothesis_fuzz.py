@@ -35,8 +35,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
-from nemogym_ingest import AgentRun, ConversionError, convert_nemogym_rollout_to_agent_run
-from nemogym_ingest.jsonl import _iter_runs
+from nemogym_ingest import (
+    AgentRun,
+    ConversionError,
+    convert_nemogym_rollout_to_agent_run,
+    iter_nemogym_jsonl,
+)
 from nemogym_ingest.testing.strategies import json_values, mutated_rollouts, valid_rollouts
 
 BATCH = 2_000
@@ -63,10 +67,10 @@ def check_jsonl(data: bytes) -> None:
     """Reading `data` as a JSONL file gives good runs, then maybe one located error."""
     line_count = data.count(b"\n") + 1
     try:
-        for run in _iter_runs(io.BytesIO(data), "<fuzz>"):
+        for run in iter_nemogym_jsonl(io.BytesIO(data)):
             check_run(run)
     except ConversionError as error:
-        assert error.file == "<fuzz>" and error.reason
+        assert error.file is None and error.reason  # an unnamed stream
         assert error.line is not None and 1 <= error.line <= line_count
 
 

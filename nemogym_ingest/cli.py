@@ -1,13 +1,13 @@
 """The `nemogym-ingest` command line.
 
 Each subcommand is registered by an `add_*_command(commands)` function; `build_parser`
-calls one per subcommand. Exit status: 0 all lines converted, 1 some line rejected,
-2 an input or output file that cannot be read or written (or bad usage).
+calls one per subcommand. Exit statuses: `exit_status`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -18,30 +18,16 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
+from . import __version__, exit_status
 from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
 from .errors import ConversionError, render_path
 from .options import OPTION_HINTS, add_option_arguments, options_from_args
-from .parallel import (
-    STDIN,
-    Input,
-    InputError,
-    Settings,
-    convert_input,
-    default_workers,
-    write_output,
-)
+from .pool import Settings, convert_input, default_workers, write_output
 from .progress import Progress
+from .source import STDIN, InputError, Source, open_source
 
-EXIT_OK = 0
-EXIT_REJECTED = 1
-EXIT_UNREADABLE = 2
-
-_EXIT_STATUS_HELP = (
-    "exit status: 0 when every line converts, 1 when a line is rejected, "
-    "2 when a file cannot be read or written (missing, a directory, no permission, "
-    "corrupt .gz) or the command line is wrong."
-)
+_EXIT_STATUS_HELP = exit_status.CONVERT_HELP
 
 
 class OutputError(Exception):
@@ -83,7 +69,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress(label: str, source: Input, quiet: bool) -> Progress:
+def _progress(label: str, source: Source, quiet: bool) -> Progress:
     return Progress(label, source.size, enabled=False if quiet else None)
 
 
@@ -147,49 +133,68 @@ def _umask() -> int:
     return mask
 
 
+def _output_is_an_input(output: str | None, inputs: Sequence[str]) -> str | None:
+    """The input that `output` names too (through a link or another spelling), or None."""
+    if output is None or output == STDIN:
+        return None
+    for path in inputs:
+        if path != STDIN:
+            with contextlib.suppress(OSError, ValueError):  # a missing input is reported later
+                if os.path.samefile(path, output):
+                    return path
+    return None
+
+
 def _convert(args: argparse.Namespace) -> int:
-    source = Input.open(args.rollouts)
+    clobbered = _output_is_an_input(args.output, args.rollouts)
+    if clobbered is not None:
+        _report(
+            f"nemogym-ingest: {args.output}: the output is the input {clobbered}; "
+            "nothing written (convert never changes an input)"
+        )
+        return exit_status.USAGE
     settings = Settings(keep_going=args.keep_going, options=options_from_args(args))
     rejected = lines = 0
-    try:
-        with (
-            _atomic_output(args.output) as output,
-            _progress("convert", source, args.quiet) as progress,
-            closing(convert_input(source, settings, args.workers)) as results,
-        ):
-            for chunk, result in results:
-                write_output(result, output.stream)
-                lines += result.converted + len(result.errors)
-                for error in result.errors:
-                    _report(str(error.located(file=source.name, line=error.line)), progress)
-                rejected += len(result.errors)
-                progress.advance(result.converted, chunk.nbytes, chunk.position)
-                if result.errors and not args.keep_going:
-                    return EXIT_REJECTED
-            output.complete = True
-    finally:
-        source.close()
+    with _atomic_output(args.output) as output:
+        for path in args.rollouts:
+            with (
+                open_source(path) as source,
+                _progress("convert", source, args.quiet) as progress,
+                closing(convert_input(source, settings, args.workers)) as results,
+            ):
+                for chunk, result in results:
+                    write_output(result, output.stream)
+                    lines += result.converted + len(result.errors)
+                    for error in result.errors:
+                        _report(str(error), progress)
+                    rejected += len(result.errors)
+                    progress.advance(result.converted, chunk.nbytes, chunk.position)
+                    if result.errors and not args.keep_going:
+                        return exit_status.REJECTED
+        output.complete = True
     if rejected:
         _report(f"nemogym-ingest: {rejected:,} of {lines:,} rollout lines rejected")
-        return EXIT_REJECTED
-    return EXIT_OK
+        return exit_status.REJECTED
+    return exit_status.OK
 
 
 def add_convert_command(commands: Any) -> None:
     """Register `nemogym-ingest convert`."""
     parser = commands.add_parser(
         "convert",
-        help="convert a rollouts JSONL file into AgentRun JSONL",
+        help="convert rollouts JSONL files into AgentRun JSONL",
         description="Convert NeMo Gym rollouts (one JSON object per line, plain or .gz) into "
-        "Docent AgentRun payloads, one JSON object per line, in input order. By default it "
-        "stops at the first line that cannot be converted exactly and prints "
-        "FILE:LINE: PATH: reason on stderr; an output file (-o) is then not created, nor "
-        "is an existing one touched.",
+        "Docent AgentRun payloads, one JSON object per line, in input order (file after "
+        "file, into one output). By default it stops at the first line that cannot be "
+        "converted exactly and prints FILE:LINE: PATH: reason on stderr; an output file (-o) "
+        "is then not created, nor is an existing one touched. An output that is one of the "
+        "inputs is refused.",
         epilog=_EXIT_STATUS_HELP,
     )
     parser.add_argument(
         "rollouts",
         metavar="ROLLOUTS.jsonl",
+        nargs="+",
         help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
     )
     parser.add_argument(
@@ -319,12 +324,12 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
     report.files.append(tally)
     text = args.format == "text"
     try:
-        source = Input.open(path)
+        source = open_source(path)
     except InputError as error:
         tally.unreadable = str(error)
         _report(f"nemogym-ingest: {error}")
         return
-    tally.file = source.name
+    tally.file = source.name or path
     settings = Settings(
         keep_going=True, serialize=False, options=options_from_args(args), rescue=True
     )
@@ -338,8 +343,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
                 tally.blank += result.blank
                 tally.converted += result.converted
                 tally.rejected += len(result.errors)
-                for unplaced, rescue in zip(result.errors, result.rescues, strict=True):
-                    rejection = unplaced.located(file=source.name, line=unplaced.line)
+                for rejection, rescue in zip(result.errors, result.rescues, strict=True):
                     report.add(rejection, rescue)
                     if text:
                         _report(str(rejection), progress, sys.stdout)
@@ -364,8 +368,8 @@ def _check(args: argparse.Namespace) -> int:
         for line in report.summary_lines():
             print(line)
     if any(tally.unreadable is not None for tally in report.files):
-        return EXIT_UNREADABLE
-    return EXIT_REJECTED if report.total("rejected") else EXIT_OK
+        return exit_status.UNREADABLE
+    return exit_status.REJECTED if report.total("rejected") else exit_status.OK
 
 
 def add_check_command(commands: Any) -> None:
@@ -408,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
         "not at all. Run 'nemogym-ingest COMMAND --help' for a command's options.",
         epilog=_EXIT_STATUS_HELP,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"nemogym-ingest {__version__}")
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
     add_convert_command(commands)
     add_check_command(commands)
     add_conformance_command(commands)
@@ -416,22 +421,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; a usage error inside a subcommand shows that subcommand's usage."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands = next(
+            action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+        )
+        commands.choices[args.subcommand].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         status: int = args.handler(args)
         sys.stdout.flush()  # a write error of the last buffered output is reported here
     except (InputError, OutputError) as error:
         _report(f"nemogym-ingest: {error}")
-        return EXIT_UNREADABLE
+        return exit_status.UNREADABLE
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_REJECTED
+        return exit_status.REJECTED
     except OSError as error:  # reading errors are InputErrors: this is stdout (disk full)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         _report(f"nemogym-ingest: stdout: cannot write: {error.strerror or error}")
-        return EXIT_UNREADABLE
+        return exit_status.UNREADABLE
     except KeyboardInterrupt:
-        return 130
+        return exit_status.KEYBOARD_INTERRUPT
     return status

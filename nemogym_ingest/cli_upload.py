@@ -14,19 +14,14 @@ import sys
 from contextlib import redirect_stderr
 from typing import TYPE_CHECKING, Any, TextIO
 
+from . import exit_status
 from .errors import ConversionError
 from .options import ConversionOptions, add_option_arguments, options_from_args
-from .parallel import STDIN, Input
 from .progress import Progress
+from .source import STDIN, InputError, Source, open_source
 
 if TYPE_CHECKING:
     from .docent import UploadError, UploadProgress, UploadResult
-
-EXIT_OK = 0
-EXIT_REJECTED = 1
-EXIT_USAGE = 2
-EXIT_DOCENT_UNAVAILABLE = 3
-EXIT_INTERRUPTED = 4
 
 _DEFAULT_CHUNK_SIZE = 500  # nemogym_ingest.docent.DEFAULT_CHUNK_SIZE, without importing Docent
 _DEFAULT_TIMEOUT = 120.0  # nemogym_ingest.docent.DEFAULT_TIMEOUT, likewise
@@ -146,7 +141,7 @@ def add_command(commands: Any) -> None:
 class _Reporter:
     """The command's output: progress lines on stderr (a terminal only), messages."""
 
-    def __init__(self, args: argparse.Namespace, source: Input, stderr: TextIO) -> None:
+    def __init__(self, args: argparse.Namespace, source: Source, stderr: TextIO) -> None:
         self.args = args
         self.stderr = stderr
         enabled = False if args.quiet else None
@@ -261,11 +256,11 @@ def _upload(args: argparse.Namespace) -> int:
         from . import docent as bridge  # noqa: PLC0415 - the optional extra, only when used
     except ImportError as error:
         print(f"nemogym-ingest: {error}", file=sys.stderr)
-        return EXIT_DOCENT_UNAVAILABLE
+        return exit_status.DOCENT_UNAVAILABLE
     import requests  # noqa: PLC0415 - comes with the extra
 
     options = options_from_args(args)
-    source = Input.open(args.rollouts)  # a missing or unreadable file fails here (exit 2)
+    source = open_source(args.rollouts)  # a missing or unreadable file fails here (exit 2)
     stderr = sys.stderr
     reporter = _Reporter(args, source, stderr)
     source.close()
@@ -279,11 +274,11 @@ def _upload(args: argparse.Namespace) -> int:
         client = bridge.default_client(args.timeout)
     except ValueError as error:  # no API key, or a bad docent.env profile
         reporter.say(f"nemogym-ingest: cannot use Docent: {error}")
-        return EXIT_DOCENT_UNAVAILABLE
+        return exit_status.DOCENT_UNAVAILABLE
     except requests.RequestException as error:
         reason = bridge.describe_request_error(error, args.timeout)
         reporter.say(f"nemogym-ingest: cannot log in to Docent: {reason}")
-        return EXIT_DOCENT_UNAVAILABLE
+        return exit_status.DOCENT_UNAVAILABLE
     try:
         # The SDK draws a tqdm bar per request on stderr; ours replaces them.
         with open(os.devnull, "w") as sink, redirect_stderr(sink):
@@ -299,31 +294,34 @@ def _upload(args: argparse.Namespace) -> int:
                 on_rejected=reporter.rejected,
                 timeout=args.timeout,
             )
+    except InputError as error:  # the file became unreadable during the validation pass
+        reporter.say(f"nemogym-ingest: {error}")
+        return exit_status.UNREADABLE
     except ConversionError as error:
         reporter.say(str(error))
         reporter.say(
             "nemogym-ingest: nothing was uploaded (--keep-going uploads the good lines "
             "and leaves the bad ones out)"
         )
-        return EXIT_REJECTED
+        return exit_status.REJECTED
     except bridge.UploadError as error:
         reporter.say(_stopped(args, error))
-        return EXIT_INTERRUPTED
+        return exit_status.INTERRUPTED
     except KeyboardInterrupt:
         reporter.say(_interrupted(args, reporter.latest))
-        return EXIT_INTERRUPTED
+        return exit_status.INTERRUPTED
     except requests.RequestException as error:  # before anything was sent
         reason = bridge.describe_request_error(error, args.timeout)
         reporter.say(f"nemogym-ingest: Docent: {reason}; nothing was sent")
-        return EXIT_DOCENT_UNAVAILABLE
+        return exit_status.DOCENT_UNAVAILABLE
     except (LookupError, bridge.DocentAnswerError) as error:  # no such collection, or so
         reporter.say(f"nemogym-ingest: {error}; nothing was sent")
-        return EXIT_DOCENT_UNAVAILABLE
+        return exit_status.DOCENT_UNAVAILABLE
     except ValueError as error:  # --skip N beyond the file's runs
         reporter.say(f"nemogym-ingest: {error}")
-        return EXIT_USAGE
+        return exit_status.USAGE
     finally:
         reporter.close()
     if not args.quiet:
         print(_summary(result, client.frontend_url), flush=True)
-    return EXIT_REJECTED if result.rejected else EXIT_OK
+    return exit_status.REJECTED if result.rejected else exit_status.OK

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal
@@ -37,12 +37,20 @@ except ModuleNotFoundError as error:
 
 from . import convert as core_convert
 from . import jsonl as core_jsonl
-from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonl import line_content, parse_jsonl_line
+from .jsonl import LineResult, read_lines
 from .model import AgentRun, wire_payload
 from .options import ConversionOptions
-from .parallel import STDIN, Chunk, Input, InputError, read_chunks
+from .pool import CHUNK_BYTES
+from .source import (
+    STDIN,
+    Chunk,
+    InputError,
+    RolloutsSource,
+    Source,
+    open_source,
+    read_chunks,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -207,27 +215,19 @@ class DocentAnswerError(RuntimeError):
 def _iter_lines(
     path: str | os.PathLike[str],
     options: ConversionOptions,
-    on_chunk: Callable[[Input, Chunk], None] | None = None,
-) -> Iterator[tuple[int, AgentRun | ConversionError]]:
-    """Every non-blank line of a rollouts file (plain or .gz) with its run, or its error.
+    on_chunk: Callable[[Source, Chunk], None] | None = None,
+) -> Iterator[LineResult]:
+    """Every non-blank line of a rollouts file (plain or .gz): its run or its error, from
+    the reader's per-line loop.
 
-    Unlike `iter_nemogym_jsonl`, a bad line does not end the iteration; a file that cannot
-    be read does (`InputError`). `on_chunk` hears of each chunk of lines once its lines
-    are through.
+    A bad line does not end the iteration; a file that cannot be read does (`InputError`).
+    `on_chunk` hears of each chunk of lines once its lines are through.
     """
-    file = os.fspath(path)
-    source = Input.open(file)
-    with closing(source):
-        for chunk in read_chunks(source):
-            for line, raw in enumerate(chunk.lines, chunk.first_line):
-                content = line_content(raw, line)
-                if not content:
-                    continue
-                try:
-                    rollout = parse_jsonl_line(content)
-                    yield line, convert_rollout(rollout, options, line)
-                except ConversionError as error:
-                    yield line, error.located(file=file, line=line)
+    with open_source(path) as source:
+        for chunk in read_chunks(source, CHUNK_BYTES):
+            yield from read_lines(
+                chunk.lines, first_line=chunk.first_line, options=options, file=chunk.file
+            )
             if on_chunk is not None:
                 on_chunk(source, chunk)
 
@@ -254,20 +254,20 @@ def _check_file(
     runs = read = 0
     rejected: set[int] = set()
 
-    def report(source: Input, chunk: Chunk) -> None:
+    def report(source: Source, chunk: Chunk) -> None:
         nonlocal read
         read += chunk.nbytes
         if on_progress is not None:
             on_progress(UploadProgress("checking", runs, read, chunk.position, source.size))
 
-    for line, outcome in _iter_lines(path, options, report):
-        if isinstance(outcome, AgentRun):
+    for result in _iter_lines(path, options, report):
+        if result.error is None:
             runs += 1
         elif keep_going:
-            rejected.add(line)
-            on_rejected(outcome)
+            rejected.add(result.line)
+            on_rejected(result.error)
         else:
-            raise outcome
+            raise result.error
     return runs, rejected
 
 
@@ -283,17 +283,18 @@ def _checked_runs(
         return
     count = 0
     try:
-        for line, outcome in _iter_lines(path, options):
-            if isinstance(outcome, AgentRun):
+        for result in _iter_lines(path, options):
+            line = result.line
+            if result.run is not None:
                 if line in rejected:
                     raise _FileChanged(f"line {line} converts now but did not before")
                 count += 1
-                yield outcome
+                yield result.run
                 if count == runs:
                     return
-            elif line not in rejected:
-                where = outcome.path or "rollout"
-                raise _FileChanged(f"{outcome.reason} at line {line}, {where}")
+            elif line not in rejected and result.error is not None:
+                where = result.error.path or "rollout"
+                raise _FileChanged(f"{result.error.reason} at line {line}, {where}")
     except InputError as error:
         raise _FileChanged(str(error)) from None
     if count < runs:
@@ -559,7 +560,7 @@ def upload(
     all the same is `uncertain`. Before anything is sent: SDK errors (`ValueError` for
     missing credentials, `requests.RequestException`), `LookupError` (no such collection),
     `DocentAnswerError` (an answer the SDK cannot use), `ConversionError` (a bad line),
-    `nemogym_ingest.parallel.InputError` (the file cannot be read).
+    `nemogym_ingest.source.InputError` (the file cannot be read; a `ConversionError` too).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -721,7 +722,7 @@ def convert_nemogym_rollout_to_agent_run(
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+    file_path: RolloutsSource, *, options: ConversionOptions | None = None
 ) -> list[DocentAgentRun]:
     """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
     `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for

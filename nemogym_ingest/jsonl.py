@@ -1,20 +1,23 @@
-"""Reading NeMo Gym JSONL files, one rollout a line (spec rules R60-R66)."""
+"""The JSONL rules (R60-R67) and the one per-line loop turning raw lines into AgentRuns or
+located errors, which the library, the worker processes and the upload all use."""
 
 from __future__ import annotations
 
 import array
 import itertools
 import json
-import os
 import re
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
 
 from .convert import convert_rollout
 from .errors import ConversionError
 from .jsonvalue import MAX_NESTING, all_json_line, parse_json_text
 from .model import AgentRun
 from .options import ConversionOptions
+from .rescue import rescuing_options
+from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
@@ -69,60 +72,93 @@ def _nested_too_deeply(content: bytes) -> bool:
     return max(itertools.accumulate(array.array("b", brackets)), default=0) > MAX_NESTING
 
 
-def _open(file_path: str | os.PathLike[str]) -> BinaryIO:
-    try:
-        if os.path.isdir(file_path):
-            raise IsADirectoryError(21, "is a directory")
-        return open(file_path, "rb")
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ConversionError(
-            f"cannot read file: {reason}", rule="R68", file=os.fspath(file_path)
-        ) from None
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The outcome of one non-blank JSONL line: exactly one of `run` and `error` is set.
+
+    `error` carries the line and the file (when known). `rescuing` is filled only when
+    asked (`nemogym-ingest check`): the options that, added, would let the line convert.
+    """
+
+    line: int
+    run: AgentRun | None = None
+    error: ConversionError | None = None
+    rescuing: tuple[str, ...] = ()
 
 
-def _iter_runs(
-    stream: BinaryIO, file: str, options: ConversionOptions | None = None
-) -> Iterator[AgentRun]:
-    options = ConversionOptions() if options is None else options
-    with stream:
-        line = 0
-        while True:
-            try:
-                raw = stream.readline()
-            except OSError as error:
-                reason = error.strerror or str(error)
-                raise ConversionError(
-                    f"cannot read file: {reason}", rule="R68", file=file, line=line + 1
-                ) from None
-            if not raw:
-                return
-            line += 1
-            content = line_content(raw, line)
-            if not content:
-                continue
-            try:
-                rollout = parse_jsonl_line(content)
-                run = convert_rollout(rollout, options, line, owned=all_json_line(content))
-            except ConversionError as error:
-                raise error.located(file=file, line=line) from None
-            yield run
+def read_lines(
+    lines: Iterable[bytes],
+    *,
+    first_line: int = 1,
+    options: ConversionOptions,
+    file: str | None = None,
+    rescue: bool = False,
+) -> Iterator[LineResult]:
+    """A `LineResult` per non-blank line of `lines` (raw lines of `file`, the first being
+    line `first_line`), in order; blank lines give none (R61). The one per-line loop.
+
+    With `rescue`, each rejected line that parses also gets its `rescuing_options`.
+    """
+    for line, raw in enumerate(lines, first_line):
+        content = line_content(raw, line)
+        if not content:
+            continue
+        try:
+            rollout = parse_jsonl_line(content)
+        except ConversionError as error:
+            yield LineResult(line, error=error.located(file=file, line=line))
+            continue  # no option rescues a line that does not parse
+        try:
+            run = convert_rollout(rollout, options, line, owned=all_json_line(content))
+        except ConversionError as error:
+            rescuing = tuple(rescuing_options(rollout, options, line, error)) if rescue else ()
+            yield LineResult(line, error=error.located(file=file, line=line), rescuing=rescuing)
+            continue
+        yield LineResult(line, run=run)
+
+
+def _results(source: Source, options: ConversionOptions | None) -> Iterator[LineResult]:
+    with source:
+        options = ConversionOptions() if options is None else options
+        yield from read_lines(iter_raw_lines(source), options=options, file=source.name)
+
+
+def iter_nemogym_jsonl_results(
+    source: RolloutsSource, *, options: ConversionOptions | None = None
+) -> Iterator[LineResult]:
+    """A `LineResult` (a run or an error) for every non-blank line of NeMo Gym JSONL, lazily.
+
+    `source` is a path (plain or gzip) or a binary file object (left open). A bad line does
+    not stop the iteration; an input that cannot be read does: opening it fails here, and a
+    read error partway raises `InputError` (a `ConversionError`, rule R68) from the
+    iteration. `options` (default: strict) say what to assume.
+    """
+    return _results(open_source(source), options)
+
+
+def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:
+    for result in results:
+        if result.error is not None:
+            raise result.error
+        yield cast(AgentRun, result.run)
 
 
 def iter_nemogym_jsonl(
-    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+    source: RolloutsSource, *, options: ConversionOptions | None = None
 ) -> Iterator[AgentRun]:
-    """AgentRuns of a NeMo Gym JSONL file, lazily, one line in memory at a time.
+    """AgentRuns of NeMo Gym JSONL, lazily, one line in memory at a time.
 
-    The file is opened at once (a missing file fails here); iteration stops with a
-    `ConversionError` carrying `file` and `line` at the first line that cannot be converted.
+    `source` is a path (plain or gzip) or a binary file object (left open). The input is
+    opened at once (a missing file fails here); iteration stops with a `ConversionError`
+    carrying `file` and `line` at the first line that cannot be converted.
     `options` (default: strict) say what to assume; `"line"` indices are line numbers.
     """
-    return _iter_runs(_open(file_path), os.fspath(file_path), options)
+    return _runs(iter_nemogym_jsonl_results(source, options=options))
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    file_path: str | os.PathLike[str], *, options: ConversionOptions | None = None
+    source: RolloutsSource, *, options: ConversionOptions | None = None
 ) -> list[AgentRun]:
-    """All AgentRuns of a NeMo Gym JSONL file; stops at the first bad line."""
-    return list(iter_nemogym_jsonl(file_path, options=options))
+    """All AgentRuns of NeMo Gym JSONL (a path, plain or gzip, or a binary file object);
+    stops at the first bad line."""
+    return list(iter_nemogym_jsonl(source, options=options))

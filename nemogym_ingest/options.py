@@ -1,15 +1,18 @@
-"""Opt-in conversion options for real exports that the strict default rejects (R70-R79).
+"""The opt-in conversion options (R70-R79): `ConversionOptions` and the one table
+(`OPTION_HINTS`) saying, per option, its rule, flag, accepted values, help, `check` probe
+and recorded text, from which the command line, the rescue hints and the README's list are made.
 
 Each option resolves one kind of rejection by saying what the user knows; each use is
-recorded in the AgentRun's `metadata.nemogym.assumed` (R76). `ConversionOptions()` is
-the strict default.
+recorded in the AgentRun's `metadata.nemogym.assumed` (R76), in table order.
+`ConversionOptions()` is the strict default. This module is the only one that spells flags.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from .jsonvalue import MAX_INTEGER_DIGITS, text_problem
 
@@ -19,18 +22,27 @@ IndexSource = Literal["line"] | int
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
 
-def _check_choice(name: str, value: object, choice: str) -> None:
-    if value is not None and value != choice:
-        raise ValueError(f"{name} must be None or {choice!r}, got {value!r}")
+def _name_problem(name: str, value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return f"{name} must be None or a non-empty string, got {value!r}"
+    return text_problem(value, name)  # lone surrogates: bytes the locale cannot decode
 
 
-def _check_index_source(name: str, value: object) -> None:
-    if value is None or value == "line":
-        return
+def _index_source_problem(name: str, value: object) -> str | None:
+    if value == "line":
+        return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be None, 'line' or an integer, got {value!r}")
+        return f"{name} must be None, 'line' or an integer, got {value!r}"
     if not -_INTEGER_BOUND < value < _INTEGER_BOUND:
-        raise ValueError(f"{name} has more than {MAX_INTEGER_DIGITS} digits")
+        return f"{name} has more than {MAX_INTEGER_DIGITS} digits"
+    return None
+
+
+def _choice_problem(choice: str) -> Callable[[str, object], str | None]:
+    def problem(name: str, value: object) -> str | None:
+        return None if value == choice else f"{name} must be None or {choice!r}, got {value!r}"
+
+    return problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,93 +68,14 @@ class ConversionOptions:
     media: Literal["placeholder"] | None = None
 
     def __post_init__(self) -> None:
-        if self.agent_name is not None and (
-            not isinstance(self.agent_name, str) or not self.agent_name
-        ):
-            raise ValueError(
-                f"agent_name must be None or a non-empty string, got {self.agent_name!r}"
-            )
-        problem = None if self.agent_name is None else text_problem(self.agent_name, "agent_name")
-        if problem is not None:
-            raise ValueError(problem)
-        _check_index_source("task_index", self.task_index)
-        _check_index_source("rollout_index", self.rollout_index)
-        _check_choice("transitions", self.transitions, "final")
-        _check_choice("encrypted_reasoning", self.encrypted_reasoning, "redact")
-        _check_choice("media", self.media, "placeholder")
+        for name, hint in OPTION_HINTS.items():
+            value = getattr(self, name)
+            problem = None if value is None else hint.problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
 
 
-# --- what each option rescues, in one table ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class OptionHint:
-    """How a rejection names the option that would let its input convert."""
-
-    library: str
-    """The option as a `ConversionOptions` argument: `media="placeholder"`."""
-    flag: str
-    """The same on the command line: `--media placeholder`."""
-    effect: str
-    """What it does, completing "pass … to": `replace media parts with text markers`."""
-    probe: str | int
-    """The value `check` tries to learn whether the option would let a line convert."""
-    probe_flag: str
-    """That value on the command line, as `check` reports it: `--task-index line`."""
-
-    def text(self) -> str:
-        """`pass media="placeholder" / --media placeholder to replace …`."""
-        return f"pass {self.library} / {self.flag} to {self.effect}"
-
-
-OPTION_HINTS: dict[str, OptionHint] = {
-    "agent_name": OptionHint(
-        "agent_name=NAME",
-        "--agent-name NAME",
-        "supply the agent's name",
-        "agent",  # any name serves
-        "--agent-name NAME",
-    ),
-    "task_index": OptionHint(
-        'task_index="line" or an integer',
-        "--task-index line|N",
-        "supply it",
-        "line",
-        "--task-index line",
-    ),
-    "rollout_index": OptionHint(
-        'rollout_index="line" or an integer',
-        "--rollout-index line|N",
-        "supply it",
-        "line",
-        "--rollout-index line",
-    ),
-    "transitions": OptionHint(
-        'transitions="final"',
-        "--transitions final",
-        "convert the last snapshot",
-        "final",
-        "--transitions final",
-    ),
-    "encrypted_reasoning": OptionHint(
-        'encrypted_reasoning="redact"',
-        "--encrypted-reasoning redact",
-        "keep it as redacted reasoning",
-        "redact",
-        "--encrypted-reasoning redact",
-    ),
-    "media": OptionHint(
-        'media="placeholder"',
-        "--media placeholder",
-        "replace media parts with text markers",
-        "placeholder",
-        "--media placeholder",
-    ),
-}
-"""Per `ConversionOptions` field, how a strict rejection it would resolve names it (R70)."""
-
-
-# --- the command line ------------------------------------------------------------------
+# --- each option, in one table ---------------------------------------------------------------
 
 
 def _agent_name_argument(text: str) -> str:
@@ -163,53 +96,145 @@ def _index_source_argument(text: str) -> IndexSource:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
 
 
+@dataclass(frozen=True, kw_only=True)
+class OptionHint:
+    """One option: its rule, how it is written in Python and on the command line, what it
+    accepts, what `check` tries, what it records, and how a rejection names it."""
+
+    rule: str
+    """The spec rule that defines it: `"R75"`."""
+    library: str
+    """The option as a `ConversionOptions` argument: `media="placeholder"`."""
+    flag: str
+    """Its command-line flag: `--media`."""
+    metavar: str
+    """What follows the flag, as usage shows it: `placeholder`, `line|N`, `NAME`."""
+    choices: tuple[str, ...] = ()
+    """The only values accepted (empty: those `parse` accepts)."""
+    parse: Callable[[str], Any] = str
+    """The argparse `type` turning the flag's text into the option's value."""
+    problem: Callable[[str, object], str | None]
+    """Why a `ConversionOptions` value is not accepted (None when it is)."""
+    help: str
+    """The flag's `--help` text."""
+    effect: str
+    """What it does, completing "pass … to": `replace media parts with text markers`."""
+    probe: str | int
+    """The value `check` tries to learn whether the option would let a line convert."""
+    recorded: str
+    """What `metadata.nemogym.assumed` records for it; capitals stand for what varies."""
+
+    @property
+    def usage(self) -> str:
+        """The flag with its value: `--media placeholder`, `--task-index line|N`."""
+        return f"{self.flag} {self.metavar}"
+
+    @property
+    def probe_flag(self) -> str:
+        """The probe on the command line, as `check` reports it: `--task-index line`."""
+        shown = self.probe if str(self.probe) in self.metavar.split("|") else self.metavar
+        return f"{self.flag} {shown}"
+
+    def text(self) -> str:
+        """`pass media="placeholder" / --media placeholder to replace …`."""
+        return f"pass {self.library} / {self.usage} to {self.effect}"
+
+
+OPTION_HINTS: dict[str, OptionHint] = {
+    "agent_name": OptionHint(
+        rule="R71",
+        library="agent_name=NAME",
+        flag="--agent-name",
+        metavar="NAME",
+        parse=_agent_name_argument,
+        problem=_name_problem,
+        help="agent name for rollouts without agent_ref / agent_ref.name",
+        effect="supply the agent's name",
+        probe="agent",  # any name serves
+        recorded="NAME",
+    ),
+    "task_index": OptionHint(
+        rule="R72",
+        library='task_index="line" or an integer',
+        flag="--task-index",
+        metavar="line|N",
+        parse=_index_source_argument,
+        problem=_index_source_problem,
+        help="task index for rollouts without _ng_task_index: the line number or N",
+        effect="supply it",
+        probe="line",
+        recorded="line L or fixed N",
+    ),
+    "rollout_index": OptionHint(
+        rule="R72",
+        library='rollout_index="line" or an integer',
+        flag="--rollout-index",
+        metavar="line|N",
+        parse=_index_source_argument,
+        problem=_index_source_problem,
+        help="rollout index for rollouts without _ng_rollout_index: the line number or N",
+        effect="supply it",
+        probe="line",
+        recorded="line L or fixed N",
+    ),
+    "transitions": OptionHint(
+        rule="R73",
+        library='transitions="final"',
+        flag="--transitions",
+        metavar="final",
+        choices=("final",),
+        problem=_choice_problem("final"),
+        help="convert the last snapshot of transition rollouts (response.output of item arrays)",
+        effect="convert the last snapshot",
+        probe="final",
+        recorded="final of N snapshots",
+    ),
+    "encrypted_reasoning": OptionHint(
+        rule="R74",
+        library='encrypted_reasoning="redact"',
+        flag="--encrypted-reasoning",
+        metavar="redact",
+        choices=("redact",),
+        problem=_choice_problem("redact"),
+        help="keep encrypted reasoning as redacted reasoning (ciphertext in its signature)",
+        effect="keep it as redacted reasoning",
+        probe="redact",
+        recorded="redacted N items",
+    ),
+    "media": OptionHint(
+        rule="R75",
+        library='media="placeholder"',
+        flag="--media",
+        metavar="placeholder",
+        choices=("placeholder",),
+        problem=_choice_problem("placeholder"),
+        help="replace image, file, audio and video content parts with text markers",
+        effect="replace media parts with text markers",
+        probe="placeholder",
+        recorded="placeholder for N parts",
+    ),
+}
+"""Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
+(R70, R76): its rule, flag, accepted values, help, `check` probe and recorded text."""
+
+
+# --- the command line ------------------------------------------------------------------
+
+
 def add_option_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the `ConversionOptions` flags (`--agent-name`, `--task-index`, ...) to `parser`."""
+    """Add a flag per `OPTION_HINTS` entry (`--agent-name`, `--task-index`, ...) to `parser`."""
     group = parser.add_argument_group(
         "assumptions (opt-in; each use is recorded in metadata.nemogym.assumed)"
     )
-    group.add_argument(
-        "--agent-name",
-        metavar="NAME",
-        type=_agent_name_argument,
-        help="agent name for rollouts without agent_ref / agent_ref.name",
-    )
-    group.add_argument(
-        "--task-index",
-        metavar="line|N",
-        type=_index_source_argument,
-        help="task index for rollouts without _ng_task_index: the line number or N",
-    )
-    group.add_argument(
-        "--rollout-index",
-        metavar="line|N",
-        type=_index_source_argument,
-        help="rollout index for rollouts without _ng_rollout_index: the line number or N",
-    )
-    group.add_argument(
-        "--transitions",
-        choices=["final"],
-        help="convert the last snapshot of transition rollouts (response.output of item arrays)",
-    )
-    group.add_argument(
-        "--encrypted-reasoning",
-        choices=["redact"],
-        help="keep encrypted reasoning as redacted reasoning (ciphertext in its signature)",
-    )
-    group.add_argument(
-        "--media",
-        choices=["placeholder"],
-        help="replace image, file, audio and video content parts with text markers",
-    )
+    for name, hint in OPTION_HINTS.items():
+        if hint.choices:
+            group.add_argument(hint.flag, dest=name, choices=hint.choices, help=hint.help)
+        else:
+            group.add_argument(
+                hint.flag, dest=name, metavar=hint.metavar, type=hint.parse, help=hint.help
+            )
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
     """The `ConversionOptions` given by the flags of `add_option_arguments`."""
-    return ConversionOptions(
-        agent_name=args.agent_name,
-        task_index=args.task_index,
-        rollout_index=args.rollout_index,
-        transitions=args.transitions,
-        encrypted_reasoning=args.encrypted_reasoning,
-        media=args.media,
-    )
+    return ConversionOptions(**{name: getattr(args, name) for name in OPTION_HINTS})

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from nemogym_ingest import ConversionError, iter_nemogym_jsonl
-from nemogym_ingest import parallel as parallel_module
+from nemogym_ingest import pool as pool_module
+from nemogym_ingest import source as source_module
 from nemogym_ingest.cli import main, rejection_group
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.progress import Progress
@@ -188,7 +189,8 @@ def test_truncated_gz_is_an_unreadable_file(
     target = tmp_path / "runs.jsonl"
     assert main(["convert", str(compressed), "-o", str(target)]) == 2
     error = capsys.readouterr().err
-    assert error.startswith(f"nemogym-ingest: {compressed}:1: cannot read: Compressed file ended")
+    expected = f"nemogym-ingest: {compressed}:1: cannot read file: Compressed file ended"
+    assert error.startswith(expected)
     assert _entries(tmp_path) == ["rollouts.jsonl.gz"]
 
 
@@ -199,10 +201,10 @@ def test_missing_file_and_directory_are_reported_with_exit_status_2(
     missing = tmp_path / "missing.jsonl"
     assert main([command, str(missing)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"nemogym-ingest: {missing}: cannot read: No such file or directory\n")
+    assert err.startswith(f"nemogym-ingest: {missing}: cannot read file: No such file or dir")
     assert main([command, str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"nemogym-ingest: {tmp_path}: cannot read: is a directory\n")
+    assert err.startswith(f"nemogym-ingest: {tmp_path}: cannot read file: is a directory\n")
 
 
 def test_output_that_cannot_be_written_exits_2(
@@ -241,10 +243,10 @@ def _many_rows(count: int, bad: set[int]) -> list[Any]:
 
 _STOP_EARLY_LOOP = """
 import contextlib, io, sys
-from nemogym_ingest import parallel
+from nemogym_ingest import pool
 from nemogym_ingest.cli import main
 
-parallel.CHUNK_BYTES = 3000  # many chunks in flight when line 18 is rejected
+pool.CHUNK_BYTES = 3000  # many chunks in flight when line 18 is rejected
 for _ in range(int(sys.argv[2])):
     with contextlib.redirect_stderr(io.StringIO()):  # quicker stops: the race shows sooner
         assert main(["convert", sys.argv[1], "--workers", "3", "-o", sys.argv[3]]) == 1
@@ -270,7 +272,7 @@ def test_workers_keep_order_and_line_numbers(
     monkeypatch: pytest.MonkeyPatch,
     keep_going: bool,
 ) -> None:
-    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 3000)  # about three lines a chunk
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 3000)  # about three lines a chunk
     source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(60, bad={17, 41}))
     flags = ["--keep-going"] if keep_going else []
     outcomes = []
@@ -293,7 +295,7 @@ def test_workers_keep_order_and_line_numbers(
 def test_parallel_output_is_the_library_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 2000)
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 2000)
     source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(25, bad=set()))
     assert main(["convert", str(source), "--workers", "2"]) == 0
     assert capsys.readouterr().out == _expected_lines(source)
@@ -346,11 +348,12 @@ def test_check_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     missing = tmp_path / "missing.jsonl"
     assert main(["check", str(first), str(missing), str(second), "--format", "json"]) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"nemogym-ingest: {missing}: cannot read: No such file or directory\n"
+    unreadable = f"{missing}: cannot read file: No such file or directory"
+    assert captured.err == f"nemogym-ingest: {unreadable}\n"
     report = json.loads(captured.out)
     assert [(entry["file"], entry["lines"], entry["unreadable"]) for entry in report["files"]] == [
         (str(first), 5, None),
-        (str(missing), 0, f"{missing}: cannot read: No such file or directory"),
+        (str(missing), 0, f"{missing}: cannot read file: No such file or directory"),
         (str(second), 2, None),
     ]
     assert (report["lines"], report["converted"], report["rejected"], report["blank"]) == (
@@ -447,7 +450,7 @@ def test_wire_payload_is_exactly_to_dict() -> None:
 def test_workers_get_absolute_line_numbers_for_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 500)
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 500)
     rows = [_rollout(index) for index in range(40)]
     for row in rows:
         del row["_ng_task_index"]
@@ -468,7 +471,7 @@ def test_workers_read_crlf_bom_blank_and_unterminated_lines_alike(
     monkeypatch: pytest.MonkeyPatch,
     compress: bool,
 ) -> None:
-    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 700)
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 700)
     lines = [json.dumps(_rollout(index)).encode() for index in range(30)]
     lines[7] = b'{"broken": '
     lines[12] = b"   \t"
@@ -499,11 +502,11 @@ def test_unreadable_file_is_reported_with_exit_status_2(
     def refuse(path: str, mode: str) -> Any:
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(parallel_module, "open", refuse, raising=False)  # root reads anything
+    monkeypatch.setattr(source_module, "open", refuse, raising=False)  # root reads anything
     assert main(["convert", str(source)]) == 2
     assert capsys.readouterr() == (
         "",
-        f"nemogym-ingest: {source}: cannot read: Permission denied\n",
+        f"nemogym-ingest: {source}: cannot read file: Permission denied\n",
     )
 
 
@@ -513,7 +516,7 @@ def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
     spool_root = tmp_path / "tmp"
     spool_root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
-    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 3000)
+    monkeypatch.setattr(pool_module, "CHUNK_BYTES", 3000)
     source = _write_jsonl(tmp_path / "in.jsonl", _many_rows(60, bad=set()))
     target = tmp_path / "runs.jsonl"
     assert main(["convert", str(source), "-o", str(target), "--workers", "2"]) == 0
@@ -523,7 +526,7 @@ def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
     assert capsys.readouterr().err.startswith(f"{bad}:46: ")
     assert os.listdir(spool_root) == []
     script = (
-        "import sys; import nemogym_ingest.parallel as p; p.CHUNK_BYTES = 3000; "
+        "import sys; import nemogym_ingest.pool as p; p.CHUNK_BYTES = 3000; "
         "from nemogym_ingest.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     piped = subprocess.run(

@@ -554,7 +554,15 @@ def test_a_command_that_cannot_start_stops_the_run_once(
     mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "no-such-program"
-    arguments = ["conformance", "--spec", str(mini_spec), "--command", str(missing), "--jobs", "2"]
+    arguments = [
+        "conformance",
+        "--spec",
+        str(mini_spec),
+        "--command",
+        str(missing),
+        "--workers",
+        "2",
+    ]
     assert main(arguments) == 2
     captured = capsys.readouterr()
     assert captured.err.count("cannot run") == 1, captured.err
@@ -734,7 +742,7 @@ def test_a_command_that_does_not_answer_fails_every_case(
             f"{command} {mode}",
             "--timeout",
             "0.5" if mode == "sleep" else "60",
-            "--jobs",
+            "--workers",
             "4",
         ],
         capsys,
@@ -758,7 +766,7 @@ def test_wrapper_script_passes_the_mini_suite_with_files_and_options(
             "--command-file",
             command,
             "--options",
-            "--jobs",
+            "--workers",
             "2",
         ],
         capsys,
@@ -791,7 +799,7 @@ def test_wrapper_script_passes_the_whole_suite(
             "--command-file",
             command,
             "--options",
-            "--jobs",
+            "--workers",
             str(max(2, os.cpu_count() or 2)),
         ],
         capsys,

@@ -30,7 +30,6 @@ from nemogym_ingest import (
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
-from nemogym_ingest.jsonl import _iter_runs
 
 # --- a realistic rollout, and where each checked field sits in it --------------------------
 
@@ -479,9 +478,15 @@ def rollout_line(**changes: Any) -> bytes:
     return line.encode()
 
 
+class NamedBytes(io.BytesIO):
+    """In-memory file contents, named like a file (errors name it)."""
+
+    name = "rollouts.jsonl"
+
+
 def read_lines(data: bytes) -> list[AgentRun] | ConversionError:
     try:
-        return list(_iter_runs(io.BytesIO(data), "rollouts.jsonl"))
+        return list(iter_nemogym_jsonl(NamedBytes(data)))
     except ConversionError as error:
         return error
 

@@ -579,6 +579,67 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("encrypted_reasoning", "redacted 2 items"),
         ("media", "placeholder for 1 part"),
     ]
+    assert list(assumed(payload)) == list(OPTION_HINTS)  # the table's order
+    for name, recorded in assumed(payload).items():
+        assert _recorded_pattern(OPTION_HINTS[name].recorded).fullmatch(recorded), name
+
+
+def _recorded_pattern(template: str) -> re.Pattern[str]:
+    """A table's `recorded` text as a pattern: capitals stand for anything, plurals optional,
+    "A or B" for either."""
+    alternatives = []
+    for alternative in template.split(" or "):
+        words = [
+            ".+" if word.isupper() else re.escape(word.removesuffix("s")) + "s?"
+            for word in alternative.split()
+        ]
+        alternatives.append(" ".join(words))
+    return re.compile("|".join(f"(?:{alternative})" for alternative in alternatives))
+
+
+# --- the one table of options ------------------------------------------------------------
+
+
+def test_the_table_covers_every_option_and_rule() -> None:
+    assert list(OPTION_HINTS) == [field.name for field in dataclasses.fields(ConversionOptions)]
+    spec = (ROOT / "spec" / "README.md").read_text(encoding="utf-8")
+    for name, hint in OPTION_HINTS.items():
+        section = spec[spec.index(f"- **{hint.rule}**") :].split("\n- **", 1)[0]
+        assert name in section, (name, hint.rule)
+
+
+def test_the_readme_lists_the_table() -> None:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = [
+        "| Python | Command line | Rule | What it does | Recorded in `assumed` |",
+        "|---|---|---|---|---|",
+    ] + [
+        f"| `{cell(hint.library)}` | `{cell(hint.usage)}` | {hint.rule} | {cell(hint.help)} "
+        f"| `{cell(hint.recorded)}` |"
+        for hint in OPTION_HINTS.values()
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\n".join(rows) + "\n\n" in readme
+
+
+@pytest.mark.parametrize("command", ["convert", "check", "upload"])
+def test_every_command_takes_every_option_flag(command: str) -> None:
+    from nemogym_ingest.cli import build_parser
+
+    actions = build_parser()._actions
+    commands = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
+    usage = commands.choices[command].format_usage()
+    for hint in OPTION_HINTS.values():
+        assert hint.flag in usage, (command, hint.flag)
+
+
+def test_the_hint_text_names_the_flag_and_the_library_argument() -> None:
+    hint = OPTION_HINTS["media"]
+    assert hint.text() == 'pass media="placeholder" / --media placeholder to ' + hint.effect
+    assert OPTION_HINTS["task_index"].probe_flag == "--task-index line"
+    assert OPTION_HINTS["agent_name"].probe_flag == "--agent-name NAME"
 
 
 # --- CLI flags ---------------------------------------------------------------------------

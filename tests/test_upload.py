@@ -38,7 +38,7 @@ from nemogym_ingest.docent import (
     UploadProgress,
     upload,
 )
-from nemogym_ingest.parallel import InputError
+from nemogym_ingest.source import InputError
 from tests.fake_docent_server import FakeDocentServer, PostAnswer, wire_payload
 from tests.test_convert import make_rollout
 
@@ -621,7 +621,7 @@ def test_cli_stdin_and_missing_file(
     assert "cannot read stdin" in capsys.readouterr().err
     status, _, err = run_cli(capsys, str(tmp_path / "missing.jsonl"), "--collection-id", "c1")
     assert status == 2
-    assert "missing.jsonl: cannot read: No such file or directory" in err
+    assert "missing.jsonl: cannot read file: No such file or directory" in err
     assert server.requests == []
 
 
@@ -734,7 +734,7 @@ def test_a_corrupt_gzip_file_sends_nothing(
     capsys.readouterr()  # the SDK's log lines
     status, out, err = run_cli(capsys, str(path), "--collection-id", "c1")
     assert (status, out) == (2, "")
-    assert err.startswith(f"nemogym-ingest: {path}:1: cannot read: ")
+    assert err.startswith(f"nemogym-ingest: {path}:1: cannot read file: ")
     assert agent_runs_posts(server) == []
 
 

@@ -248,8 +248,13 @@ def add_command(subparsers: Any) -> None:
         default=DEFAULT_TIMEOUT,
         help="per-case limit for commands (default: %(default)g)",
     )
+    target.add_argument(  # the old name
+        "--jobs", type=int, dest="jobs", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     target.add_argument(
-        "--jobs",
+        "-j",
+        "--workers",
+        dest="jobs",
         metavar="N",
         type=int,
         default=os.cpu_count() or 1,

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as error:
+    raise ImportError(
+        f"nemogym_ingest.testing.strategies needs Hypothesis ({error}): "
+        "pip install 'nemogym-ingest[testing]'"
+    ) from error
 
 from nemogym_ingest.convert import RESERVED_TOP_LEVEL_KEYS
 from nemogym_ingest.errors import render_path

@@ -1,0 +1,212 @@
+"""Scheduling the conversion of an input's chunks of lines, in this process or in worker
+processes, spooling their output and handing results back in input order.
+
+Each chunk (about `CHUNK_BYTES` of whole lines, see `source.read_chunks`) is converted by
+the reader's per-line loop and serialized where it lands (a worker returns the output
+bytes, not objects). With workers, a plain file's chunks are only located (offsets and
+first line number) and each worker reads its own; stdin and `.gz` lines are sent to the
+workers. At most two chunks per worker are in flight, so memory is bounded by the chunk
+size and the longest line, not by the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import itertools
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
+from typing import BinaryIO, cast
+
+from .errors import ConversionError
+from .jsonl import read_lines
+from .model import wire_payload
+from .options import ConversionOptions
+from .source import Chunk, Source, read_chunks, read_spans
+
+CHUNK_BYTES = 1 << 20
+"""Input bytes per chunk of lines handed to a worker (a longer line makes its own chunk)."""
+
+
+def default_workers() -> int:
+    """The number of cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to do with each line of a chunk."""
+
+    keep_going: bool = False
+    """Convert every line even after a bad one (else stop at the first)."""
+    serialize: bool = True
+    """Produce each AgentRun's JSON line (else only validate)."""
+    options: ConversionOptions = field(default_factory=ConversionOptions)
+    rescue: bool = False
+    """For each rejected line, find the options that would let it convert (for `check`)."""
+    spool_directory: str | None = None
+    """Where a worker leaves a chunk's output in a file rather than sending it back."""
+
+
+@dataclass
+class ChunkResult:
+    """A converted chunk: output JSON lines (ASCII), counts, and the rejected lines' errors."""
+
+    output: bytes = b""
+    spooled: str | None = None
+    """The file holding the output instead of `output` (see `Settings.spool_directory`)."""
+    converted: int = 0
+    blank: int = 0
+    """Blank lines skipped (counted when no rejected line stopped the chunk)."""
+    errors: list[ConversionError] = field(default_factory=list)
+    rescues: list[list[str]] = field(default_factory=list)
+    """With `Settings.rescue`, each error's rescuing options (field names), in order."""
+
+
+def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
+    """Convert the lines of one chunk (read here for a span) with the reader's loop."""
+    result = ChunkResult()
+    outputs: list[str] = []
+    dumps = json.dumps
+    lines = chunk.read_lines()
+    for outcome in read_lines(
+        lines,
+        first_line=chunk.first_line,
+        options=settings.options,
+        file=chunk.file,
+        rescue=settings.rescue,
+    ):
+        run = outcome.run
+        if run is None:
+            result.errors.append(cast(ConversionError, outcome.error))
+            if settings.rescue:
+                result.rescues.append(list(outcome.rescuing))
+            if settings.keep_going:
+                continue
+            break
+        if settings.serialize:
+            outputs.append(dumps(wire_payload(run), ensure_ascii=True))
+        result.converted += 1
+    else:  # every line read
+        result.blank = len(lines) - result.converted - len(result.errors)
+    if outputs:
+        outputs.append("")
+        result.output = "\n".join(outputs).encode()
+        if settings.spool_directory is not None:
+            _spool(result, settings.spool_directory)
+    return result
+
+
+def _spool(result: ChunkResult, directory: str) -> None:
+    """Move the output into a file of `directory` (kept in memory if that fails)."""
+    try:
+        handle, path = tempfile.mkstemp(suffix=".jsonl", dir=directory)
+        with os.fdopen(handle, "wb") as spool:
+            spool.write(result.output)
+    except OSError:
+        return
+    result.output, result.spooled = b"", path
+
+
+def write_output(result: ChunkResult, stream: BinaryIO) -> None:
+    """Write a chunk's output to `stream`; a spooled one is copied by the kernel if it can."""
+    if result.spooled is None:
+        stream.write(result.output)
+        return
+    with open(result.spooled, "rb") as spool:
+        os.unlink(result.spooled)
+        try:
+            target = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # e.g. an in-memory stream
+            shutil.copyfileobj(spool, stream)
+            return
+        stream.flush()
+        size, offset = os.fstat(spool.fileno()).st_size, 0
+        while offset < size:
+            try:
+                sent = os.sendfile(target, spool.fileno(), offset, size - offset)
+            except OSError as error:
+                if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    raise
+                spool.seek(offset)
+                shutil.copyfileobj(spool, stream)
+                return
+            if not sent:
+                raise OSError(errno.EIO, "the spooled output file shrank")
+            offset += sent
+
+
+@contextlib.contextmanager
+def _spool_directory(wanted: bool) -> Iterator[str | None]:
+    """A temporary directory for the workers' output files, removed with what is left in it.
+
+    None (outputs come back through the pipe) when not `wanted` or it cannot be made.
+    """
+    directory = None
+    if wanted:
+        with contextlib.suppress(OSError):
+            directory = tempfile.mkdtemp(prefix="nemogym-ingest-")
+    try:
+        yield directory
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def convert_input(
+    source: Source, settings: Settings, workers: int
+) -> Generator[tuple[Chunk, ChunkResult], None, None]:
+    """Each chunk of `source` with its result, in input order, over `workers` processes.
+
+    A small input (one chunk) is converted in this process. Workers read the lines of a
+    plain file themselves; those of stdin or a `.gz` file are sent to them. Stopping the
+    iteration early stops the workers.
+    """
+    in_place = workers > 1 and source.stream is source.raw and source.size is not None
+    chunks = (read_spans if in_place else read_chunks)(source, CHUNK_BYTES)
+    head = list(itertools.islice(chunks, 2))
+    if workers <= 1 or len(head) < 2:
+        for chunk in itertools.chain(head, chunks):
+            yield chunk, convert_chunk(chunk, settings)
+        return
+    with (
+        _spool_directory(settings.serialize) as spool_directory,
+        multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool,
+    ):
+        settings = dataclasses.replace(settings, spool_directory=spool_directory)
+        pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
+        try:
+            for chunk in itertools.chain(head, chunks):
+                task = pool.apply_async(convert_chunk, (chunk, settings))
+                pending.append((chunk, task))
+                if len(pending) >= 2 * workers:
+                    done, task = pending.popleft()
+                    yield done, task.get()
+            pool.close()
+            while pending:
+                done, task = pending.popleft()
+                yield done, task.get()
+        finally:
+            # Stopped early (a rejected line, Ctrl-C) or not: let the at most 2 * workers
+            # chunks in flight finish and the workers exit. Pool.terminate() with busy workers
+            # can kill one while it holds the result queue's lock, and the pool then hangs.
+            pool.close()
+            for _, task in pending:
+                task.wait()
+            pool.join()
