@@ -9,8 +9,10 @@ round so that load on a shared machine hits all of them alike:
 
   a  stdlib `json.loads` + `json.dumps` of each line (the bound for any Python converter)
   b  Docent 0.1.88: `json.loads`, `convert_nemogym_rollout_to_agent_run`, `model_dump_json`
-  c  ours, `nemogym-ingest convert --workers 1` (the whole CLI path: read, convert, write)
-  d  ours, `nemogym-ingest convert --workers N` (N = cores by default)
+  c  ours, `nemogym-ingest convert --workers 1` (the whole CLI path: read, convert, write),
+     without extras (NEMOGYM_INGEST_PARSER=json: the standard library's parser)
+  d  ours, `nemogym-ingest convert --workers N` (N = cores by default), without extras
+  e  ours, `nemogym-ingest convert --workers 1` with the `fast` extra (orjson parses lines)
 
 Output goes to /dev/null. The corpus (see corpus.py) is generated once into --corpus-dir.
 """
@@ -32,11 +34,12 @@ from typing import Any, TextIO
 from corpus import ensure_corpus
 
 SIZES = {"10MB": 10_000_000, "100MB": 100_000_000, "1GB": 1_000_000_000}
-VARIANTS = ("a", "b", "c", "d")
+VARIANTS = ("a", "b", "c", "d", "e")
 LABELS = {
     "a": "json.loads+dumps",
     "b": "Docent 0.1.88",
     "c": "ours, 1 worker",
+    "e": "ours, 1 worker, fast extra",
     "d": "ours, all workers",
 }
 
@@ -53,7 +56,9 @@ def _run_variant(variant: str, corpus: str, workers: int) -> dict[str, Any]:
 
     Each variant imports only what it uses, before the clocks start.
     """
-    if variant in ("c", "d"):
+    if variant in ("c", "d", "e"):
+        if variant != "e":
+            os.environ["NEMOGYM_INGEST_PARSER"] = "json"  # read before the import below
         from nemogym_ingest.cli import main
 
         def run(sink: TextIO) -> None:
@@ -143,9 +148,9 @@ def _breakdown(corpus: Path) -> None:
             started = clock()
             json.loads(content)
             parsed_at = clock()
-            rollout = parse_jsonl_line(content)
+            rollout, owned = parse_jsonl_line(content)
             line_at = clock()
-            run = convert_rollout(rollout, options, number)
+            run = convert_rollout(rollout, options, number, owned=owned)
             converted_at = clock()
             payload = wire_payload(run)
             payload_at = clock()
@@ -184,7 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=SIZES, default="10MB", help="corpus size")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best is kept)")
-    parser.add_argument("--variants", default="abcd", help="which variants to run, e.g. 'cd'")
+    parser.add_argument("--variants", default="abcde", help="which variants to run, e.g. 'ce'")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="workers of variant d"
     )
@@ -211,7 +216,7 @@ def main() -> None:
         return
     if args.run_variant:
         variant, corpus = args.run_variant
-        workers = 1 if variant == "c" else args.workers
+        workers = args.workers if variant == "d" else 1
         print(json.dumps(_run_variant(variant, corpus, workers)))
         return
 
@@ -256,7 +261,7 @@ def _summarize(
             f"{size / cpu[variant] / 1e6:,.1f} | {rollouts / wall[variant]:,.0f} | {rss_text} |"
         )
     print()
-    for top, bottom in (("c", "b"), ("d", "b"), ("c", "a"), ("d", "c")):
+    for top, bottom in (("c", "b"), ("e", "b"), ("d", "b"), ("c", "a"), ("e", "a"), ("d", "c")):
         if top in wall and bottom in wall:
             line = f"{top}/{bottom} = {wall[bottom] / wall[top]:.2f} (wall)"
             if "d" not in (top, bottom):

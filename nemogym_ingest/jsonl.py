@@ -4,10 +4,12 @@ located errors, which the library, the worker processes and the upload all use."
 from __future__ import annotations
 
 import array
+import contextlib
 import itertools
 import json
+import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -26,6 +28,17 @@ _NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
 
+_orjson_loads: Callable[[bytes], Any] | None = None
+"""orjson's parser when the `fast` extra is installed (and NEMOGYM_INGEST_PARSER is not
+`json`, which compares the two); else None."""
+if os.environ.get("NEMOGYM_INGEST_PARSER") != "json":
+    with contextlib.suppress(ImportError):
+        from orjson import loads as _orjson_loads
+
+_DIGITS_AS_ONES = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+_LONG_DIGIT_RUN = b"1" * 19
+"""orjson reads an integer beyond 64 bits (19 digits can be, -2**63-1) as a float."""
+
 
 def line_content(raw: bytes, line: int) -> bytes:
     """A raw line without its surrounding JSON whitespace (and the BOM on line 1).
@@ -37,12 +50,30 @@ def line_content(raw: bytes, line: int) -> bytes:
     return raw.strip(_JSON_WHITESPACE)
 
 
-def parse_jsonl_line(content: bytes) -> Any:
-    """The JSON value of a non-blank line's content.
+def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
+    """The JSON value of a non-blank line's content, and whether it may take the trusted
+    path (`convert_rollout(owned=…)`): the value is then known to be all JSON.
 
     Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
-    than MAX_NESTING levels anywhere in the line (R63, R64).
+    than MAX_NESTING levels anywhere in the line (R63, R64). With the `fast` extra the
+    line is parsed by orjson; any line orjson refuses or may read differently (integers of
+    19 or more digits, which it reads as floats) is parsed by `json`, so the value and every
+    error are exactly those without the extra.
     """
+    if _orjson_loads is not None:
+        try:
+            value = _orjson_loads(content)
+        except ValueError:  # orjson.JSONDecodeError: NaN, lone surrogates, … the slow way
+            pass
+        else:
+            if _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ONES):
+                if _nested_too_deeply(content):
+                    raise ConversionError(_TOO_DEEP, rule="R64")
+                return value, True  # orjson reads only JSON: no NaN, no lone surrogate
+    return _parse_with_json(content), all_json_line(content)
+
+
+def _parse_with_json(content: bytes) -> Any:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -104,12 +135,12 @@ def read_lines(
         if not content:
             continue
         try:
-            rollout = parse_jsonl_line(content)
+            rollout, owned = parse_jsonl_line(content)
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
         try:
-            run = convert_rollout(rollout, options, line, owned=all_json_line(content))
+            run = convert_rollout(rollout, options, line, owned=owned)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(rollout, options, line, error)) if rescue else ()
             yield LineResult(line, error=error.located(file=file, line=line), rescuing=rescuing)

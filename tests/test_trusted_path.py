@@ -58,7 +58,7 @@ def _checked_and_owned(rollout: Any) -> tuple[Any, Any]:
 
     try:
         line = json.dumps(rollout).encode()
-        parsed = parse_jsonl_line(line)
+        parsed, _ = parse_jsonl_line(line)
     except (RecursionError, ConversionError):  # too deep for a line: R64 rejects it unread
         assume(False)
     checked = outcome(lambda: convert_rollout(rollout, STRICT, 1))
@@ -85,7 +85,7 @@ def test_numbers_the_line_cannot_vouch_for_fall_back_to_the_checked_path(literal
     line = json.dumps(make_rollout()).encode()[:-1] + f', "score": {literal}}}'.encode()
     assert all_json_line(line)
     with pytest.raises(ConversionError) as caught:
-        convert_rollout(parse_jsonl_line(line), STRICT, 1, owned=True)
+        convert_rollout(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
     assert (caught.value.rule, caught.value.loc) == ("R41", ("score",))
 
 
