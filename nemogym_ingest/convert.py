@@ -58,8 +58,6 @@ _ABSENT: Any = object()
 
 def _describe(value: Any) -> str:
     """A short, JSON-flavoured description of `value` for error messages."""
-    if value is _ABSENT:
-        return "nothing"
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
     if value is None:
