@@ -33,7 +33,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
+
+import pytest
 
 from nemogym_ingest.conformance import normalize_payload
 
@@ -285,3 +288,15 @@ def wire_payload(run: dict[str, Any]) -> dict[str, Any]:
     (the ids Docent assigns and the model's unset defaults removed)."""
     payload: dict[str, Any] = normalize_payload(run)
     return payload
+
+
+def point_sdk_at(server: FakeDocentServer, monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Configure Docent's SDK for `server` by environment alone, in an empty cwd and HOME
+    (`home`), so that no docent.env is found."""
+    monkeypatch.chdir(home)
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("DOCENT_DOMAIN", "DOCENT_PROFILE", "DOCENT_COLLECTION_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCENT_API_KEY", server.api_key)
+    monkeypatch.setenv("DOCENT_API_URL", server.url)
+    monkeypatch.setenv("DOCENT_FRONTEND_URL", server.url)

@@ -20,7 +20,7 @@ from nemogym_ingest.docent import (
     to_docent,
 )
 from tests.docent_oracle import docent_payload
-from tests.fake_docent_server import FakeDocentServer, wire_payload
+from tests.fake_docent_server import FakeDocentServer, point_sdk_at, wire_payload
 from tests.golden_snapshot import GOLDEN_DIR
 from tests.test_spec_cases import CASES, fresh_rollout
 
@@ -54,13 +54,7 @@ def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeDoce
     fake = FakeDocentServer()
     fake.add_collection(COLLECTION_ID)
     fake.start()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("DOCENT_DOMAIN", "DOCENT_PROFILE", "DOCENT_COLLECTION_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DOCENT_API_KEY", fake.api_key)
-    monkeypatch.setenv("DOCENT_API_URL", fake.url)
-    monkeypatch.setenv("DOCENT_FRONTEND_URL", fake.url)
+    point_sdk_at(fake, monkeypatch, tmp_path)
     yield fake
     fake.stop()
     assert fake.unexpected == [], "the SDK called endpoints the fake does not implement"

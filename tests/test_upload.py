@@ -39,7 +39,7 @@ from nemogym_ingest.docent import (
     upload,
 )
 from nemogym_ingest.source import InputError
-from tests.fake_docent_server import FakeDocentServer, PostAnswer, wire_payload
+from tests.fake_docent_server import FakeDocentServer, PostAnswer, point_sdk_at, wire_payload
 from tests.test_convert import make_rollout
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "rollouts.jsonl"
@@ -62,13 +62,7 @@ def docent_env(
 ) -> Iterator[None]:
     """The SDK configured by environment for the fake server, and nothing else: no
     docent.env is found (cwd and HOME are empty), and its logger starts afresh."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("DOCENT_DOMAIN", "DOCENT_PROFILE", "DOCENT_COLLECTION_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DOCENT_API_KEY", server.api_key)
-    monkeypatch.setenv("DOCENT_API_URL", server.url)
-    monkeypatch.setenv("DOCENT_FRONTEND_URL", server.url)
+    point_sdk_at(server, monkeypatch, tmp_path)
     logger = logging.getLogger("docent.sdk._base")
     saved = (logger.handlers, logger.level, logger.propagate)
     logger.handlers = []
