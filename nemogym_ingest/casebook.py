@@ -217,8 +217,9 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
     far as they can be told: D1 reasoning content, D2 split turns, D4 an empty agent name,
     D5 a value that is not JSON. Empty when none explains it."""
     if ours.error is not None:
-        rule, path = ours.error.rule, ours.error.path
-        if rule == "R10" and path == "agent_ref.name":
+        rule = ours.error.rule
+        agent = rollout.get("agent_ref")
+        if rule == "R10" and isinstance(agent, dict) and agent.get("name") == "":
             return ["D4"]
         if rule == "R41":
             return ["D5"]
@@ -414,7 +415,7 @@ class Request:
 def _source_and_line(text: str) -> tuple[str, int]:
     source, colon, number = text.rpartition(":")
     if not colon or not source or not number.isdigit() or int(number) < 1:
-        raise CaseError(f"{text}: expected SOURCE:LINE, the line a whole number from 1")
+        raise CaseError(f"{text}: expected FILE:LINE, the line a whole number from 1")
     return source, int(number)
 
 
