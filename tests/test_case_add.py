@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from benchmarks.corpus import rollout
 from nemogym_ingest import casebook
 from nemogym_ingest.cli import main
 from tests.golden_snapshot import golden_text
+from tests.test_minimize import rollout
 from tests.test_spec_cases import ROOT
 
 CASE_IDS = ["real-accepted", "real-rejected", "real-d1", "real-d2", "real-d4", "real-d5"]

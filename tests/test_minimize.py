@@ -4,17 +4,32 @@ real-shaped rollouts of tens of kB keep their outcome, shrink at least 4x, deter
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.corpus import rollout
 from nemogym_ingest import ConversionOptions
 from nemogym_ingest.casebook import docent_verdict, outcome_keeper, outcome_of
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.minimize import ELLIPSIS, json_size, minimize, transcript_shape
 
+
+def _corpus_rollout() -> Callable[[int], dict[str, Any]]:
+    """`rollout(i)` of benchmarks/corpus.py: a deterministic, real-shaped rollout."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("benchmark_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    function: Callable[[int], dict[str, Any]] = module.rollout
+    return function
+
+
+rollout = _corpus_rollout()
 STRICT = ConversionOptions()
 # Corpus rollouts of tens of kB (46, 49, 52 and 64 kB).
 REAL_SHAPED = [0, 3, 6, 9]
