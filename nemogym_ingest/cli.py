@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
 from . import __version__, exit_status
+from .casebook import add_case_command
 from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
 from .errors import ConversionError, render_path
@@ -418,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(commands)
     add_conformance_command(commands)
     add_upload_command(commands)
+    add_case_command(commands)
     return parser
 
 

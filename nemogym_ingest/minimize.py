@@ -1,0 +1,147 @@
+"""Minimizing a rollout by greedy delta-debugging: the moves, their order, the fixed point,
+and the transcript shape an accepted case must keep (`nemogym-ingest case add --minimize`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .model import AgentRun, AssistantMessage
+
+ELLIPSIS = "…"
+"""Marks a shortened string."""
+KEPT_PREFIX = 16
+"""Characters a shortened string keeps before the ellipsis."""
+LONGEST_KEPT_STRING = 24
+"""Strings longer than this are tried shortened."""
+
+Keeps = Callable[[Any], bool]
+"""Whether a candidate rollout still has the outcome being kept."""
+Shape = tuple[tuple[tuple[str, tuple[str, ...], int], ...], ...]
+"""Per transcript, per message: its role, its content block kinds, its tool-call count."""
+
+
+def json_size(value: Any) -> int:
+    """Bytes of `value` as compact UTF-8 JSON."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def transcript_shape(run: AgentRun) -> Shape:
+    """What an accepted rollout's minimization keeps: the sequence of message roles, with
+    each message's content block kinds (`text` for string content) and tool-call count."""
+    return tuple(
+        tuple(
+            (
+                message.role,
+                ("text",)
+                if isinstance(message.content, str)
+                else tuple(block.type for block in message.content),
+                len(message.tool_calls or ()) if isinstance(message, AssistantMessage) else 0,
+            )
+            for message in transcript.messages
+        )
+        for transcript in run.transcripts
+    )
+
+
+@dataclass(frozen=True)
+class Minimized:
+    """A minimized rollout, its size before and after (compact JSON bytes) and how many
+    candidates were tried."""
+
+    rollout: Any
+    size_before: int
+    size_after: int
+    tries: int
+
+
+class _Minimizer:
+    """Holds the rollout in a one-element list, so that every value has a parent slot a
+    candidate can be put in; a candidate that loses the outcome is taken back at once."""
+
+    def __init__(self, rollout: Any, keeps: Keeps) -> None:
+        self.holder = [rollout]
+        self.keeps = keeps
+        self.tries = 0
+
+    def _try(self, parent: Any, key: Any, candidate: Any) -> bool:
+        original = parent[key]
+        parent[key] = candidate
+        self.tries += 1
+        if self.keeps(self.holder[0]):
+            return True
+        parent[key] = original
+        return False
+
+    def _drop(self, elements: list[Any], install: Callable[[list[Any]], bool]) -> bool:
+        """Drop what `elements` can lose: all at once (which also replaces a long list of
+        numbers), then chunks of halving size from the front (ddmin without complements)."""
+        if not elements:
+            return False
+        if install([]):
+            return True
+        changed = False
+        chunk = len(elements) // 2
+        while chunk >= 1:
+            start = 0
+            while start < len(elements):
+                candidate = elements[:start] + elements[start + chunk :]
+                if install(candidate):
+                    elements, changed = candidate, True
+                else:
+                    start += chunk
+            chunk //= 2
+        return changed
+
+    def shrink(self, parent: Any, key: Any) -> bool:
+        """One top-down pass over `parent[key]`: drop members or elements, then go into
+        those left; shorten a long string. Whether anything changed."""
+        value = parent[key]
+        if isinstance(value, dict):
+            changed = self._drop(
+                list(value.items()),
+                lambda items: self._try(parent, key, dict(items)),
+            )
+            current = parent[key]
+            for member in list(current):
+                changed |= self.shrink(current, member)
+            return changed
+        if isinstance(value, list):
+            changed = self._drop(value, lambda elements: self._try(parent, key, elements))
+            current = parent[key]
+            for index in range(len(current)):
+                changed |= self.shrink(current, index)
+            return changed
+        if isinstance(value, str) and len(value) > LONGEST_KEPT_STRING:
+            return self._try(parent, key, value[:KEPT_PREFIX] + ELLIPSIS)
+        return False
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def minimize(rollout: Any, keeps: Keeps) -> Minimized:
+    """The smallest rollout greedy delta-debugging finds for which `keeps` still holds.
+
+    Moves, top-down: drop object members (any member, a required one too when the outcome
+    survives it), drop array elements (all of them first, then halving chunks), shorten a
+    string longer than 24 characters to its first 16 and `…`. Passes repeat until one
+    changes nothing. Deterministic: candidates are tried in document order. `rollout` is
+    not modified; `keeps(rollout)` must hold.
+    """
+    if not keeps(rollout):
+        raise ValueError("the rollout does not have the outcome to keep")
+    minimizer = _Minimizer(_copy(rollout), keeps)
+    while minimizer.shrink(minimizer.holder, 0):
+        pass
+    result = minimizer.holder[0]
+    return Minimized(result, json_size(rollout), json_size(result), minimizer.tries)
