@@ -60,17 +60,23 @@ def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     19 or more digits, which it reads as floats) is parsed by `json`, so the value and every
     error are exactly those without the extra.
     """
-    if _orjson_loads is not None:
-        try:
-            value = _orjson_loads(content)
-        except ValueError:  # orjson.JSONDecodeError: NaN, lone surrogates, … the slow way
-            pass
-        else:
-            if _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ONES):
-                if _nested_too_deeply(content):
-                    raise ConversionError(_TOO_DEEP, rule="R64")
-                return value, True  # orjson reads only JSON: no NaN, no lone surrogate
-    return _parse_with_json(content), all_json_line(content)
+    parsed = None if _orjson_loads is None else _parse_with_orjson(_orjson_loads, content)
+    value, owned = (_parse_with_json(content), all_json_line(content)) if parsed is None else parsed
+    if _nested_too_deeply(content):
+        raise ConversionError(_TOO_DEEP, rule="R64")
+    return value, owned
+
+
+def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> tuple[Any, bool] | None:
+    """The value orjson's `loads` reads, vouched all JSON (orjson reads no NaN, no lone
+    surrogate), or None for a line it refuses or may read differently from `json`."""
+    try:
+        value = loads(content)
+    except ValueError:  # orjson.JSONDecodeError
+        return None
+    if _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES):
+        return None
+    return value, True
 
 
 def _parse_with_json(content: bytes) -> Any:
@@ -81,7 +87,7 @@ def _parse_with_json(content: bytes) -> Any:
             f"invalid UTF-8 at byte {error.start}: {error.reason}", rule="R63"
         ) from None
     try:
-        value = parse_json_text(text)
+        return parse_json_text(text)
     except json.JSONDecodeError as error:
         message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
         raise ConversionError(
@@ -89,9 +95,6 @@ def _parse_with_json(content: bytes) -> Any:
         ) from None
     except RecursionError:
         raise ConversionError(_TOO_DEEP, rule="R64") from None
-    if _nested_too_deeply(content):
-        raise ConversionError(_TOO_DEEP, rule="R64")
-    return value
 
 
 def _nested_too_deeply(content: bytes) -> bool:
