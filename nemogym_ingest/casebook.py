@@ -73,7 +73,7 @@ def parse_rollout(content: bytes, where: str) -> dict[str, Any]:
     keys is refused (a JSONL-level case is written by hand as a file case)."""
     by_hand = "add it by hand as a file case under spec/cases/jsonl/ (spec/CONTRIBUTING.md)"
     try:
-        rollout = parse_jsonl_line(content)
+        rollout, _ = parse_jsonl_line(content)
     except ConversionError as error:
         raise CaseError(f"{where}: {error.reason}: {by_hand}") from None
     if not isinstance(rollout, dict):
