@@ -424,18 +424,16 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
 
 def _tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any]) -> JsonDict:
     if isinstance(raw, str):
-        too_deep = ConversionError(
-            f"must be a JSON text nested at most {MAX_NESTING} levels deep", loc, rule="R20"
-        )
+        too_deep = f"must be a JSON text nested at most {MAX_NESTING} levels deep"
         try:
             parsed = parse_json_text(raw)
         except RecursionError:  # a parser's limit, far above ours
-            raise too_deep from None
+            raise ConversionError(too_deep, loc, rule="R20") from None
         except ValueError as error:
             detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise ConversionError(f"must be valid JSON ({detail})", loc, rule="R20") from None
-        if nested_too_deeply(raw.encode("utf-8", "surrogatepass")):
-            raise too_deep
+        if nested_too_deeply(raw.encode("utf-8", "surrogatepass")):  # never built (R20)
+            raise ConversionError(too_deep, loc, rule="R20")
         if not isinstance(parsed, dict):
             raise ConversionError(
                 f"must parse to a JSON object, got {_describe(parsed)}", loc, rule="R20"
