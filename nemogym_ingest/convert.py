@@ -13,6 +13,7 @@ from .jsonvalue import (
     NotAllJson,
     copy_json,
     json_truthy,
+    nested_too_deeply,
     own_json,
     parse_json_text,
     require_text,
@@ -421,15 +422,16 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
 
 def _tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any]) -> JsonDict:
     if isinstance(raw, str):
+        too_deep = f"must be a JSON text nested at most {MAX_NESTING} levels deep"
         try:
             parsed = parse_json_text(raw)
-        except RecursionError:  # a parser's limit, far above ours (R41)
-            raise ConversionError(
-                f"nested deeper than {MAX_NESTING} levels", loc, rule="R41"
-            ) from None
+        except RecursionError:  # a parser's limit, far above ours
+            raise ConversionError(too_deep, loc, rule="R20") from None
         except ValueError as error:
             detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise ConversionError(f"must be valid JSON ({detail})", loc, rule="R20") from None
+        if nested_too_deeply(raw.encode("utf-8", "surrogatepass")):  # never built (R20)
+            raise ConversionError(too_deep, loc, rule="R20")
         if not isinstance(parsed, dict):
             raise ConversionError(
                 f"must parse to a JSON object, got {_describe(parsed)}", loc, rule="R20"

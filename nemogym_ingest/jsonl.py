@@ -3,19 +3,16 @@ located errors, which the library, the worker processes and the upload all use."
 
 from __future__ import annotations
 
-import array
 import contextlib
-import itertools
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonvalue import MAX_NESTING, all_json_line, parse_json_text
+from .jsonvalue import MAX_NESTING, all_json_line, nested_too_deeply, parse_json_text
 from .model import AgentRun
 from .options import ConversionOptions
 from .rescue import rescuing_options
@@ -23,9 +20,6 @@ from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
-_STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
 
 _orjson_loads: Callable[[bytes], Any] | None = None
@@ -62,7 +56,7 @@ def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     """
     parsed = None if _orjson_loads is None else _parse_with_orjson(_orjson_loads, content)
     value, owned = (_parse_with_json(content), all_json_line(content)) if parsed is None else parsed
-    if _nested_too_deeply(content):
+    if nested_too_deeply(content):
         raise ConversionError(_TOO_DEEP, rule="R64")
     return value, owned
 
@@ -95,15 +89,6 @@ def _parse_with_json(content: bytes) -> Any:
         ) from None
     except RecursionError:
         raise ConversionError(_TOO_DEEP, rule="R64") from None
-
-
-def _nested_too_deeply(content: bytes) -> bool:
-    """Whether valid JSON text `content` nests arrays and objects deeper than MAX_NESTING
-    levels (its own value is level 1), wherever they are (R64)."""
-    if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
-        return False
-    brackets = _STRING_LITERAL.sub(b"", content).translate(_BRACKET_STEPS, _NOT_A_BRACKET)
-    return max(itertools.accumulate(array.array("b", brackets)), default=0) > MAX_NESTING
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+import itertools
 import json
 import math
 import re
@@ -54,6 +56,21 @@ def parse_json_text(text: str) -> Any:
         raise
     except ValueError:  # the integer digit limit: the only other ValueError json raises
         return json.loads(text, parse_int=_parse_integer)
+
+
+_STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
+
+
+def nested_too_deeply(content: bytes) -> bool:
+    """Whether valid JSON text `content` nests arrays and objects deeper than MAX_NESTING
+    levels (its own value is level 1), wherever they are: a JSONL line (R64) or an
+    `arguments` string (R20)."""
+    if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
+        return False
+    brackets = _STRING_LITERAL.sub(b"", content).translate(_BRACKET_STEPS, _NOT_A_BRACKET)
+    return max(itertools.accumulate(array.array("b", brackets)), default=0) > MAX_NESTING
 
 
 def _not_text(found: re.Match[str], subject: str) -> str:

@@ -674,7 +674,7 @@ except ConversionError as error:
         print(f"error at <{error.path}>: {error.reason}", file=sys.stderr)
         sys.exit(1)
     print(json.dumps(error.path) if mode == "quoted" else error.path)
-    sys.exit(3)
+    sys.exit(3 if mode == "status3" else 2 if mode == "usage" else 1)
 print(json.dumps(run.to_dict(), indent=1))
 """
 
@@ -703,9 +703,29 @@ def test_command_may_print_the_bare_path(
     assert tally_line(output) == tally
     if mode == "bare":  # the empty path cannot be written bare: an empty stdout is no answer
         assert (
-            "FAIL not-an-object: no answer (exit status 3; no error path on stdout (nothing)); "
+            "FAIL not-an-object: no answer (exit status 1; no error path on stdout (nothing)); "
             'expected a rejection at `""` (the rollout)'
         ) in output
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "meaning"),
+    [("status3", 3, "neither 0 nor 1"), ("usage", 2, "a usage error")],
+)
+def test_a_rejection_must_exit_1(
+    mode: str,
+    status: int,
+    meaning: str,
+    protocol_spec: tuple[Path, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The error on stdout counts only with exit status 1: 2 is a usage error, others no answer."""
+    spec, command = protocol_spec
+    _, output = run_cli(
+        ["conformance", "--spec", str(spec), "--command", f"{command} {mode}"], capsys
+    )
+    assert tally_line(output) == "1 passed, 3 failed, 0 skipped"
+    assert f"FAIL bool-index: no answer (exit status {status} ({meaning}" in output
 
 
 def test_error_path_from_reads_a_commands_stderr(

@@ -389,17 +389,21 @@ def test_50000_deep_arguments_string_is_rejected_at_arguments() -> None:
     arguments = '{"a": ' * 50_000 + "1" + "}" * 50_000
     result = outcome(replaced(realistic_rollout(), f"{OUTPUT}[1].arguments", arguments))
     assert isinstance(result, ConversionError)
-    assert (result.path, result.reason) == (
+    assert (result.path, result.rule, result.reason) == (
         f"{OUTPUT}[1].arguments",
-        "nested deeper than 200 levels",
+        "R20",
+        "must be a JSON text nested at most 200 levels deep",
     )
 
 
-def test_300_deep_arguments_string_is_rejected_where_it_passes_200_levels() -> None:
-    arguments = json.dumps(deep_object(300))
+@pytest.mark.parametrize(("depth", "rule", "suffix"), [(200, "R41", ".a" * 196), (201, "R20", "")])
+def test_arguments_string_depth_boundary(depth: int, rule: str, suffix: str) -> None:
+    """A string nesting 200 levels is parsed and rejected where it passes level 200; one
+    nesting 201 is rejected whole, at the arguments (R20)."""
+    arguments = json.dumps(deep_object(depth))
     result = outcome(replaced(realistic_rollout(), f"{OUTPUT}[1].arguments", arguments))
     assert isinstance(result, ConversionError)
-    assert result.path == f"{OUTPUT}[1].arguments" + ".a" * 196
+    assert (result.path, result.rule) == (f"{OUTPUT}[1].arguments" + suffix, rule)
 
 
 @pytest.mark.parametrize("field", [INPUT, OUTPUT, f"{INPUT}[1].content", f"{OUTPUT}[0].summary"])

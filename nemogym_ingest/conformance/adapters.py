@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from ..convert import convert_nemogym_rollout_to_agent_run
+from ..exit_status import REJECTED, USAGE
 from ..jsonl import convert_nemogym_jsonl_file_to_agent_runs
 from ..model import AgentRun
 from ..options import ConversionOptions
@@ -204,7 +205,8 @@ class CommandImplementation:
 
     `argv` reads one rollout on stdin; `file_argv`, when given, is run with the JSONL
     file's path as its last argument. With `options`, a case's options are passed as
-    `--options JSON` before that.
+    `--options JSON` before that. A rejection exits 1 (2 is a usage error, no answer);
+    with `error_paths`, any non-zero status may carry one.
     """
 
     argv: tuple[str, ...]
@@ -262,6 +264,9 @@ class CommandImplementation:
             return Answer(
                 "rejected", path=error["path"], line=line, rule=rule, detail=detail, log=log
             )
+        if status != REJECTED and not self.error_paths.patterns:
+            meaning = "a usage error" if status == USAGE else "neither 0 nor 1"
+            return Answer("broken", detail=f"{detail} ({meaning}; a rejection exits 1)", log=log)
         if self.error_paths.patterns:
             read = self.error_paths.read(stdout) or self.error_paths.read(stderr)
             if read is not None:
