@@ -22,6 +22,7 @@ from .conformance import default_spec_dir, normalize_payload
 from .convert import convert_nemogym_rollout_to_agent_run
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
+from .jsonvalue import nested_too_deeply
 from .minimize import Keeps, Minimized, minimize, transcript_shape
 from .model import AgentRun
 from .options import OPTION_HINTS, ConversionOptions
@@ -212,10 +213,28 @@ def _reasoning_content(items: Any) -> bool:
     )
 
 
+def _value_at(value: Any, loc: tuple[str | int, ...]) -> Any:
+    """The value at `loc` in `value` (None when there is none)."""
+    for segment in loc:
+        if isinstance(value, dict) and isinstance(segment, str):
+            value = value.get(segment)
+        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+            value = value[segment]
+        else:
+            return None
+    return value
+
+
+def _too_deep_text(value: Any) -> bool:
+    """Whether `value` is JSON text nested deeper than R20 allows (D3: Docent parses it)."""
+    return isinstance(value, str) and nested_too_deeply(value.encode("utf-8", "surrogatepass"))
+
+
 def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
     """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
-    far as they can be told: D1 reasoning content, D2 split turns, D4 an empty agent name,
-    D5 a value that is not JSON. Empty when none explains it."""
+    far as they can be told: D1 reasoning content, D2 split turns, D3 an `arguments` string
+    nested too deeply, D4 an empty agent name, D5 a value that is not JSON. Empty when none
+    explains it."""
     if ours.error is not None:
         rule = ours.error.rule
         agent = rollout.get("agent_ref")
@@ -225,6 +244,8 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
             return ["D5"]
         if rule == "R18":
             return ["D1"]
+        if rule == "R20" and _too_deep_text(_value_at(rollout, ours.error.loc)):
+            return ["D3"]
         return []
     if theirs[0] != "run":
         return []

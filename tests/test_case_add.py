@@ -20,7 +20,15 @@ from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
 from tests.test_spec_cases import ROOT
 
-CASE_IDS = ["real-accepted", "real-rejected", "real-d1", "real-d2", "real-d4", "real-d5"]
+CASE_IDS = [
+    "real-accepted",
+    "real-rejected",
+    "real-d1",
+    "real-d2",
+    "real-d4",
+    "real-d3",
+    "real-d5",
+]
 
 
 @pytest.fixture
@@ -91,11 +99,19 @@ def _too_deep() -> dict[str, Any]:
     return value
 
 
+def _not_a_number() -> dict[str, Any]:
+    """Tool-call arguments holding NaN inside their JSON string (valid I-JSON outside)."""
+    value = rollout(3)
+    call = next(item for item in value["response"]["output"] if item["type"] == "function_call")
+    call["arguments"] = '{"a": NaN}'
+    return value
+
+
 def test_added_cases_pass_the_suite_and_the_runner(
     suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A rejecting and an accepting line (minimized and not), and lines Docent converts
-    otherwise (D1, D2, D4, D5): the cases written pass tests/test_spec_cases.py run on the
+    otherwise (D1, D2, D3, D4, D5): the cases written pass tests/test_spec_cases.py run on the
     copy (golden files, expectations, Docent baseline, schema, I-JSON, manifest count)
     and `nemogym-ingest conformance`."""
     source = _lines_file(
@@ -107,6 +123,7 @@ def test_added_cases_pass_the_suite_and_the_runner(
             _two_messages(),
             _empty_agent_name(),
             _too_deep(),
+            _not_a_number(),
         ],
     )
     manifest = json.loads((suite / "manifest.json").read_text())
@@ -117,7 +134,8 @@ def test_added_cases_pass_the_suite_and_the_runner(
         (3, "real-d1", ["--rules", "R18", "--minimize"], "divergence D1"),
         (4, "real-d2", ["--rules", "R32"], "divergence D2"),
         (5, "real-d4", ["--minimize"], "divergence D4"),
-        (6, "real-d5", [], "divergence D5"),
+        (6, "real-d3", [], "divergence D3"),
+        (7, "real-d5", ["--minimize"], "divergence D5"),
     ]
     for line, case_id, extra, said in adds:
         status, out, err = _add(
@@ -139,6 +157,7 @@ def test_added_cases_pass_the_suite_and_the_runner(
         ["D1"],
         ["D2"],
         ["D4"],
+        ["D3"],
         ["D5"],
     ]
     manifest_now = json.loads((suite / "manifest.json").read_text())
