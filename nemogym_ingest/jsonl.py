@@ -84,6 +84,16 @@ class LineResult:
     run: AgentRun | None = None
     error: ConversionError | None = None
     rescuing: tuple[str, ...] = ()
+    rollout_like: bool = True
+    """Whether the line has `responses_create_params` or `response` at all (a rejected line
+    that has neither says the input may not be NeMo Gym rollouts)."""
+
+
+ROLLOUT_KEYS = ("responses_create_params", "response")
+
+
+def _rollout_like(value: Any) -> bool:
+    return isinstance(value, dict) and any(key in value for key in ROLLOUT_KEYS)
 
 
 def read_lines(
@@ -106,13 +116,19 @@ def read_lines(
         try:
             rollout = parse_jsonl_line(content)
         except ConversionError as error:
-            yield LineResult(line, error=error.located(file=file, line=line))
+            located = error.located(file=file, line=line)
+            yield LineResult(line, error=located, rollout_like=b'"response' in content)
             continue  # no option rescues a line that does not parse
         try:
             run = convert_rollout(rollout, options, line, owned=all_json_line(content))
         except ConversionError as error:
             rescuing = tuple(rescuing_options(rollout, options, line, error)) if rescue else ()
-            yield LineResult(line, error=error.located(file=file, line=line), rescuing=rescuing)
+            yield LineResult(
+                line,
+                error=error.located(file=file, line=line),
+                rescuing=rescuing,
+                rollout_like=_rollout_like(rollout),
+            )
             continue
         yield LineResult(line, run=run)
 
