@@ -226,7 +226,9 @@ def test_rescuing_options_name_the_new_options(output: list[Any], rescuing: list
 def test_empty_rollout_keeps_reward_and_is_recorded_after_transitions() -> None:
     rollout = make_rollout([], [[]], reward=0.75, verifier={"tests_passed": 3})
     options = ConversionOptions(transitions="final", empty_rollouts="placeholder")
-    payload = convert_nemogym_rollout_to_agent_run(rollout, options=options).to_dict()
+    payload: dict[str, Any] = convert_nemogym_rollout_to_agent_run(
+        rollout, options=options
+    ).to_dict()
     assert validate_on_docent(payload) == payload
     assert payload["metadata"]["scores"] == {"reward": 0.75}
     assert payload["metadata"]["source"]["rollout_non_trace"]["benchmark_fields"] == {
@@ -245,13 +247,15 @@ def test_rollouts_needing_the_new_options_convert_with_them(rollout: dict[str, A
     """With the options every drawn rollout converts to a payload Docent's model accepts;
     without them it converts the same when nothing was assumed, else a rejection names one
     of them (or `media`, which generic media outputs need)."""
-    payload = convert_nemogym_rollout_to_agent_run(rollout, options=WITH_NEW_OPTIONS).to_dict()
+    payload: dict[str, Any] = convert_nemogym_rollout_to_agent_run(
+        rollout, options=WITH_NEW_OPTIONS
+    ).to_dict()
     assert validate_on_docent(payload) == payload
     generic = [item for item in _items(rollout) if item.get("type") in TOOL_ITEM_SHAPES]
     assert [problem for item in generic if (problem := _openai_problem(item))] == []
     assumed = payload["metadata"]["nemogym"].get("assumed", {})
     try:
-        strict = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+        strict: dict[str, Any] = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
     except ConversionError as error:
         assert error.option in ("think_tags", "empty_rollouts", "tool_items", "media")
         assert error.option in assumed
@@ -266,8 +270,10 @@ def test_rollouts_needing_the_new_options_convert_with_them(rollout: dict[str, A
 def test_d6_phase_and_namespace_are_recorded_and_change_nothing_else(
     rollout: dict[str, Any],
 ) -> None:
-    payload = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
-    bare = convert_nemogym_rollout_to_agent_run(without_phase_and_namespace(rollout)).to_dict()
+    payload: dict[str, Any] = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+    bare: dict[str, Any] = convert_nemogym_rollout_to_agent_run(
+        without_phase_and_namespace(rollout)
+    ).to_dict()
     recorded = [
         (key, source[key])
         for detail in payload["transcripts"][0]["metadata"]["message_details"]
