@@ -79,8 +79,9 @@ def _progress(label: str, source: Source, quiet: bool) -> Progress:
 @dataclass
 class _ForeignWatch:
     """Whether an input may not be NeMo Gym rollouts at all (a task list, a metrics dump):
-    no line so far has `responses_create_params` or `response`. While that holds, its
-    rejections are held back, to be replaced by one sentence (`not_rollouts`)."""
+    every line so far is a JSON object with neither `responses_create_params` nor
+    `response`. While that holds, its rejections are held back, to be replaced by one
+    sentence (`not_rollouts`)."""
 
     possible: bool = True
     lines: int = 0

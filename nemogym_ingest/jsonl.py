@@ -84,16 +84,16 @@ class LineResult:
     run: AgentRun | None = None
     error: ConversionError | None = None
     rescuing: tuple[str, ...] = ()
-    rollout_like: bool = True
-    """Whether the line has `responses_create_params` or `response` at all (a rejected line
-    that has neither says the input may not be NeMo Gym rollouts)."""
+    foreign: bool = False
+    """The line is a JSON object with neither `responses_create_params` nor `response`:
+    rejected lines that all are say the input is not NeMo Gym rollouts at all."""
 
 
 ROLLOUT_KEYS = ("responses_create_params", "response")
 
 
-def _rollout_like(value: Any) -> bool:
-    return isinstance(value, dict) and any(key in value for key in ROLLOUT_KEYS)
+def _foreign(value: Any) -> bool:
+    return isinstance(value, dict) and not any(key in value for key in ROLLOUT_KEYS)
 
 
 def read_lines(
@@ -116,8 +116,7 @@ def read_lines(
         try:
             rollout = parse_jsonl_line(content)
         except ConversionError as error:
-            located = error.located(file=file, line=line)
-            yield LineResult(line, error=located, rollout_like=b'"response' in content)
+            yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
         try:
             run = convert_rollout(rollout, options, line, owned=all_json_line(content))
@@ -127,7 +126,7 @@ def read_lines(
                 line,
                 error=error.located(file=file, line=line),
                 rescuing=rescuing,
-                rollout_like=_rollout_like(rollout),
+                foreign=_foreign(rollout),
             )
             continue
         yield LineResult(line, run=run)

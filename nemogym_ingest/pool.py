@@ -73,7 +73,8 @@ class ChunkResult:
     rescues: list[list[str]] = field(default_factory=list)
     """With `Settings.rescue`, each error's rescuing options (field names), in order."""
     foreign: int = 0
-    """Rejected lines that have neither `responses_create_params` nor `response`."""
+    """Rejected lines that are JSON objects with neither `responses_create_params` nor
+    `response`."""
     rest_foreign: bool = False
     """Stopped (not `keep_going`) at such a line with nothing converted before it: whether
     every later line of the chunk lacks both too (those lines, `scanned`, are only looked at)."""
@@ -97,12 +98,12 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
         run = outcome.run
         if run is None:
             result.errors.append(cast(ConversionError, outcome.error))
-            result.foreign += not outcome.rollout_like
+            result.foreign += outcome.foreign
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
-            if not outcome.rollout_like and not result.converted:
+            if outcome.foreign and not result.converted:
                 result.rest_foreign, result.scanned = _rest_foreign(outcomes)
             break
         if settings.serialize:
@@ -119,12 +120,13 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
 
 
 def _rest_foreign(outcomes: Iterator[LineResult]) -> tuple[bool, int]:
-    """Whether no line of `outcomes` has `responses_create_params` or `response` (stops at
-    the first that does), and how many lines were looked at."""
+    """Whether every line of `outcomes` is a JSON object with neither
+    `responses_create_params` nor `response` (stops at the first that is not), and how
+    many lines were looked at."""
     seen = 0
     for outcome in outcomes:
         seen += 1
-        if outcome.run is not None or outcome.rollout_like:
+        if not outcome.foreign:
             return False, seen
     return True, seen
 

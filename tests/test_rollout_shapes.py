@@ -309,11 +309,11 @@ def _write(path: Path, rows: list[Any]) -> Path:
 
 @pytest.fixture
 def metrics_file(tmp_path: Path) -> Path:
-    """An aggregate metrics dump and a task list: no rollout among them."""
+    """An aggregate metrics dump and task records, a blank line among them: no rollout."""
     rows: list[Any] = [{"mean_reward": 0.5, "count": 12}, {"task": "2+2?", "expected": "4"}]
     path = _write(tmp_path / "metrics.jsonl", rows)
     with path.open("a", encoding="utf-8") as file:
-        file.write("\nnot json\n")
+        file.write('\n{"task": "3+3?"}\n')
     return path
 
 
@@ -340,6 +340,19 @@ def test_convert_says_it_on_its_first_line(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"{metrics_file}: " + NOT_ROLLOUTS.format(3)
     assert len(err) == (2 if keep_going else 1)
+
+
+@pytest.mark.parametrize("odd_line", ["not json", "[1, 2]"])
+def test_a_line_that_is_no_json_object_is_reported_as_usual(
+    tmp_path: Path, odd_line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only JSON objects tell a foreign file: invalid JSON or an array is reported itself."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"task": 1}\n' + odd_line + "\n", encoding="utf-8")
+    assert main(["check", "-q", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "not a NeMo Gym" not in out
+    assert f"{path}:2: " in out
 
 
 def test_a_file_with_one_rollout_reports_its_lines_as_usual(
