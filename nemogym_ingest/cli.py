@@ -24,7 +24,7 @@ from .cli_upload import add_command as add_upload_command
 from .conformance import add_command as add_conformance_command
 from .errors import ConversionError, render_path
 from .options import OPTION_HINTS, add_option_arguments, options_from_args
-from .pool import Settings, convert_input, default_workers, write_output
+from .pool import ChunkResult, Settings, convert_input, default_workers, write_output
 from .progress import Progress
 from .source import STDIN, InputError, Source, open_source
 
@@ -72,6 +72,51 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _progress(label: str, source: Source, quiet: bool) -> Progress:
     return Progress(label, source.size, enabled=False if quiet else None)
+
+
+# --- inputs that are not rollouts at all ----------------------------------------------------
+
+
+@dataclass
+class _ForeignWatch:
+    """Whether an input may not be NeMo Gym rollouts at all (a task list, a metrics dump):
+    every line so far is a JSON object with neither `responses_create_params` nor
+    `response`. While that holds, its rejections are held back, to be replaced by one
+    sentence (`not_rollouts`)."""
+
+    possible: bool = True
+    lines: int = 0
+    held: list[tuple[ConversionError, list[str]]] = field(default_factory=list)
+
+    def observe(self, result: ChunkResult, *, stopped: bool) -> bool:
+        """Take a chunk's result (`stopped`: at its first rejection); whether every line so
+        far lacks both keys, its rejections then held back."""
+        self.lines += result.converted + len(result.errors) + result.scanned
+        if (
+            result.converted
+            or result.foreign < len(result.errors)
+            or (stopped and not result.rest_foreign)
+        ):
+            self.possible = False
+        if self.possible:
+            rescues = result.rescues or [[] for _ in result.errors]
+            self.held += zip(result.errors, rescues, strict=True)
+        return self.possible
+
+    def release(self) -> list[tuple[ConversionError, list[str]]]:
+        """The held rejections, once the input proved to hold rollouts."""
+        held, self.held = self.held, []
+        return held
+
+    def not_rollouts(self, file: str) -> str | None:
+        """The sentence for an input that turned out not to be rollouts (None if it is)."""
+        if not (self.possible and self.held):
+            return None
+        lines = f"{self.lines:,} line{'s' if self.lines != 1 else ''}"
+        return (
+            f"{file}: not a NeMo Gym rollouts file ({lines}, none with "
+            "responses_create_params or response)"
+        )
 
 
 # --- convert -------------------------------------------------------------------------------
@@ -163,14 +208,28 @@ def _convert(args: argparse.Namespace) -> int:
                 _progress("convert", source, args.quiet) as progress,
                 closing(convert_input(source, settings, args.workers)) as results,
             ):
+                watch = _ForeignWatch()
                 for chunk, result in results:
-                    write_output(result, output.stream)
+                    stopped = bool(result.errors) and not args.keep_going
                     lines += result.converted + len(result.errors)
-                    for error in result.errors:
-                        _report(str(error), progress)
                     rejected += len(result.errors)
                     progress.advance(result.converted, chunk.nbytes, chunk.position)
-                    if result.errors and not args.keep_going:
+                    if watch.observe(result, stopped=stopped):
+                        continue  # nothing converted: no output to write
+                    held = watch.release()
+                    for error, _ in held[:1] if held and not args.keep_going else held:
+                        _report(str(error), progress)
+                    if held and not args.keep_going:
+                        return exit_status.REJECTED
+                    write_output(result, output.stream)
+                    for error in result.errors:
+                        _report(str(error), progress)
+                    if stopped:
+                        return exit_status.REJECTED
+                sentence = watch.not_rollouts(source.name or path)
+                if sentence is not None:
+                    _report(sentence, progress)
+                    if not args.keep_going:
                         return exit_status.REJECTED
         output.complete = True
     if rejected:
@@ -240,6 +299,8 @@ class _FileTally:
     converted: int = 0
     rejected: int = 0
     unreadable: str | None = None
+    not_rollouts: str | None = None
+    """The sentence saying the file is not NeMo Gym rollouts at all, if it is not."""
 
 
 @dataclass
@@ -339,18 +400,26 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
             _progress("check", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
+            watch = _ForeignWatch()
             for chunk, result in results:
                 tally.lines += result.blank + result.converted + len(result.errors)
                 tally.blank += result.blank
                 tally.converted += result.converted
                 tally.rejected += len(result.errors)
-                for rejection, rescue in zip(result.errors, result.rescues, strict=True):
+                progress.advance(result.converted, chunk.nbytes, chunk.position)
+                if watch.observe(result, stopped=False):
+                    continue
+                rejections = watch.release()
+                rejections += zip(result.errors, result.rescues, strict=True)
+                for rejection, rescue in rejections:
                     report.add(rejection, rescue)
                     if text:
                         _report(str(rejection), progress, sys.stdout)
                     else:
                         report.errors.append(rejection)
-                progress.advance(result.converted, chunk.nbytes, chunk.position)
+            tally.not_rollouts = watch.not_rollouts(tally.file)
+            if tally.not_rollouts is not None and text:
+                _report(tally.not_rollouts, progress, sys.stdout)
     except InputError as error:
         tally.unreadable = str(error)
         _report(f"nemogym-ingest: {error}")

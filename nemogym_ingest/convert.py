@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConversionError, Loc
 from .jsonvalue import (
@@ -50,6 +50,7 @@ TEXT_PART_TYPES = ("input_text", "output_text")
 SUMMARY_PART_TYPES = ("summary_text", "text")
 ITEM_TYPES = ("message", "reasoning", "function_call", "function_call_output")
 MEDIA_PART_TYPES = ("input_image", "input_file", "input_audio", "input_video")
+EMPTY_ROLLOUT_TEXT = "This rollout has no messages: it holds no input or output items."
 
 _STRICT = ConversionOptions()
 
@@ -205,8 +206,12 @@ class _Transcript:
     details: list[JsonDict] = field(default_factory=list)
     call_names: dict[str, str] = field(default_factory=dict)
     turn: _AssistantTurn = field(default_factory=_AssistantTurn)
+    tool_calls: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Generic tool calls declared so far: (item type, id) -> function (R25)."""
     redacted_items: int = 0
     media_parts: int = 0
+    think_splits: int = 0
+    generic_items: int = 0
 
     def emit(self, message: ChatMessage, source_items: list[JsonDict]) -> None:
         self.messages.append(message)
@@ -335,12 +340,20 @@ def _message_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) 
         item.get("role", _ABSENT), MESSAGE_ROLES, loc + ("role",), "R12"
     )
     text, facts = _message_content(item.get("content", _ABSENT), loc + ("content",), out)
+    _record_string_member(item, "phase", loc, detail)
     if original_role == "assistant":
         detail.update(facts)
         turn = out.turn
         if turn.has_message or turn.tool_calls:  # D2: a second text never glues on
             out.flush_turn()
             turn = out.turn
+        if out.options.think_tags == "reasoning":
+            split = split_think_tags(text)
+            if split is not None:
+                reasoning, text = split
+                turn.add_reasoning(reasoning, "", None)
+                detail["think_tags_split"] = True
+                out.think_splits += 1
         turn.text = text
         turn.has_message = True
         turn.source_items.append(detail)
@@ -351,6 +364,36 @@ def _message_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript) 
     detail.update(facts)
     message = UserMessage(content=text) if original_role == "user" else SystemMessage(content=text)
     out.emit(message, [detail])
+
+
+def _record_string_member(item: JsonDict, key: str, loc: Loc, detail: JsonDict) -> None:
+    """Record a non-null string `item[key]` (a message's `phase`, a call's `namespace`) in
+    the item's `message_details` entry; any other present value is rejected (R48)."""
+    value = item.get(key)
+    if value is None:
+        return
+    detail[key] = _require_string(value, loc + (key,), "R48")
+
+
+_THINK_OPEN = "<think>"
+_THINK_CLOSE = "</think>"
+
+
+def split_think_tags(text: str) -> tuple[str, str] | None:
+    """`(reasoning, answer)` of assistant text holding its reasoning inline (R76): a leading
+    `<think>…</think>` block, or leading text up to a first `</think>` with no opening tag.
+    The reasoning is trimmed, the answer loses the whitespace after the tag. None when the
+    text holds no such block."""
+    end = text.find(_THINK_CLOSE)
+    if end < 0:
+        return None
+    head = text[:end]
+    stripped = head.lstrip()
+    opened = stripped.startswith(_THINK_OPEN)
+    reasoning = stripped[len(_THINK_OPEN) :] if opened else head
+    if _THINK_OPEN in reasoning:  # an opening tag that does not lead the text
+        return None
+    return reasoning.strip(), text[end + len(_THINK_CLOSE) :].lstrip()
 
 
 def _text_parts(
@@ -420,26 +463,26 @@ def _reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
     turn.source_items.append(detail)
 
 
-def _tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any]) -> JsonDict:
+def _tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any], rule: str = "R20") -> JsonDict:
     if isinstance(raw, str):
         too_deep = f"must be a JSON text nested at most {MAX_NESTING} levels deep"
         try:
             parsed = parse_json_text(raw)
         except RecursionError:  # a parser's limit, far above ours
-            raise ConversionError(too_deep, loc, rule="R20") from None
+            raise ConversionError(too_deep, loc, rule=rule) from None
         except ValueError as error:
             detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-            raise ConversionError(f"must be valid JSON ({detail})", loc, rule="R20") from None
+            raise ConversionError(f"must be valid JSON ({detail})", loc, rule=rule) from None
         if nested_too_deeply(raw.encode("utf-8", "surrogatepass")):  # never built (R20)
-            raise ConversionError(too_deep, loc, rule="R20")
+            raise ConversionError(too_deep, loc, rule=rule)
         if not isinstance(parsed, dict):
             raise ConversionError(
-                f"must parse to a JSON object, got {_describe(parsed)}", loc, rule="R20"
+                f"must parse to a JSON object, got {_describe(parsed)}", loc, rule=rule
             )
         checked: JsonDict = copy_json(parsed, loc)  # parsed here, never vouched for
         return checked
     elif not isinstance(raw, dict):
-        raise ConversionError(_wrong("a JSON object or a string holding one", raw), loc, rule="R20")
+        raise ConversionError(_wrong("a JSON object or a string holding one", raw), loc, rule=rule)
     arguments: JsonDict = copy(raw, loc)
     return arguments
 
@@ -450,6 +493,7 @@ def _function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: _Transc
     arguments = _tool_arguments(raw, arguments_loc, out.copy)
     call_id = _require_non_empty_string(item.get("call_id", _ABSENT), loc + ("call_id",), "R21")
     name = _require_non_empty_string(item.get("name", _ABSENT), loc + ("name",), "R21")
+    _record_string_member(item, "namespace", loc, detail)
     out.call_names[call_id] = name
     raw_arguments = out.copy(raw, arguments_loc, prune=True)
     detail.update(_pruned({"call_id": call_id, "tool_name": name, "raw_arguments": raw_arguments}))
@@ -480,6 +524,276 @@ def _function_call_output_item(
         output = json.dumps(out.copy(output, output_loc), ensure_ascii=True, sort_keys=True)
     detail["call_id"] = call_id
     out.emit(ToolMessage(content=str(output), tool_call_id=call_id, function=function), [detail])
+
+
+# --- hosted and custom tool items (rules R24-R28, option R78) -------------------------
+
+
+@dataclass(frozen=True)
+class _ToolItemShape:
+    """How one hosted or custom tool item type converts with `tool_items="generic"`."""
+
+    kind: Literal["call", "output", "note"]
+    arguments: tuple[str, ...] = ()
+    """A call's members gathered, when present and not null, into its arguments object."""
+    parsed_arguments: bool = False
+    """A call whose `arguments` member is the arguments, as a function_call's (R20)."""
+    named: bool = False
+    """A call whose `name` is the function (else the function is the item type)."""
+    outputs: tuple[str, ...] = ()
+    """The members holding the output: an output item's, or those a call carries itself."""
+    answers: str = ""
+    """An output item: the type of the call it answers."""
+    reference: str = "call_id"
+    """An output item: the member naming the call it answers."""
+
+
+TOOL_ITEM_SHAPES: dict[str, _ToolItemShape] = {
+    "custom_tool_call": _ToolItemShape("call", arguments=("input",), named=True),
+    "custom_tool_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="custom_tool_call"
+    ),
+    "web_search_call": _ToolItemShape("call", arguments=("action",)),
+    "file_search_call": _ToolItemShape("call", arguments=("queries",), outputs=("results",)),
+    "code_interpreter_call": _ToolItemShape(
+        "call", arguments=("code", "container_id"), outputs=("outputs",)
+    ),
+    "image_generation_call": _ToolItemShape(
+        "call",
+        arguments=("action", "revised_prompt", "size", "quality", "background", "output_format"),
+        outputs=("result", "error"),
+    ),
+    "local_shell_call": _ToolItemShape("call", arguments=("action",)),
+    "local_shell_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="local_shell_call"
+    ),
+    "shell_call": _ToolItemShape("call", arguments=("action",)),
+    "shell_call_output": _ToolItemShape("output", outputs=("output",), answers="shell_call"),
+    "apply_patch_call": _ToolItemShape("call", arguments=("operation",)),
+    "apply_patch_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="apply_patch_call"
+    ),
+    "computer_call": _ToolItemShape("call", arguments=("action", "actions")),
+    "computer_call_output": _ToolItemShape("output", outputs=("output",), answers="computer_call"),
+    "mcp_call": _ToolItemShape(
+        "call", parsed_arguments=True, named=True, outputs=("output", "error")
+    ),
+    "mcp_list_tools": _ToolItemShape("note"),
+    "mcp_approval_request": _ToolItemShape("call", parsed_arguments=True, named=True),
+    "mcp_approval_response": _ToolItemShape(
+        "output",
+        outputs=("approve", "reason"),
+        answers="mcp_approval_request",
+        reference="approval_request_id",
+    ),
+    "tool_search_call": _ToolItemShape("call", parsed_arguments=True),
+    "tool_search_output": _ToolItemShape("output", outputs=("tools",), answers="tool_search_call"),
+    "compaction": _ToolItemShape("note"),
+}
+"""Every item type `tool_items="generic"` converts, and how (R24-R27)."""
+
+
+def _present(item: JsonDict, names: tuple[str, ...]) -> list[str]:
+    """The members of `names` that `item` holds with a value other than null."""
+    return [name for name in names if item.get(name) is not None]
+
+
+def _call_id(item: JsonDict, loc: Loc, rule: str) -> tuple[str, Loc]:
+    """A generic call's id, or the call an output item answers: its `call_id`, or its
+    `id` when `call_id` is absent or null (R24, R25)."""
+    key = "call_id" if item.get("call_id") is not None else "id"
+    value = item.get(key, _ABSENT)
+    if value is _ABSENT and key == "id":
+        raise ConversionError("is missing (and so is id)", loc + ("call_id",), rule=rule)
+    return _require_non_empty_string(value, loc + (key,), rule), loc + (key,)
+
+
+def _media_output_marker(
+    kind: str, sources: list[tuple[str, Any]], loc: Loc, out: _Transcript
+) -> str:
+    """A marker for a media output (R27), as R75 writes a media part's; needs `media`."""
+    if out.options.media != "placeholder":
+        raise ConversionError(
+            f"a {kind} output cannot be converted: Docent stores only text" + _rescued_by("media"),
+            loc,
+            rule="R27",
+            option="media",
+        )
+    out.media_parts += 1
+    shown = [
+        _media_source(name, value) for name, value in sources if isinstance(value, str) and value
+    ]
+    return f"[{kind}: {', '.join(shown)}]" if shown else f"[{kind}]"
+
+
+def _output_value_text(value: Any, loc: Loc, out: _Transcript) -> str:
+    """A tool output as text, as R23 writes a function_call_output's."""
+    if isinstance(value, str):
+        return require_text(str(value), loc)
+    return json.dumps(out.copy(value, loc), ensure_ascii=True, sort_keys=True)
+
+
+def _tool_output_text(
+    item_type: str, item: JsonDict, fields: list[str], loc: Loc, out: _Transcript
+) -> str:
+    """The tool message text of an item's output members `fields` (R27)."""
+    if item_type == "custom_tool_call_output" and isinstance(item["output"], list):
+        text, _ = _message_content(item["output"], loc + ("output",), out)
+        return text
+    if item_type == "computer_call_output":
+        screenshot = _require_object(item["output"], loc + ("output",), "R27")
+        sources = [(name, screenshot.get(name)) for name in ("image_url", "file_id")]
+        return _media_output_marker("computer_screenshot", sources, loc + ("output",), out)
+    if item_type == "image_generation_call" and "result" in fields:
+        result_loc = loc + ("result",)
+        marker = _media_output_marker(
+            "image_generation_call",
+            [("data", _require_string(item["result"], result_loc, "R27"))],
+            result_loc,
+            out,
+        )
+        if "error" not in fields:
+            return marker
+        return marker + "\n" + _output_value_text(item["error"], loc + ("error",), out)
+    if item_type == "code_interpreter_call":
+        return _code_interpreter_outputs(item["outputs"], loc + ("outputs",), out)
+    if len(fields) == 1:
+        return _output_value_text(item[fields[0]], loc + (fields[0],), out)
+    return _output_value_text({name: item[name] for name in fields}, loc, out)
+
+
+def _code_interpreter_outputs(raw: Any, loc: Loc, out: _Transcript) -> str:
+    """Code interpreter `outputs`: logs as they are, images as media markers (R27)."""
+    texts: list[str] = []
+    for index, raw_output in enumerate(_require_array(raw, loc, "R27")):
+        output_loc = loc + (index,)
+        output = _require_object(raw_output, output_loc, "R27")
+        kind = _require_choice(
+            output.get("type", _ABSENT), ("logs", "image"), output_loc + ("type",), "R27"
+        )
+        if kind == "logs":
+            texts.append(
+                _require_string(output.get("logs", _ABSENT), output_loc + ("logs",), "R27")
+            )
+        else:
+            texts.append(
+                _media_output_marker("image", [("url", output.get("url"))], output_loc, out)
+            )
+    return "\n".join(texts)
+
+
+def _generic_call(
+    item_type: str,
+    shape: _ToolItemShape,
+    item: JsonDict,
+    detail: JsonDict,
+    loc: Loc,
+    out: _Transcript,
+) -> None:
+    """A hosted or custom tool call: an assistant tool call, and the tool message of the
+    output it carries, if any (R24, R26)."""
+    if shape.parsed_arguments:
+        arguments = _tool_arguments(
+            item.get("arguments", _ABSENT), loc + ("arguments",), out.copy, "R24"
+        )
+    else:
+        arguments = {
+            name: out.copy(item[name], loc + (name,)) for name in _present(item, shape.arguments)
+        }
+    call_id, _ = _call_id(item, loc, "R24")
+    function = item_type
+    if shape.named:
+        function = _require_non_empty_string(item.get("name", _ABSENT), loc + ("name",), "R24")
+    out.tool_calls[(item_type, call_id)] = function
+    server = out.copy(item.get("server_label"), loc + ("server_label",), prune=True)
+    detail.update(_pruned({"call_id": call_id, "tool_name": function, "server_label": server}))
+    turn = out.turn
+    turn.tool_calls.append(ToolCall(id=call_id, function=function, arguments=arguments))
+    turn.source_items.append(detail)
+    fields = _present(item, shape.outputs)
+    if fields:
+        text = _tool_output_text(item_type, item, fields, loc, out)
+        out.flush_turn()
+        output_detail = {**detail, "output_members": fields}
+        out.emit(
+            ToolMessage(content=text, tool_call_id=call_id, function=function), [output_detail]
+        )
+
+
+def _generic_output(
+    item_type: str,
+    shape: _ToolItemShape,
+    item: JsonDict,
+    detail: JsonDict,
+    loc: Loc,
+    out: _Transcript,
+) -> None:
+    """The output item of a hosted or custom tool call: a tool message answering it (R25)."""
+    out.flush_turn()
+    if shape.reference == "call_id":
+        call_id, reference_loc = _call_id(item, loc, "R25")
+    else:
+        reference_loc = loc + (shape.reference,)
+        call_id = _require_non_empty_string(
+            item.get(shape.reference, _ABSENT), reference_loc, "R25"
+        )
+    function = out.tool_calls.get((shape.answers, call_id))
+    if function is None:
+        raise ConversionError(
+            f"no earlier {shape.answers} of this rollout has id {_describe(call_id)}",
+            reference_loc,
+            rule="R25",
+        )
+    fields = _present(item, shape.outputs)
+    text = _tool_output_text(item_type, item, fields, loc, out) if fields else ""
+    detail["call_id"] = call_id
+    out.emit(ToolMessage(content=text, tool_call_id=call_id, function=function), [detail])
+
+
+def _generic_note(
+    item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
+) -> None:
+    """`compaction` and `mcp_list_tools`: a system note of what the item says (R26)."""
+    out.flush_turn()
+    if item_type == "compaction":
+        content = _require_string(
+            item.get("encrypted_content", _ABSENT), loc + ("encrypted_content",), "R26"
+        )
+        text = (
+            "[compaction: the conversation before this point was compacted into encrypted "
+            f"content ({_plural(len(content), 'character')}) that cannot be read]"
+        )
+    else:
+        server = _require_string(item.get("server_label", _ABSENT), loc + ("server_label",), "R26")
+        tools_loc = loc + ("tools",)
+        names = []
+        for index, raw_tool in enumerate(
+            _require_array(item.get("tools", _ABSENT), tools_loc, "R26")
+        ):
+            tool = _require_object(raw_tool, tools_loc + (index,), "R26")
+            names.append(
+                _require_string(tool.get("name", _ABSENT), tools_loc + (index, "name"), "R26")
+            )
+        text = f"[mcp_list_tools: server {server} lists {_plural(len(names), 'tool')}"
+        text += f": {', '.join(names)}]" if names else "]"
+        error = item.get("error")
+        if error is not None:
+            text += " error: " + _output_value_text(error, loc + ("error",), out)
+        detail["server_label"] = server
+    out.emit(SystemMessage(content=text), [detail])
+
+
+def _generic_item(
+    item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: _Transcript
+) -> None:
+    shape = TOOL_ITEM_SHAPES[item_type]
+    out.generic_items += 1
+    if shape.kind == "call":
+        _generic_call(item_type, shape, item, detail, loc, out)
+    elif shape.kind == "output":
+        _generic_output(item_type, shape, item, detail, loc, out)
+    else:
+        _generic_note(item_type, item, detail, loc, out)
 
 
 _ItemConverter = Callable[[JsonDict, JsonDict, Loc, _Transcript], None]
@@ -514,9 +828,21 @@ def _convert_items(items: list[Any], origin: str, prefix: Loc, out: _Transcript)
             item_type = "message"
         converter = _ITEM_CONVERTERS.get(item_type) if isinstance(item_type, str) else None
         if converter is None:
-            raise ConversionError(
-                _wrong(_one_of(ITEM_TYPES), item_type), loc + ("type",), rule="R11"
-            )
+            if not isinstance(item_type, str) or item_type not in TOOL_ITEM_SHAPES:
+                raise ConversionError(
+                    _wrong(_one_of(ITEM_TYPES), item_type), loc + ("type",), rule="R11"
+                )
+            if out.options.tool_items != "generic":
+                raise ConversionError(
+                    f"must be {_one_of(ITEM_TYPES)}, got {_describe(item_type)}"
+                    + _rescued_by("tool_items"),
+                    loc + ("type",),
+                    rule="R11",
+                    option="tool_items",
+                )
+            detail = _item_detail(item, item_type, origin, loc, out.copy)
+            _generic_item(item_type, item, detail, loc, out)
+            continue
         detail = _item_detail(item, str(item_type), origin, loc, out.copy)
         converter(item, detail, loc, out)
     out.flush_turn()  # a turn never spans the input and the output
@@ -656,11 +982,25 @@ def _convert(
             )
         _convert_items(output_items, "output", _OUTPUT, out)
     if not out.messages:
-        raise ConversionError("must produce at least one transcript message", (), rule="R9")
+        if options.empty_rollouts != "placeholder":
+            raise ConversionError(
+                "must produce at least one transcript message, but the rollout holds no items"
+                + _rescued_by("empty_rollouts"),
+                (),
+                rule="R9",
+                option="empty_rollouts",
+            )
+        out.messages.append(SystemMessage(content=EMPTY_ROLLOUT_TEXT))
+        out.details.append({"role": "system", "origin": "placeholder", "source_item_count": 0})
+        assumed["empty_rollouts"] = "placeholder message"
     if out.redacted_items:
         assumed["encrypted_reasoning"] = f"redacted {_plural(out.redacted_items, 'item')}"
     if out.media_parts:
         assumed["media"] = f"placeholder for {_plural(out.media_parts, 'part')}"
+    if out.think_splits:
+        assumed["think_tags"] = f"split {_plural(out.think_splits, 'message')}"
+    if out.generic_items:
+        assumed["tool_items"] = f"generic for {_plural(out.generic_items, 'item')}"
 
     agent_name, agent_ref, name_supplied = _agent(row, options)
     task_index, task_source = _index(row, "_ng_task_index", "task_index", options.task_index, line)
@@ -673,6 +1013,7 @@ def _convert(
         "rollout_index": rollout_source,
     }
     assumed = _pruned(identity) | assumed
+    assumed = {name: assumed[name] for name in OPTION_HINTS if name in assumed}  # R70's order
 
     return AgentRun(
         name=f"{agent_name}/task/{task_index}/rollout/{rollout_index}",

@@ -103,6 +103,16 @@ class LineResult:
     run: AgentRun | None = None
     error: ConversionError | None = None
     rescuing: tuple[str, ...] = ()
+    foreign: bool = False
+    """The line is a JSON object with neither `responses_create_params` nor `response`:
+    rejected lines that all are say the input is not NeMo Gym rollouts at all."""
+
+
+ROLLOUT_KEYS = ("responses_create_params", "response")
+
+
+def _foreign(value: Any) -> bool:
+    return isinstance(value, dict) and not any(key in value for key in ROLLOUT_KEYS)
 
 
 def read_lines(
@@ -131,7 +141,12 @@ def read_lines(
             run = convert_rollout(rollout, options, line, owned=owned)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(rollout, options, line, error)) if rescue else ()
-            yield LineResult(line, error=error.located(file=file, line=line), rescuing=rescuing)
+            yield LineResult(
+                line,
+                error=error.located(file=file, line=line),
+                rescuing=rescuing,
+                foreign=_foreign(rollout),
+            )
             continue
         yield LineResult(line, run=run)
 

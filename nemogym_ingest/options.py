@@ -3,7 +3,7 @@
 and recorded text, from which the command line, the rescue hints and the README's list are made.
 
 Each option resolves one kind of rejection by saying what the user knows; each use is
-recorded in the AgentRun's `metadata.nemogym.assumed` (R76), in table order.
+recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 """
 
@@ -55,6 +55,9 @@ class ConversionOptions:
     - `transitions="final"`: convert the last of the cumulative snapshots (R73).
     - `encrypted_reasoning="redact"`: keep encrypted reasoning as redacted reasoning (R74).
     - `media="placeholder"`: replace image, file, audio and video parts with text markers (R75).
+    - `think_tags="reasoning"`: a leading `<think>…</think>` in assistant text is reasoning (R76).
+    - `empty_rollouts="placeholder"`: a rollout without items gets a placeholder message (R77).
+    - `tool_items="generic"`: hosted and custom tool items become tool calls and outputs (R78).
 
     Only missing or unsupported data is affected: a present but invalid value is still
     rejected. Invalid option values raise `ValueError`.
@@ -66,6 +69,9 @@ class ConversionOptions:
     transitions: Literal["final"] | None = None
     encrypted_reasoning: Literal["redact"] | None = None
     media: Literal["placeholder"] | None = None
+    think_tags: Literal["reasoning"] | None = None
+    empty_rollouts: Literal["placeholder"] | None = None
+    tool_items: Literal["generic"] | None = None
 
     def __post_init__(self) -> None:
         for name, hint in OPTION_HINTS.items():
@@ -213,9 +219,46 @@ OPTION_HINTS: dict[str, OptionHint] = {
         probe="placeholder",
         recorded="placeholder for N parts",
     ),
+    "think_tags": OptionHint(
+        rule="R76",
+        library='think_tags="reasoning"',
+        flag="--think-tags",
+        metavar="reasoning",
+        choices=("reasoning",),
+        problem=_choice_problem("reasoning"),
+        help="read a leading <think>...</think> in assistant text as reasoning",
+        effect="read it as reasoning",
+        probe="reasoning",
+        recorded="split N messages",
+    ),
+    "empty_rollouts": OptionHint(
+        rule="R77",
+        library='empty_rollouts="placeholder"',
+        flag="--empty-rollouts",
+        metavar="placeholder",
+        choices=("placeholder",),
+        problem=_choice_problem("placeholder"),
+        help="convert rollouts without items to a run with one system message saying so",
+        effect="convert it with a placeholder message",
+        probe="placeholder",
+        recorded="placeholder message",
+    ),
+    "tool_items": OptionHint(
+        rule="R78",
+        library='tool_items="generic"',
+        flag="--tool-items",
+        metavar="generic",
+        choices=("generic",),
+        problem=_choice_problem("generic"),
+        help="convert hosted and custom tool items (shell, apply_patch, mcp, web search, ...) "
+        "to tool calls and tool messages",
+        effect="convert them as generic tool calls",
+        probe="generic",
+        recorded="generic for N items",
+    ),
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
-(R70, R76): its rule, flag, accepted values, help, `check` probe and recorded text."""
+(R70): its rule, flag, accepted values, help, `check` probe and recorded text."""
 
 
 # --- the command line ------------------------------------------------------------------

@@ -28,7 +28,7 @@ from multiprocessing.pool import AsyncResult
 from typing import BinaryIO, cast
 
 from .errors import ConversionError
-from .jsonl import read_lines
+from .jsonl import LineResult, read_lines
 from .model import wire_payload
 from .options import ConversionOptions
 from .source import Chunk, Source, read_chunks, read_spans
@@ -72,6 +72,13 @@ class ChunkResult:
     errors: list[ConversionError] = field(default_factory=list)
     rescues: list[list[str]] = field(default_factory=list)
     """With `Settings.rescue`, each error's rescuing options (field names), in order."""
+    foreign: int = 0
+    """Rejected lines that are JSON objects with neither `responses_create_params` nor
+    `response`."""
+    rest_foreign: bool = False
+    """Stopped (not `keep_going`) at such a line with nothing converted before it: whether
+    every later line of the chunk lacks both too (those lines, `scanned`, are only looked at)."""
+    scanned: int = 0
 
 
 def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
@@ -80,20 +87,24 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
     outputs: list[str] = []
     dumps = json.dumps
     lines = chunk.read_lines()
-    for outcome in read_lines(
+    outcomes = read_lines(
         lines,
         first_line=chunk.first_line,
         options=settings.options,
         file=chunk.file,
         rescue=settings.rescue,
-    ):
+    )
+    for outcome in outcomes:
         run = outcome.run
         if run is None:
             result.errors.append(cast(ConversionError, outcome.error))
+            result.foreign += outcome.foreign
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
+            if outcome.foreign and not result.converted:
+                result.rest_foreign, result.scanned = _rest_foreign(outcomes)
             break
         if settings.serialize:
             outputs.append(dumps(wire_payload(run), ensure_ascii=True))
@@ -106,6 +117,18 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
         if settings.spool_directory is not None:
             _spool(result, settings.spool_directory)
     return result
+
+
+def _rest_foreign(outcomes: Iterator[LineResult]) -> tuple[bool, int]:
+    """Whether every line of `outcomes` is a JSON object with neither
+    `responses_create_params` nor `response` (stops at the first that is not), and how
+    many lines were looked at."""
+    seen = 0
+    for outcome in outcomes:
+        seen += 1
+        if not outcome.foreign:
+            return False, seen
+    return True, seen
 
 
 def _spool(result: ChunkResult, directory: str) -> None:

@@ -165,7 +165,7 @@ def test_stdin_is_read_with_a_dash(tmp_path: Path) -> None:
     assert completed.stdout.decode() == _expected_lines(EXAMPLES)
     bad = subprocess.run(
         [sys.executable, "-m", "nemogym_ingest", "convert", "-"],
-        input=b"{}\n",
+        input=b'{"response": {}}\n',  # `{}` alone is not a rollout at all (test_rollout_shapes)
         capture_output=True,
         check=False,
     )

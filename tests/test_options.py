@@ -554,6 +554,8 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
                     {"role": "user", "content": [{"type": "input_image", "file_id": "f"}]},
                     _encrypted(["s"]),
                     _encrypted([]),
+                    {"role": "assistant", "content": "<think>r</think>t"},
+                    {"type": "compaction", "encrypted_content": "e"},
                 ]
             ]
         },
@@ -567,6 +569,9 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         transitions="final",
         encrypted_reasoning="redact",
         media="placeholder",
+        think_tags="reasoning",
+        empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
+        tool_items="generic",
     )
     (run,) = convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
     payload = run.to_dict()
@@ -578,8 +583,11 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("transitions", "final of 1 snapshot"),
         ("encrypted_reasoning", "redacted 2 items"),
         ("media", "placeholder for 1 part"),
+        ("think_tags", "split 1 message"),
+        ("tool_items", "generic for 1 item"),
     ]
-    assert list(assumed(payload)) == list(OPTION_HINTS)  # the table's order
+    # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
+    assert list(assumed(payload)) == [name for name in OPTION_HINTS if name != "empty_rollouts"]
     for name, recorded in assumed(payload).items():
         assert _recorded_pattern(OPTION_HINTS[name].recorded).fullmatch(recorded), name
 

@@ -241,22 +241,45 @@ _TEXT_OUTPUTS = _TEXTS | _SMALL_JSON.map(json.dumps)
 _OUTPUTS = {True: _TEXT_OUTPUTS, False: _TEXT_OUTPUTS | _SMALL_JSON}
 
 
+_PHASES = st.sampled_from(["commentary", "final_answer"])
+_NAMESPACES = st.sampled_from(["weather", "functions", "mcp.github", "ns-ü"])
+_THINK_TEXTS = st.sampled_from(
+    [
+        "<think>\nThe user wants 2+2. That is 4.\n</think>\n\nThe answer is 4.",
+        "Reasoning left open by the chat template.\n</think>\n\nDone.",
+        "<think></think>Hello!",
+        "  <think>a</think>b",
+        "<think>budget ran out before the closing tag",
+        "Answer first <think>not leading</think> rest",
+    ]
+)
+
+
 @dataclass
 class _Dialogue:
     """What the items drawn so far declared, and how the items are to be shaped."""
 
     reasoning_content: bool  # reasoning items may carry `content` (D1)
+    extras: bool = False  # messages may carry a `phase`, calls a `namespace` (D6)
+    think_tags: bool = False  # assistant text may hold inline `<think>` reasoning (R76)
     call_names: dict[str, str] = field(default_factory=dict)
     calls_made: int = 0
 
 
-def _message(draw: st.DrawFn, role: str, *, shaped: bool) -> Item:
+def _message(
+    draw: st.DrawFn, role: str, *, shaped: bool, dialogue: _Dialogue | None = None
+) -> Item:
     """A message item; `shaped`: exactly as the OpenAI Responses API returns one."""
     item: Item = {"type": "message"} if shaped or draw(st.booleans()) else {}
     item["role"] = role
     if role == "assistant":
         item["content"] = draw(_ASSISTANT_CONTENT[shaped])
+        if dialogue is not None and dialogue.think_tags and draw(st.booleans()):
+            text = draw(_THINK_TEXTS)
+            item["content"] = [{"type": "output_text", "text": text, "annotations": []}]
         item.update(_id_and_status(draw, "msg_", id_required=shaped, status_required=shaped))
+        if dialogue is not None and dialogue.extras and draw(st.booleans()):
+            item["phase"] = draw(st.none() | _PHASES)
     else:
         item["content"] = draw(_PROMPT_CONTENT)
     return item
@@ -287,6 +310,8 @@ def _function_call(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> Ite
         arguments = json.dumps(arguments, ensure_ascii=draw(st.booleans()), indent=indent)
     item: Item = {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
     item.update(_id_and_status(draw, "fc_", id_required=False, status_required=False))
+    if dialogue.extras and draw(st.booleans()):
+        item["namespace"] = draw(st.none() | _NAMESPACES)
     return item
 
 
@@ -301,9 +326,9 @@ def _assistant_step(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool) -> li
     """One model step in Docent's own order: reasoning*, message?, function_call* (R32)."""
     items = [_reasoning(draw, dialogue, shaped=shaped) for _ in range(draw(st.integers(0, 2)))]
     if draw(st.booleans()):
-        items.append(_message(draw, "assistant", shaped=shaped))
+        items.append(_message(draw, "assistant", shaped=shaped, dialogue=dialogue))
     items += [_function_call(draw, dialogue, shaped=shaped) for _ in range(draw(st.integers(0, 3)))]
-    return items or [_message(draw, "assistant", shaped=shaped)]
+    return items or [_message(draw, "assistant", shaped=shaped, dialogue=dialogue)]
 
 
 def _agent_loop(draw: st.DrawFn, dialogue: _Dialogue, *, shaped: bool, steps: int) -> list[Item]:
@@ -338,7 +363,7 @@ def _items_in_any_order(
             call_id = draw(st.sampled_from(sorted(dialogue.call_names)))
             items.append(_function_call_output(draw, call_id, shaped=shaped))
         else:
-            items.append(_message(draw, kind, shaped=shaped))
+            items.append(_message(draw, kind, shaped=shaped, dialogue=dialogue))
     return items
 
 
@@ -366,6 +391,149 @@ def _dialogue_items(
     if input_ == [] and not output:
         input_ = [_message(draw, "user", shaped=False)]  # at least one message (R9)
     return input_, output
+
+
+_GENERIC_TOOL_ITEMS: dict[str, list[Item]] = {
+    "custom_tool_call": [
+        {"type": "custom_tool_call", "call_id": "@", "name": "apply_diff", "input": "-a\n+b"},
+        {"type": "custom_tool_call_output", "call_id": "@", "output": "applied"},
+    ],
+    "web_search_call": [
+        {
+            "type": "web_search_call",
+            "id": "@",
+            "status": "completed",
+            "action": {"type": "search", "query": "nemo gym"},
+        }
+    ],
+    "file_search_call": [
+        {
+            "type": "file_search_call",
+            "id": "@",
+            "status": "completed",
+            "queries": ["reward"],
+            "results": [{"file_id": "file-1", "score": 0.5, "text": "reward is 1"}],
+        }
+    ],
+    "code_interpreter_call": [
+        {
+            "type": "code_interpreter_call",
+            "id": "@",
+            "status": "completed",
+            "container_id": "cntr",
+            "code": "print(1)",
+            "outputs": [
+                {"type": "logs", "logs": "1\n"},
+                {"type": "image", "url": "https://x/p.png"},
+            ],
+        }
+    ],
+    "image_generation_call": [
+        {"type": "image_generation_call", "id": "@", "status": "completed", "result": "iVBORw0K"}
+    ],
+    "local_shell_call": [
+        {
+            "type": "local_shell_call",
+            "id": "lsh_@",
+            "call_id": "@",
+            "status": "completed",
+            "action": {"type": "exec", "command": ["ls"], "env": {}},
+        },
+        {"type": "local_shell_call_output", "id": "@", "output": "a.py\n"},
+    ],
+    "shell_call": [
+        {
+            "type": "shell_call",
+            "call_id": "@",
+            "status": "completed",
+            "action": {"commands": ["pytest -q"]},
+        },
+        {
+            "type": "shell_call_output",
+            "call_id": "@",
+            "output": [{"stdout": "ok", "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}],
+        },
+    ],
+    "apply_patch_call": [
+        {
+            "type": "apply_patch_call",
+            "call_id": "@",
+            "status": "completed",
+            "operation": {"type": "delete_file", "path": "old.py"},
+        },
+        {"type": "apply_patch_call_output", "call_id": "@", "status": "failed"},
+    ],
+    "computer_call": [
+        {
+            "type": "computer_call",
+            "id": "cu_@",
+            "call_id": "@",
+            "status": "completed",
+            "pending_safety_checks": [],
+            "action": {"type": "screenshot"},
+        },
+        {
+            "type": "computer_call_output",
+            "call_id": "@",
+            "output": {"type": "computer_screenshot", "image_url": "data:image/png;base64,AAAA"},
+        },
+    ],
+    "mcp_call": [
+        {
+            "type": "mcp_call",
+            "id": "@",
+            "server_label": "gh",
+            "name": "search",
+            "arguments": '{"q": "x"}',
+            "output": "found",
+        }
+    ],
+    "mcp_list_tools": [
+        {
+            "type": "mcp_list_tools",
+            "id": "@",
+            "server_label": "gh",
+            "tools": [{"name": "search", "input_schema": {}}],
+        }
+    ],
+    "mcp_approval_request": [
+        {
+            "type": "mcp_approval_request",
+            "id": "@",
+            "server_label": "gh",
+            "name": "create",
+            "arguments": "{}",
+        },
+        {"type": "mcp_approval_response", "approval_request_id": "@", "approve": True},
+    ],
+    "tool_search_call": [
+        {"type": "tool_search_call", "call_id": "@", "arguments": {"q": "sheets"}},
+        {
+            "type": "tool_search_output",
+            "id": "tso_@",
+            "call_id": "@",
+            "execution": "client",
+            "status": "completed",
+            "tools": [],
+        },
+    ],
+    "compaction": [{"type": "compaction", "id": "@", "encrypted_content": "gAAAA"}],
+}
+"""A call of each hosted or custom tool type (R24-R27), with its output item if it has one,
+as `openai.types.responses` shapes them; `@` stands for a fresh id (`@` inside a string)."""
+
+
+def _generic_tool_items(draw: st.DrawFn, number: int) -> list[Item]:
+    """A call (and its output) of a hosted or custom tool type, with ids unique to `number`."""
+    kind = draw(st.sampled_from(sorted(_GENERIC_TOOL_ITEMS)))
+    fresh = f"{kind}_{number}"
+    return [
+        {
+            key: value.replace("@", fresh) if isinstance(value, str) and "@" in value else value
+            for key, value in copy.deepcopy(item).items()
+        }
+        for item in _GENERIC_TOOL_ITEMS[kind]
+    ]
 
 
 _FUNCTION_TOOLS = st.fixed_dictionaries(
@@ -450,7 +618,11 @@ _ABSENT = object()
 
 @st.composite
 def valid_rollouts(
-    draw: st.DrawFn, *, openai_shaped: bool | None = None, docent_identical: bool = False
+    draw: st.DrawFn,
+    *,
+    openai_shaped: bool | None = None,
+    docent_identical: bool = False,
+    options: bool = False,
 ) -> Rollout:
     """Rollouts every conforming converter must accept.
 
@@ -463,7 +635,12 @@ def valid_rollouts(
     `False`: also the looser shapes the spec accepts (items without `type`, ids or
     statuses, string message content, object `arguments`, non-string tool outputs, prompts
     among the output); `None` (default): either. `docent_identical=True`: nothing that makes
-    Docent 0.1.88 differ (no reasoning `content` (D1), items in Docent's order (D2)).
+    Docent 0.1.88 differ (no reasoning `content` (D1), items in Docent's order (D2), no
+    `phase` or `namespace` (D6)).
+
+    `options=True`: also what only options convert: inline `<think>` texts (R76), rollouts
+    without items (R77) and hosted and custom tool items (R78, with media outputs, R75):
+    convert them with `think_tags`, `empty_rollouts`, `tool_items` and `media` set.
     """
     shaped = draw(st.booleans()) if openai_shaped is None else openai_shaped
     any_order = not docent_identical and draw(st.booleans())
@@ -476,8 +653,16 @@ def valid_rollouts(
     task_index, rollout_index = draw(indices), draw(indices)
     benchmark_fields = draw(_BENCHMARK_FIELDS)
     request, response = draw(_REQUEST_PARAMS), draw(_RESPONSE_FIELDS[shaped])
-    dialogue = _Dialogue(reasoning_content=not docent_identical)
+    dialogue = _Dialogue(
+        reasoning_content=not docent_identical, extras=not docent_identical, think_tags=options
+    )
     input_, output = _dialogue_items(draw, dialogue, shaped=shaped, any_order=any_order)
+    if options and draw(st.integers(min_value=0, max_value=7)) == 0:
+        input_, output = [], []  # a rollout without items (R77)
+    elif options:
+        for number in range(draw(st.integers(min_value=0, max_value=3))):
+            spot = draw(st.integers(min_value=0, max_value=len(output)))
+            output[spot:spot] = _generic_tool_items(draw, number)
     rollout: Rollout = {
         "responses_create_params": {"input": input_, **request},
         "response": {**response, "output": output},
