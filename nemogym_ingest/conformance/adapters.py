@@ -251,7 +251,7 @@ class CommandImplementation:
     def _rejection(self, status: int, stdout: str, stderr: str, *, is_file: bool) -> Answer:
         text = stdout.strip()
         detail = f"exit status {status}" + (f": {_last_line(stderr)}" if stderr.strip() else "")
-        log = _tail(stderr)
+        log = stderr.strip()
         try:
             parsed: Any = json.loads(text) if text else None
         except (ValueError, RecursionError):
@@ -292,7 +292,7 @@ class CommandImplementation:
             return Answer("output", value=json.loads(stdout))
         except (ValueError, RecursionError) as error:
             detail = f"exit status 0 but stdout is not JSON: {error}"
-            return Answer("broken", detail=detail, log=_tail(stderr))
+            return Answer("broken", detail=detail, log=stderr.strip())
 
     def run_file(self, path: Path, options: JsonDict | None) -> Answer:
         """Run the file command with the file's path as its last argument."""
@@ -309,17 +309,14 @@ class CommandImplementation:
             )
         except (ValueError, RecursionError) as error:
             detail = f"exit status 0 but stdout is not JSON Lines: {error}"
-            return Answer("broken", detail=detail, log=_tail(stderr))
+            return Answer("broken", detail=detail, log=stderr.strip())
 
 
-def _tail(text: str, limit: int = 1000) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else "..." + text[-limit:]
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+def _first_line(text: str) -> str:
+    """The first line of `text` (whole: the runner shortens it, once the case's file path
+    in it is replaced by the case's own name, so that reports do not depend on where the
+    suite lies)."""
+    return text.strip().split("\n", 1)[0]
 
 
 def _last_line(text: str) -> str:

@@ -4,6 +4,7 @@ verdict; allow lists of expected failures and the tally.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -109,15 +110,26 @@ def run_case(implementation: Implementation, case: Case, *, rules: bool = False)
         answer = implementation.run_file(case.file, case.options)
     else:
         answer = implementation.run_rollout(case.rollout, case.options)
-    result = judge(case, answer, rules=rules)
-    if case.file is not None:  # no absolute paths in reports: the file as the case names it
-        result = Result(
-            case,
-            result.status,
-            result.summary.replace(str(case.file), case.file_name),
-            result.detail.replace(str(case.file), case.file_name),
-        )
-    return result
+    return judge(case, _for_reports(case, answer), rules=rules)
+
+
+_DETAIL_LIMIT = 200
+_LOG_LIMIT = 1000
+
+
+def _for_reports(case: Case, answer: Answer) -> Answer:
+    """`answer` with the case's file named as the case names it (no absolute paths in
+    reports), then its detail and log shortened: reports do not depend on where the suite
+    lies."""
+    detail, log = answer.detail, answer.log
+    if case.file is not None:
+        detail = detail.replace(str(case.file), case.file_name)
+        log = log.replace(str(case.file), case.file_name)
+    if len(detail) > _DETAIL_LIMIT:
+        detail = detail[: _DETAIL_LIMIT - 3] + "..."
+    if len(log) > _LOG_LIMIT:
+        log = "..." + log[-_LOG_LIMIT:]
+    return dataclasses.replace(answer, detail=detail, log=log)
 
 
 def run_suite(
