@@ -382,18 +382,23 @@ _THINK_CLOSE = "</think>"
 def split_think_tags(text: str) -> tuple[str, str] | None:
     """`(reasoning, answer)` of assistant text holding its reasoning inline (R76): a leading
     `<think>…</think>` block, or leading text up to a first `</think>` with no opening tag.
-    The reasoning is trimmed, the answer loses the whitespace after the tag. None when the
-    text holds no such block."""
+    The reasoning is trimmed, the answer loses the whitespace after the tag (JSON whitespace
+    only). None when the text holds no such block."""
     end = text.find(_THINK_CLOSE)
     if end < 0:
         return None
     head = text[:end]
-    stripped = head.lstrip()
+    stripped = head.lstrip(_JSON_WHITESPACE)
     opened = stripped.startswith(_THINK_OPEN)
     reasoning = stripped[len(_THINK_OPEN) :] if opened else head
     if _THINK_OPEN in reasoning:  # an opening tag that does not lead the text
         return None
-    return reasoning.strip(), text[end + len(_THINK_CLOSE) :].lstrip()
+    answer = text[end + len(_THINK_CLOSE) :]
+    return reasoning.strip(_JSON_WHITESPACE), answer.lstrip(_JSON_WHITESPACE)
+
+
+_JSON_WHITESPACE = " \t\n\r"
+"""The whitespace R76 trims: JSON's, not Unicode's (a no-break space stays)."""
 
 
 def _text_parts(
