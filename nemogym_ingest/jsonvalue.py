@@ -1,4 +1,5 @@
-"""Copying JSON values into the output: validation, nesting limit and metadata pruning."""
+"""Copying JSON values into the output: validation (or, for lines vouched for, the trusted
+path), nesting limits and metadata pruning."""
 
 from __future__ import annotations
 

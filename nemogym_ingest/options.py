@@ -1,4 +1,4 @@
-"""The opt-in conversion options (R70-R79): `ConversionOptions` and the one table
+"""The opt-in conversion options (R70-R78): `ConversionOptions` and the one table
 (`OPTION_HINTS`) saying, per option, its rule, flag, accepted values, help, `check` probe
 and recorded text, from which the command line, the rescue hints and the README's list are made.
 
