@@ -270,14 +270,22 @@ def _media_source(field_name: str, value: str) -> str:
 
 def _media_marker(part_type: str, part: JsonDict) -> str:
     """The text standing for a media part: `[input_image: https://...]` (R75)."""
-    sources: list[str] = []
+    sources: list[tuple[str, Any]] = []
     for field_path in _MEDIA_SOURCES[part_type]:
         value: Any = part
         for name in field_path:
             value = value.get(name) if isinstance(value, dict) else None
-        if isinstance(value, str) and value:
-            sources.append(_media_source(field_path[-1], value))
-    return f"[{part_type}: {', '.join(sources)}]" if sources else f"[{part_type}]"
+        sources.append((field_path[-1], value))
+    return _marker(part_type, sources)
+
+
+def _marker(kind: str, sources: list[tuple[str, Any]]) -> str:
+    """`[kind: SOURCES]` of the non-empty string sources (field name, value), or `[kind]`
+    (R75, R27)."""
+    shown = [
+        _media_source(name, value) for name, value in sources if isinstance(value, str) and value
+    ]
+    return f"[{kind}: {', '.join(shown)}]" if shown else f"[{kind}]"
 
 
 def _message_content(content: Any, loc: Loc, out: _Transcript) -> tuple[str, JsonDict]:
@@ -522,13 +530,9 @@ def _function_call_output_item(
     output_loc = loc + ("output",)
     if "output" not in item:
         raise ConversionError("is missing", output_loc, rule="R22")
-    output = item["output"]
-    if isinstance(output, str):
-        output = require_text(str(output), output_loc)
-    else:
-        output = json.dumps(out.copy(output, output_loc), ensure_ascii=True, sort_keys=True)
+    output = _output_value_text(item["output"], output_loc, out)
     detail["call_id"] = call_id
-    out.emit(ToolMessage(content=str(output), tool_call_id=call_id, function=function), [detail])
+    out.emit(ToolMessage(content=output, tool_call_id=call_id, function=function), [detail])
 
 
 # --- hosted and custom tool items (rules R24-R28, option R78) -------------------------
@@ -625,14 +629,12 @@ def _media_output_marker(
             option="media",
         )
     out.media_parts += 1
-    shown = [
-        _media_source(name, value) for name, value in sources if isinstance(value, str) and value
-    ]
-    return f"[{kind}: {', '.join(shown)}]" if shown else f"[{kind}]"
+    return _marker(kind, sources)
 
 
 def _output_value_text(value: Any, loc: Loc, out: _Transcript) -> str:
-    """A tool output as text, as R23 writes a function_call_output's."""
+    """A tool output as text (R23): a string as it is, any other value as its JSON text
+    with sorted keys and ASCII escapes. Used by function_call_output and every tool item."""
     if isinstance(value, str):
         return require_text(str(value), loc)
     return json.dumps(out.copy(value, loc), ensure_ascii=True, sort_keys=True)
