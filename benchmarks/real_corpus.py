@@ -60,7 +60,7 @@ def _both_accept(line: bytes) -> bool:
     try:
         rollout = json.loads(line)
         docent_convert(rollout)
-    except Exception:  # noqa: BLE001 (any Docent failure means Docent does not accept it)
+    except Exception:  # any failure of Docent's means Docent does not accept the line
         return False
     try:
         convert_nemogym_rollout_to_agent_run(json.loads(line))
