@@ -59,19 +59,29 @@ def parse_json_text(text: str) -> Any:
         return json.loads(text, parse_int=_parse_integer)
 
 
-_STRING_LITERAL = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 
 
 def nested_too_deeply(content: bytes) -> bool:
     """Whether valid JSON text `content` nests arrays and objects deeper than MAX_NESTING
     levels (its own value is level 1), wherever they are: a JSONL line (R64) or an
-    `arguments` string (R20)."""
+    `arguments` string (R20).
+
+    Bytes methods only, no regex and no per-byte Python work: escaped backslashes and
+    quotes are removed (pairs left to right, as JSON reads them), then every byte but
+    brackets and quotes, then what lies between quotes (string contents); the brackets
+    left are summed.
+    """
     if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
         return False
-    brackets = _STRING_LITERAL.sub(b"", content).translate(_BRACKET_STEPS, _NOT_A_BRACKET)
-    return max(itertools.accumulate(array.array("b", brackets)), default=0) > MAX_NESTING
+    if b"\\" in content:
+        content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = b"".join(content.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    if structure.count(b"[") + structure.count(b"{") <= MAX_NESTING:
+        return False
+    steps = array.array("b", structure.translate(_BRACKET_STEPS))
+    return max(itertools.accumulate(steps)) > MAX_NESTING
 
 
 def _not_text(found: re.Match[str], subject: str) -> str:
@@ -196,53 +206,68 @@ def own_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
     containers are checked and copied by `copy_json` (tool outputs, argument objects).
     """
     kind = type(value)
-    if kind is dict or kind is list:
-        return _pruned_json(value) if prune else copy_json(value, loc)
-    if _bad_number(value):
-        raise NotAllJson
-    return value
+    if kind is dict:
+        return _pruned_object(value) if prune else copy_json(value, loc)
+    if kind is list:
+        return _pruned_array(value) if prune else copy_json(value, loc)
+    if kind is str or value is None:
+        return value
+    return _own_number(value)
 
 
-def _bad_number(value: Any) -> bool:
-    """Whether `value` is a float that is not finite or an integer out of bounds (R41)."""
-    kind = type(value)
-    if kind is float:
-        return not -_FLOAT_MAX <= value <= _FLOAT_MAX
-    if kind is int:
-        return not -_INTEGER_BOUND < value < _INTEGER_BOUND
-    return kind is _OversizedInteger
-
-
-_FLOAT_MAX = sys.float_info.max
-
-
-def _pruned_json(value: Any) -> Any:
-    """`value`, a dict or a list of JSON, pruned as R40 says, in new containers; raises
-    `NotAllJson` for a number that is not JSON."""
-    if type(value) is list:
-        items: list[Any] = []
-        for item in value:
-            if type(item) in _CONTAINERS:
-                items.append(_pruned_json(item))
-            elif _bad_number(item):
-                raise NotAllJson
-            else:
-                items.append(item)
-        return items
+def _pruned_object(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object pruned as R40 says, in new containers, in one pass: members that are
+    (after pruning) null, `""`, `[]` or `{}` are dropped."""
     pruned: dict[str, Any] = {}
     for key, child in value.items():
-        if type(child) in _CONTAINERS:
-            kept = _pruned_json(child)
+        kind = type(child)
+        if kind is str:
+            if child:
+                pruned[key] = child
+        elif kind is dict:
+            kept = _pruned_object(child)
             if kept:
                 pruned[key] = kept
-        elif _bad_number(child):
-            raise NotAllJson
-        elif child is not None and child != "":
-            pruned[key] = child
+        elif kind is list:
+            if child:
+                pruned[key] = _pruned_array(child)
+        elif child is not None:
+            pruned[key] = _own_number(child)
     return pruned
 
 
-_CONTAINERS = (dict, list)
+def _pruned_array(value: list[Any]) -> list[Any]:
+    """A JSON array pruned as R40 says (its elements are all kept), in new containers."""
+    items: list[Any] = []
+    for item in value:
+        kind = type(item)
+        if kind is str or item is None:
+            items.append(item)
+        elif kind is dict:
+            items.append(_pruned_object(item))
+        elif kind is list:
+            items.append(_pruned_array(item))
+        else:
+            items.append(_own_number(item))
+    return items
+
+
+def _own_number(value: Any) -> Any:
+    """A parsed number or boolean, as it is; `NotAllJson` for a float that overflowed or
+    an integer out of bounds (R41)."""
+    kind = type(value)
+    if kind is int:
+        if -_INTEGER_BOUND < value < _INTEGER_BOUND:
+            return value
+    elif kind is float:
+        if -_FLOAT_MAX <= value <= _FLOAT_MAX:
+            return value
+    elif kind is bool:
+        return value
+    raise NotAllJson  # an overflowed float, an oversized integer or its stand-in
+
+
+_FLOAT_MAX = sys.float_info.max
 
 _LONE_SURROGATE_ESCAPE = re.compile(
     rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"

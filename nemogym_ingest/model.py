@@ -60,12 +60,23 @@ def _known(raw: JsonDict, key: str, known: tuple[str, ...], path: str) -> str:
     raise PayloadError(f"{found}; expected {expected}", f"{path}.{key}")
 
 
+class _WireModel(DataClassJsonMixin):
+    """dataclasses-json's mixin, with `to_dict()` built from the wire payload (`_payload`)."""
+
+    def to_dict(self, encode_json: bool = False) -> dict[str, Any]:
+        """Docent's wire payload of this object, sharing nothing with it (a deep copy)."""
+        if encode_json:
+            return super().to_dict(encode_json=True)
+        payload: JsonDict = _copied_object(_payload(self))
+        return payload
+
+
 def _omit_when_none() -> Any:
     return field(default=None, metadata=config(exclude=lambda value: value is None))
 
 
 @dataclass
-class ContentText(DataClassJsonMixin):
+class ContentText(_WireModel):
     """A text block of an assistant message."""
 
     text: str
@@ -73,7 +84,7 @@ class ContentText(DataClassJsonMixin):
 
 
 @dataclass
-class ContentReasoning(DataClassJsonMixin):
+class ContentReasoning(_WireModel):
     """A reasoning block; `summary` is set only when the model gave one beside its reasoning.
 
     A redacted block (`redacted=True`) holds encrypted reasoning: the ciphertext is its
@@ -109,7 +120,7 @@ def _content_field() -> Any:
 
 
 @dataclass
-class ToolCall(DataClassJsonMixin):
+class ToolCall(_WireModel):
     """A function call made by the assistant; `id` is the rollout's `call_id`."""
 
     id: str
@@ -128,7 +139,7 @@ def _decode_tool_calls(raw: list[Any]) -> list[ToolCall]:  # a null stays None w
 
 
 @dataclass
-class SystemMessage(DataClassJsonMixin):
+class SystemMessage(_WireModel):
     """A system (or developer) prompt."""
 
     content: str = _content_field()
@@ -136,7 +147,7 @@ class SystemMessage(DataClassJsonMixin):
 
 
 @dataclass
-class UserMessage(DataClassJsonMixin):
+class UserMessage(_WireModel):
     """A user turn."""
 
     content: str = _content_field()
@@ -144,7 +155,7 @@ class UserMessage(DataClassJsonMixin):
 
 
 @dataclass
-class AssistantMessage(DataClassJsonMixin):
+class AssistantMessage(_WireModel):
     """One assistant turn: reasoning, then text, then tool calls."""
 
     content: str | list[Content] = _content_field()
@@ -156,7 +167,7 @@ class AssistantMessage(DataClassJsonMixin):
 
 
 @dataclass
-class ToolMessage(DataClassJsonMixin):
+class ToolMessage(_WireModel):
     """A tool's output, answering the tool call `tool_call_id`."""
 
     content: str
@@ -185,7 +196,7 @@ def _decode_messages(raw: list[Any]) -> list[ChatMessage]:
 
 
 @dataclass
-class Transcript(DataClassJsonMixin):
+class Transcript(_WireModel):
     """The rollout's messages, named after the agent."""
 
     name: str
@@ -201,7 +212,7 @@ def _decode_transcripts(raw: list[Any]) -> list[Transcript]:
 
 
 @dataclass
-class AgentRun(DataClassJsonMixin):
+class AgentRun(_WireModel):
     """One rollout as Docent stores it."""
 
     name: str
@@ -252,6 +263,28 @@ def _payload(value: Any) -> Any:
         kind = type(attribute)
         payload[name] = attribute if kind is str or kind is dict else _payload(attribute)
     return payload
+
+
+def _copied_object(value: JsonDict) -> JsonDict:
+    return {
+        key: _copied_object(child)
+        if type(child) is dict
+        else _copied_array(child)
+        if type(child) is list
+        else child
+        for key, child in value.items()
+    }
+
+
+def _copied_array(value: list[Any]) -> list[Any]:
+    return [
+        _copied_object(item)
+        if type(item) is dict
+        else _copied_array(item)
+        if type(item) is list
+        else item
+        for item in value
+    ]
 
 
 def wire_payload(run: AgentRun) -> JsonDict:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dataclasses_json import DataClassJsonMixin
 
 from nemogym_ingest import ConversionError, iter_nemogym_jsonl
 from nemogym_ingest import pool as pool_module
@@ -439,12 +440,12 @@ def test_progress_draws_on_a_terminal_only() -> None:
     assert quiet.getvalue() == ""
 
 
-def test_wire_payload_is_exactly_to_dict() -> None:
+def test_wire_payload_is_exactly_dataclasses_json_to_dict() -> None:
     runs = [sample_run(), *iter_nemogym_jsonl(EXAMPLES)]
     for run in runs:
         payload = wire_payload(run)
-        assert payload == run.to_dict()
-        assert json.dumps(payload) == json.dumps(run.to_dict())
+        assert payload == DataClassJsonMixin.to_dict(run)
+        assert json.dumps(payload) == json.dumps(DataClassJsonMixin.to_dict(run))
 
 
 def test_workers_get_absolute_line_numbers_for_options(

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from dataclasses_json import DataClassJsonMixin
+from hypothesis import given
 
 from nemogym_ingest import (
     AgentRun,
@@ -18,8 +20,10 @@ from nemogym_ingest import (
     ToolMessage,
     Transcript,
     UserMessage,
+    convert_nemogym_rollout_to_agent_run,
 )
 from nemogym_ingest.model import PayloadError
+from nemogym_ingest.testing.strategies import valid_rollouts
 from tests.docent_oracle import validate_on_docent
 
 
@@ -178,3 +182,39 @@ def test_from_dict_names_the_transcript_too() -> None:
     payload["transcripts"].append("not a transcript")
     with pytest.raises(PayloadError, match=r"^transcripts\[1\]: must be an object, got str$"):
         AgentRun.from_dict(payload)
+
+
+def _containers(value: Any) -> list[Any]:
+    """Every dict and list inside `value`, dataclass fields included."""
+    if isinstance(value, dict):
+        return [value, *(found for child in value.values() for found in _containers(child))]
+    if isinstance(value, list):
+        return [value, *(found for child in value for found in _containers(child))]
+    if hasattr(value, "__dataclass_fields__"):
+        return [
+            found
+            for name in value.__dataclass_fields__
+            for found in _containers(getattr(value, name))
+        ]
+    return []
+
+
+def _assert_to_dict_is_dataclasses_json(run: Any) -> None:
+    """`to_dict()` is dataclasses-json's own (value and member order) and shares nothing."""
+    ours, reference = run.to_dict(), DataClassJsonMixin.to_dict(run)
+    assert ours == reference
+    assert json.dumps(ours) == json.dumps(reference)
+    held = {id(container) for container in _containers(run)}
+    assert not held & {id(container) for container in _containers(ours)}
+
+
+def test_to_dict_of_every_model_class_is_dataclasses_json() -> None:
+    run = sample_run()
+    transcript = run.transcripts[0]
+    for value in (run, transcript, *transcript.messages, transcript.messages[2].content[0]):
+        _assert_to_dict_is_dataclasses_json(value)
+
+
+@given(valid_rollouts())
+def test_to_dict_is_dataclasses_json_on_converted_rollouts(rollout: Any) -> None:
+    _assert_to_dict_is_dataclasses_json(convert_nemogym_rollout_to_agent_run(rollout))
