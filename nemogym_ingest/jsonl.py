@@ -16,6 +16,7 @@ from .jsonvalue import MAX_NESTING, all_json_line, nested_too_deeply, parse_json
 from .model import AgentRun
 from .options import ConversionOptions
 from .rescue import rescuing_options
+from .schema import ROLLOUT_KEYS
 from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
 _BOM = b"\xef\xbb\xbf"
@@ -106,9 +107,6 @@ class LineResult:
     foreign: bool = False
     """The line is a JSON object with neither `responses_create_params` nor `response`:
     rejected lines that all are say the input is not NeMo Gym rollouts at all."""
-
-
-ROLLOUT_KEYS = ("responses_create_params", "response")
 
 
 def _foreign(value: Any) -> bool:

@@ -21,8 +21,6 @@ MAX_INTEGER_DIGITS = 4000
 
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
-_JSON_TYPES = (str, int, float, list, dict)
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """A surrogate code point: in a Python str from JSON always a lone one (a pair decodes to
 one astral code point)."""
@@ -96,24 +94,6 @@ def text_problem(text: str, subject: str = "string") -> str | None:
     """Why `text` (named `subject`) is not Unicode text, or None when it is (R41)."""
     found = None if text.isascii() else _SURROGATE.search(text)
     return None if found is None else _not_text(found, subject)
-
-
-def require_text(text: str, loc: Loc) -> str:
-    """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
-    problem = text_problem(text)
-    if problem is not None:
-        raise ConversionError(problem, loc, rule="R41")
-    return text
-
-
-def json_truthy(value: Any, loc: Loc) -> bool:
-    """Whether `value` is truthy: not null, false, 0, "", [] or {} (R16, R43).
-
-    Only `value`'s own type is checked; anything but a JSON value is rejected at `loc`.
-    """
-    if value is not None and not isinstance(value, _JSON_TYPES):
-        copy_json(value, loc)  # rejects it: not a JSON value
-    return bool(value)
 
 
 class _InvalidValue(Exception):

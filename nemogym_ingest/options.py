@@ -102,6 +102,17 @@ def _index_source_argument(text: str) -> IndexSource:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 item`, `2 items`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _index_record(supplied: tuple[IndexSource, int]) -> str:
+    """`line 7` or `fixed 0`: how a missing index was supplied, and the index."""
+    source, index = supplied
+    return f"line {index}" if source == "line" else f"fixed {index}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class OptionHint:
     """One option: its rule, how it is written in Python and on the command line, what it
@@ -129,6 +140,9 @@ class OptionHint:
     """The value `check` tries to learn whether the option would let a line convert."""
     recorded: str
     """What `metadata.nemogym.assumed` records for it; capitals stand for what varies."""
+    record: Callable[[Any], str]
+    """The text `recorded` describes, for one rollout's use of the option: given how many
+    items it applied to (or, for a supplied name or index, what was supplied)."""
 
     @property
     def usage(self) -> str:
@@ -158,6 +172,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="supply the agent's name",
         probe="agent",  # any name serves
         recorded="NAME",
+        record=str,
     ),
     "task_index": OptionHint(
         rule="R72",
@@ -170,6 +185,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="supply it",
         probe="line",
         recorded="line L or fixed N",
+        record=_index_record,
     ),
     "rollout_index": OptionHint(
         rule="R72",
@@ -182,6 +198,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="supply it",
         probe="line",
         recorded="line L or fixed N",
+        record=_index_record,
     ),
     "transitions": OptionHint(
         rule="R73",
@@ -194,6 +211,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="convert the last snapshot",
         probe="final",
         recorded="final of N snapshots",
+        record=lambda count: f"final of {plural(count, 'snapshot')}",
     ),
     "encrypted_reasoning": OptionHint(
         rule="R74",
@@ -206,6 +224,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="keep it as redacted reasoning",
         probe="redact",
         recorded="redacted N items",
+        record=lambda count: f"redacted {plural(count, 'item')}",
     ),
     "media": OptionHint(
         rule="R75",
@@ -218,6 +237,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="replace media parts with text markers",
         probe="placeholder",
         recorded="placeholder for N parts",
+        record=lambda count: f"placeholder for {plural(count, 'part')}",
     ),
     "think_tags": OptionHint(
         rule="R76",
@@ -230,6 +250,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="read it as reasoning",
         probe="reasoning",
         recorded="split N messages",
+        record=lambda count: f"split {plural(count, 'message')}",
     ),
     "empty_rollouts": OptionHint(
         rule="R77",
@@ -242,6 +263,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="convert it with a placeholder message",
         probe="placeholder",
         recorded="placeholder message",
+        record=lambda _: "placeholder message",
     ),
     "tool_items": OptionHint(
         rule="R78",
@@ -255,10 +277,17 @@ OPTION_HINTS: dict[str, OptionHint] = {
         effect="convert them as generic tool calls",
         probe="generic",
         recorded="generic for N items",
+        record=lambda count: f"generic for {plural(count, 'item')}",
     ),
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
 (R70): its rule, flag, accepted values, help, `check` probe and recorded text."""
+
+
+def assumed_record(uses: dict[str, Any]) -> dict[str, str]:
+    """`metadata.nemogym.assumed` of a rollout (R70): each option it used, in table order,
+    with its `record` of the use (`uses`: option name -> count or what was supplied)."""
+    return {name: hint.record(uses[name]) for name, hint in OPTION_HINTS.items() if name in uses}
 
 
 # --- the command line ------------------------------------------------------------------

@@ -578,7 +578,7 @@ def test_listed_case_ids_exist_and_name_their_rule() -> None:
 def _conversion_error_raise_sites() -> set[tuple[str, int, int]]:
     """(file, first line, last line) of every `raise ConversionError(...)` in the package."""
     sites: set[tuple[str, int, int]] = set()
-    for source in PACKAGE_DIR.glob("*.py"):
+    for source in PACKAGE_DIR.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Raise)

@@ -105,7 +105,7 @@ def test_only_our_own_parsed_lines_take_the_trusted_path(
     """The public dict API keeps R47 (the caller's rollout is never shared or modified);
     the JSONL reader takes the trusted path."""
     counting = _CountingOwnJson()
-    monkeypatch.setattr("nemogym_ingest.convert.own_json", counting)
+    monkeypatch.setattr("nemogym_ingest.convert.rollout.own_json", counting)
     rollout = make_rollout()
     before = copy.deepcopy(rollout)
     run = convert_nemogym_rollout_to_agent_run(rollout)

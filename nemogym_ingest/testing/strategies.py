@@ -27,9 +27,9 @@ except ModuleNotFoundError as error:
         "pip install 'nemogym-ingest[testing]'"
     ) from error
 
-from nemogym_ingest.convert import RESERVED_TOP_LEVEL_KEYS
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_INTEGER_DIGITS, MAX_NESTING
+from nemogym_ingest.schema import RESERVED_TOP_LEVEL_KEYS
 
 __all__ = ["json_values", "malformed_rollouts", "mutated_rollouts", "valid_rollouts"]
 

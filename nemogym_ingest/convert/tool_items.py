@@ -1,0 +1,281 @@
+"""Hosted and custom tool items, converted with `tool_items="generic"` (R24-R27): one
+table of item shapes says how each type becomes a tool call, a tool message or a note.
+
+Rules: R24-R27.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import ConversionError, Loc
+from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
+from ..options import plural
+from .checks import (
+    ABSENT,
+    describe,
+    pruned,
+    require_array,
+    require_choice,
+    require_non_empty_string,
+    require_object,
+    require_string,
+    rescued_by,
+)
+from .function_call import output_value_text, tool_arguments
+from .message import marker, message_content
+from .turn import TranscriptBuilder
+
+
+@dataclass(frozen=True)
+class _ToolItemShape:
+    """How one hosted or custom tool item type converts with `tool_items="generic"`."""
+
+    kind: Literal["call", "output", "note"]
+    arguments: tuple[str, ...] = ()
+    """A call's members gathered, when present and not null, into its arguments object."""
+    parsed_arguments: bool = False
+    """A call whose `arguments` member is the arguments, as a function_call's (R20)."""
+    named: bool = False
+    """A call whose `name` is the function (else the function is the item type)."""
+    outputs: tuple[str, ...] = ()
+    """The members holding the output: an output item's, or those a call carries itself."""
+    answers: str = ""
+    """An output item: the type of the call it answers."""
+    reference: str = "call_id"
+    """An output item: the member naming the call it answers."""
+
+
+TOOL_ITEM_SHAPES: dict[str, _ToolItemShape] = {
+    "custom_tool_call": _ToolItemShape("call", arguments=("input",), named=True),
+    "custom_tool_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="custom_tool_call"
+    ),
+    "web_search_call": _ToolItemShape("call", arguments=("action",)),
+    "file_search_call": _ToolItemShape("call", arguments=("queries",), outputs=("results",)),
+    "code_interpreter_call": _ToolItemShape(
+        "call", arguments=("code", "container_id"), outputs=("outputs",)
+    ),
+    "image_generation_call": _ToolItemShape(
+        "call",
+        arguments=("action", "revised_prompt", "size", "quality", "background", "output_format"),
+        outputs=("result", "error"),
+    ),
+    "local_shell_call": _ToolItemShape("call", arguments=("action",)),
+    "local_shell_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="local_shell_call"
+    ),
+    "shell_call": _ToolItemShape("call", arguments=("action",)),
+    "shell_call_output": _ToolItemShape("output", outputs=("output",), answers="shell_call"),
+    "apply_patch_call": _ToolItemShape("call", arguments=("operation",)),
+    "apply_patch_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="apply_patch_call"
+    ),
+    "computer_call": _ToolItemShape("call", arguments=("action", "actions")),
+    "computer_call_output": _ToolItemShape("output", outputs=("output",), answers="computer_call"),
+    "mcp_call": _ToolItemShape(
+        "call", parsed_arguments=True, named=True, outputs=("output", "error")
+    ),
+    "mcp_list_tools": _ToolItemShape("note"),
+    "mcp_approval_request": _ToolItemShape("call", parsed_arguments=True, named=True),
+    "mcp_approval_response": _ToolItemShape(
+        "output",
+        outputs=("approve", "reason"),
+        answers="mcp_approval_request",
+        reference="approval_request_id",
+    ),
+    "tool_search_call": _ToolItemShape("call", parsed_arguments=True),
+    "tool_search_output": _ToolItemShape("output", outputs=("tools",), answers="tool_search_call"),
+    "compaction": _ToolItemShape("note"),
+}
+"""Every item type `tool_items="generic"` converts, and how (R24-R27)."""
+
+
+def _present(item: JsonDict, names: tuple[str, ...]) -> list[str]:
+    """The members of `names` that `item` holds with a value other than null."""
+    return [name for name in names if item.get(name) is not None]
+
+
+def _call_id(item: JsonDict, loc: Loc, rule: str) -> tuple[str, Loc]:
+    """A generic call's id, or the call an output item answers: its `call_id`, or its
+    `id` when `call_id` is absent or null (R24, R25)."""
+    key = "call_id" if item.get("call_id") is not None else "id"
+    value = item.get(key, ABSENT)
+    if value is ABSENT and key == "id":
+        raise ConversionError("is missing (and so is id)", loc + ("call_id",), rule=rule)
+    return require_non_empty_string(value, loc + (key,), rule), loc + (key,)
+
+
+def _media_output_marker(
+    kind: str, sources: list[tuple[str, Any]], loc: Loc, out: TranscriptBuilder
+) -> str:
+    """A marker for a media output (R27), as R75 writes a media part's; needs `media`."""
+    if out.options.media != "placeholder":
+        raise ConversionError(
+            f"a {kind} output cannot be converted: Docent stores only text" + rescued_by("media"),
+            loc,
+            rule="R27",
+            option="media",
+        )
+    out.use("media")
+    return marker(kind, sources)
+
+
+def _tool_output_text(
+    item_type: str, item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
+) -> str:
+    """The tool message text of an item's output members `fields` (R27)."""
+    if item_type == "custom_tool_call_output" and isinstance(item["output"], list):
+        text, _ = message_content(item["output"], loc + ("output",), out)
+        return text
+    if item_type == "computer_call_output":
+        screenshot = require_object(item["output"], loc + ("output",), "R27")
+        sources = [(name, screenshot.get(name)) for name in ("image_url", "file_id")]
+        return _media_output_marker("computer_screenshot", sources, loc + ("output",), out)
+    if item_type == "image_generation_call" and "result" in fields:
+        result_loc = loc + ("result",)
+        marker = _media_output_marker(
+            "image_generation_call",
+            [("data", require_string(item["result"], result_loc, "R27"))],
+            result_loc,
+            out,
+        )
+        if "error" not in fields:
+            return marker
+        return marker + "\n" + output_value_text(item["error"], loc + ("error",), out)
+    if item_type == "code_interpreter_call":
+        return _code_interpreter_outputs(item["outputs"], loc + ("outputs",), out)
+    if len(fields) == 1:
+        return output_value_text(item[fields[0]], loc + (fields[0],), out)
+    return output_value_text({name: item[name] for name in fields}, loc, out)
+
+
+def _code_interpreter_outputs(raw: Any, loc: Loc, out: TranscriptBuilder) -> str:
+    """Code interpreter `outputs`: logs as they are, images as media markers (R27)."""
+    texts: list[str] = []
+    for index, raw_output in enumerate(require_array(raw, loc, "R27")):
+        output_loc = loc + (index,)
+        output = require_object(raw_output, output_loc, "R27")
+        kind = require_choice(
+            output.get("type", ABSENT), ("logs", "image"), output_loc + ("type",), "R27"
+        )
+        if kind == "logs":
+            texts.append(require_string(output.get("logs", ABSENT), output_loc + ("logs",), "R27"))
+        else:
+            texts.append(
+                _media_output_marker("image", [("url", output.get("url"))], output_loc, out)
+            )
+    return "\n".join(texts)
+
+
+def _generic_call(
+    item_type: str,
+    shape: _ToolItemShape,
+    item: JsonDict,
+    detail: JsonDict,
+    loc: Loc,
+    out: TranscriptBuilder,
+) -> None:
+    """A hosted or custom tool call: an assistant tool call, and the tool message of the
+    output it carries, if any (R24, R26)."""
+    if shape.parsed_arguments:
+        arguments = tool_arguments(
+            item.get("arguments", ABSENT), loc + ("arguments",), out.copy, "R24"
+        )
+    else:
+        arguments = {
+            name: out.copy(item[name], loc + (name,)) for name in _present(item, shape.arguments)
+        }
+    call_id, _ = _call_id(item, loc, "R24")
+    function = item_type
+    if shape.named:
+        function = require_non_empty_string(item.get("name", ABSENT), loc + ("name",), "R24")
+    out.tool_calls[(item_type, call_id)] = function
+    server = out.copy(item.get("server_label"), loc + ("server_label",), prune=True)
+    detail.update(pruned({"call_id": call_id, "tool_name": function, "server_label": server}))
+    turn = out.turn
+    turn.tool_calls.append(ToolCall(id=call_id, function=function, arguments=arguments))
+    turn.source_items.append(detail)
+    fields = _present(item, shape.outputs)
+    if fields:
+        text = _tool_output_text(item_type, item, fields, loc, out)
+        out.flush_turn()
+        output_detail = {**detail, "output_members": fields}
+        out.emit(
+            ToolMessage(content=text, tool_call_id=call_id, function=function), [output_detail]
+        )
+
+
+def _generic_output(
+    item_type: str,
+    shape: _ToolItemShape,
+    item: JsonDict,
+    detail: JsonDict,
+    loc: Loc,
+    out: TranscriptBuilder,
+) -> None:
+    """The output item of a hosted or custom tool call: a tool message answering it (R25)."""
+    out.flush_turn()
+    if shape.reference == "call_id":
+        call_id, reference_loc = _call_id(item, loc, "R25")
+    else:
+        reference_loc = loc + (shape.reference,)
+        call_id = require_non_empty_string(item.get(shape.reference, ABSENT), reference_loc, "R25")
+    function = out.tool_calls.get((shape.answers, call_id))
+    if function is None:
+        raise ConversionError(
+            f"no earlier {shape.answers} of this rollout has id {describe(call_id)}",
+            reference_loc,
+            rule="R25",
+        )
+    fields = _present(item, shape.outputs)
+    text = _tool_output_text(item_type, item, fields, loc, out) if fields else ""
+    detail["call_id"] = call_id
+    out.emit(ToolMessage(content=text, tool_call_id=call_id, function=function), [detail])
+
+
+def _generic_note(
+    item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder
+) -> None:
+    """`compaction` and `mcp_list_tools`: a system note of what the item says (R26)."""
+    out.flush_turn()
+    if item_type == "compaction":
+        content = require_string(
+            item.get("encrypted_content", ABSENT), loc + ("encrypted_content",), "R26"
+        )
+        text = (
+            "[compaction: the conversation before this point was compacted into encrypted "
+            f"content ({plural(len(content), 'character')}) that cannot be read]"
+        )
+    else:
+        server = require_string(item.get("server_label", ABSENT), loc + ("server_label",), "R26")
+        tools_loc = loc + ("tools",)
+        names = []
+        for index, raw_tool in enumerate(
+            require_array(item.get("tools", ABSENT), tools_loc, "R26")
+        ):
+            tool = require_object(raw_tool, tools_loc + (index,), "R26")
+            names.append(
+                require_string(tool.get("name", ABSENT), tools_loc + (index, "name"), "R26")
+            )
+        text = f"[mcp_list_tools: server {server} lists {plural(len(names), 'tool')}"
+        text += f": {', '.join(names)}]" if names else "]"
+        error = item.get("error")
+        if error is not None:
+            text += " error: " + output_value_text(error, loc + ("error",), out)
+        detail["server_label"] = server
+    out.emit(SystemMessage(content=text), [detail])
+
+
+def generic_item(
+    item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder
+) -> None:
+    shape = TOOL_ITEM_SHAPES[item_type]
+    out.use("tool_items")
+    if shape.kind == "call":
+        _generic_call(item_type, shape, item, detail, loc, out)
+    elif shape.kind == "output":
+        _generic_output(item_type, shape, item, detail, loc, out)
+    else:
+        _generic_note(item_type, item, detail, loc, out)

@@ -1,0 +1,116 @@
+"""The pending assistant turn and the transcript being built (rules R30-R33): items join
+the turn until it is emitted as one AssistantMessage, and every message gets its
+`message_details` entry.
+
+Rules: R30-R33.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import (
+    AssistantMessage,
+    ChatMessage,
+    Content,
+    ContentReasoning,
+    ContentText,
+    JsonDict,
+    ToolCall,
+)
+from ..options import ConversionOptions
+
+
+@dataclass
+class _ReasoningBlock:
+    """Consecutive readable reasoning items of a turn (R31, R33), or one redacted item (R74)."""
+
+    reasoning: list[str] = field(default_factory=list)
+    summaries: list[str] = field(default_factory=list)
+    signature: str | None = None
+
+    def to_content(self) -> ContentReasoning | None:
+        reasoning = "\n\n".join(part for part in self.reasoning if part)
+        if not reasoning and self.signature is None:
+            return None
+        summary = "\n\n".join(part for part in self.summaries if part) or None
+        if self.signature is None:
+            return ContentReasoning(reasoning=reasoning, summary=summary)
+        return ContentReasoning(
+            reasoning=reasoning, summary=summary, signature=self.signature, redacted=True
+        )
+
+
+@dataclass
+class AssistantTurn:
+    """Assistant-side items waiting to become one AssistantMessage, in item order."""
+
+    reasoning: list[_ReasoningBlock] = field(default_factory=list)
+    text: str = ""
+    has_message: bool = False
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    source_items: list[JsonDict] = field(default_factory=list)
+
+    def add_reasoning(self, reasoning: str, summary: str, signature: str | None) -> None:
+        """Join readable reasoning to the turn's last readable block; a redacted item
+        (with a `signature`) gets a block of its own."""
+        if signature is None and self.reasoning and self.reasoning[-1].signature is None:
+            block = self.reasoning[-1]
+        else:
+            block = _ReasoningBlock(signature=signature)
+            self.reasoning.append(block)
+        block.reasoning.append(reasoning)
+        block.summaries.append(summary)
+
+    def to_message(self) -> AssistantMessage:
+        blocks = [block.to_content() for block in self.reasoning]
+        reasoning: list[Content] = [block for block in blocks if block is not None]
+        content: str | list[Content] = self.text
+        if reasoning:
+            content = reasoning
+            if self.text:
+                content.append(ContentText(text=self.text))
+        return AssistantMessage(content=content, tool_calls=self.tool_calls or None)
+
+
+@dataclass
+class TranscriptBuilder:
+    """Messages and their `message_details`, built item by item."""
+
+    options: ConversionOptions
+    copy: Callable[..., Any]
+    """How values are copied into the output: `copy_json`, or `own_json` on the trusted path."""
+    messages: list[ChatMessage] = field(default_factory=list)
+    details: list[JsonDict] = field(default_factory=list)
+    call_names: dict[str, str] = field(default_factory=dict)
+    turn: AssistantTurn = field(default_factory=AssistantTurn)
+    tool_calls: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Generic tool calls declared so far: (item type, id) -> function (R25)."""
+    uses: dict[str, Any] = field(default_factory=dict)
+    """Each option used: how many items (parts, messages) it applied to, or what it
+    supplied (a name, an index); `OPTION_HINTS` records them (R70)."""
+
+    def emit(self, message: ChatMessage, source_items: list[JsonDict]) -> None:
+        self.messages.append(message)
+        origin = source_items[0]["origin"]
+        self.details.append(
+            {
+                "role": message.role,
+                "origin": origin,
+                "source_item_count": len(source_items),
+                "source_item_types": [item["source_item_type"] for item in source_items],
+                "source_items": source_items,
+            }
+        )
+
+    def use(self, option: str) -> None:
+        """Count one more item (part, message) that `option` applied to."""
+        self.uses[option] = self.uses.get(option, 0) + 1
+
+    def flush_turn(self) -> None:
+        """Emit the pending assistant turn, if any (R30)."""
+        if self.turn.source_items:
+            self.emit(self.turn.to_message(), self.turn.source_items)
+            self.turn = AssistantTurn()

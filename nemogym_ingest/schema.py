@@ -1,0 +1,19 @@
+"""The names the spec gives the members of a NeMo Gym rollout: the top-level members it
+reads (all others are benchmark fields, R45) and those that make a line a rollout at all."""
+
+from __future__ import annotations
+
+RESERVED_TOP_LEVEL_KEYS = frozenset(
+    {
+        "responses_create_params",
+        "response",
+        "reward",
+        "_ng_task_index",
+        "_ng_rollout_index",
+        "agent_ref",
+    }
+)
+"""The top-level members the conversion reads; every other one is a benchmark field (R45)."""
+
+ROLLOUT_KEYS = ("responses_create_params", "response")
+"""A JSON object with neither member is not a rollout at all (the not-a-rollouts sentence)."""
