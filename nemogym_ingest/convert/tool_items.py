@@ -6,8 +6,9 @@ Rules: R24-R27.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..errors import ConversionError, Loc
 from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
@@ -27,6 +28,17 @@ from .function_call import output_value_text, tool_arguments
 from .message import marker, message_content
 from .turn import TranscriptBuilder
 
+_OutputText = Callable[[JsonDict, list[str], Loc, TranscriptBuilder], str]
+_NoteText = Callable[[JsonDict, JsonDict, Loc, TranscriptBuilder], str]
+
+
+def _members_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
+    """The text of an item's output members `fields`: one member's value, or an object of
+    them all (R23, R27)."""
+    if len(fields) == 1:
+        return output_value_text(item[fields[0]], loc + (fields[0],), out)
+    return output_value_text({name: item[name] for name in fields}, loc, out)
+
 
 @dataclass(frozen=True)
 class _ToolItemShape:
@@ -45,51 +57,10 @@ class _ToolItemShape:
     """An output item: the type of the call it answers."""
     reference: str = "call_id"
     """An output item: the member naming the call it answers."""
-
-
-TOOL_ITEM_SHAPES: dict[str, _ToolItemShape] = {
-    "custom_tool_call": _ToolItemShape("call", arguments=("input",), named=True),
-    "custom_tool_call_output": _ToolItemShape(
-        "output", outputs=("output",), answers="custom_tool_call"
-    ),
-    "web_search_call": _ToolItemShape("call", arguments=("action",)),
-    "file_search_call": _ToolItemShape("call", arguments=("queries",), outputs=("results",)),
-    "code_interpreter_call": _ToolItemShape(
-        "call", arguments=("code", "container_id"), outputs=("outputs",)
-    ),
-    "image_generation_call": _ToolItemShape(
-        "call",
-        arguments=("action", "revised_prompt", "size", "quality", "background", "output_format"),
-        outputs=("result", "error"),
-    ),
-    "local_shell_call": _ToolItemShape("call", arguments=("action",)),
-    "local_shell_call_output": _ToolItemShape(
-        "output", outputs=("output",), answers="local_shell_call"
-    ),
-    "shell_call": _ToolItemShape("call", arguments=("action",)),
-    "shell_call_output": _ToolItemShape("output", outputs=("output",), answers="shell_call"),
-    "apply_patch_call": _ToolItemShape("call", arguments=("operation",)),
-    "apply_patch_call_output": _ToolItemShape(
-        "output", outputs=("output",), answers="apply_patch_call"
-    ),
-    "computer_call": _ToolItemShape("call", arguments=("action", "actions")),
-    "computer_call_output": _ToolItemShape("output", outputs=("output",), answers="computer_call"),
-    "mcp_call": _ToolItemShape(
-        "call", parsed_arguments=True, named=True, outputs=("output", "error")
-    ),
-    "mcp_list_tools": _ToolItemShape("note"),
-    "mcp_approval_request": _ToolItemShape("call", parsed_arguments=True, named=True),
-    "mcp_approval_response": _ToolItemShape(
-        "output",
-        outputs=("approve", "reason"),
-        answers="mcp_approval_request",
-        reference="approval_request_id",
-    ),
-    "tool_search_call": _ToolItemShape("call", parsed_arguments=True),
-    "tool_search_output": _ToolItemShape("output", outputs=("tools",), answers="tool_search_call"),
-    "compaction": _ToolItemShape("note"),
-}
-"""Every item type `tool_items="generic"` converts, and how (R24-R27)."""
+    output_text: _OutputText = _members_text
+    """The tool message text of the output members present (R27)."""
+    note_text: _NoteText | None = None
+    """A note: the system message text of the item (R26)."""
 
 
 def _present(item: JsonDict, names: tuple[str, ...]) -> list[str]:
@@ -122,33 +93,44 @@ def _media_output_marker(
     return marker(kind, sources)
 
 
-def _tool_output_text(
-    item_type: str, item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
-) -> str:
-    """The tool message text of an item's output members `fields` (R27)."""
-    if item_type == "custom_tool_call_output" and isinstance(item["output"], list):
+def _custom_output_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
+    """A custom tool's output: content parts as a message's text, else as any output (R27)."""
+    if isinstance(item["output"], list):
         text, _ = message_content(item["output"], loc + ("output",), out)
         return text
-    if item_type == "computer_call_output":
-        screenshot = require_object(item["output"], loc + ("output",), "R27")
-        sources = [(name, screenshot.get(name)) for name in ("image_url", "file_id")]
-        return _media_output_marker("computer_screenshot", sources, loc + ("output",), out)
-    if item_type == "image_generation_call" and "result" in fields:
-        result_loc = loc + ("result",)
-        marker = _media_output_marker(
-            "image_generation_call",
-            [("data", require_string(item["result"], result_loc, "R27"))],
-            result_loc,
-            out,
-        )
-        if "error" not in fields:
-            return marker
-        return marker + "\n" + output_value_text(item["error"], loc + ("error",), out)
-    if item_type == "code_interpreter_call":
-        return _code_interpreter_outputs(item["outputs"], loc + ("outputs",), out)
-    if len(fields) == 1:
-        return output_value_text(item[fields[0]], loc + (fields[0],), out)
-    return output_value_text({name: item[name] for name in fields}, loc, out)
+    return _members_text(item, fields, loc, out)
+
+
+def _screenshot_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
+    """A computer call's output, a screenshot: its media marker (R27)."""
+    screenshot = require_object(item["output"], loc + ("output",), "R27")
+    sources = [(name, screenshot.get(name)) for name in ("image_url", "file_id")]
+    return _media_output_marker("computer_screenshot", sources, loc + ("output",), out)
+
+
+def _image_generation_text(
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
+) -> str:
+    """A generated image: its media marker, then the error's text if any (R27)."""
+    if "result" not in fields:
+        return _members_text(item, fields, loc, out)
+    result_loc = loc + ("result",)
+    marker = _media_output_marker(
+        "image_generation_call",
+        [("data", require_string(item["result"], result_loc, "R27"))],
+        result_loc,
+        out,
+    )
+    if "error" not in fields:
+        return marker
+    return marker + "\n" + output_value_text(item["error"], loc + ("error",), out)
+
+
+def _code_interpreter_text(
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
+) -> str:
+    """A code interpreter call's `outputs` (R27)."""
+    return _code_interpreter_outputs(item["outputs"], loc + ("outputs",), out)
 
 
 def _code_interpreter_outputs(raw: Any, loc: Loc, out: TranscriptBuilder) -> str:
@@ -199,7 +181,7 @@ def _generic_call(
     turn.source_items.append(detail)
     fields = _present(item, shape.outputs)
     if fields:
-        text = _tool_output_text(item_type, item, fields, loc, out)
+        text = shape.output_text(item, fields, loc, out)
         out.flush_turn()
         output_detail = {**detail, "output_members": fields}
         out.emit(
@@ -230,52 +212,115 @@ def _generic_output(
             rule="R25",
         )
     fields = _present(item, shape.outputs)
-    text = _tool_output_text(item_type, item, fields, loc, out) if fields else ""
+    text = shape.output_text(item, fields, loc, out) if fields else ""
     detail["call_id"] = call_id
     out.emit(ToolMessage(content=text, tool_call_id=call_id, function=function), [detail])
 
 
+def _compaction_note(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder) -> str:
+    """`compaction`: what was compacted, which cannot be read (R26)."""
+    content = require_string(
+        item.get("encrypted_content", ABSENT), loc + ("encrypted_content",), "R26"
+    )
+    return (
+        "[compaction: the conversation before this point was compacted into encrypted "
+        f"content ({plural(len(content), 'character')}) that cannot be read]"
+    )
+
+
+def _mcp_list_tools_note(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder) -> str:
+    """`mcp_list_tools`: the server and the names of the tools it lists (R26)."""
+    server = require_string(item.get("server_label", ABSENT), loc + ("server_label",), "R26")
+    tools_loc = loc + ("tools",)
+    names = []
+    for index, raw_tool in enumerate(require_array(item.get("tools", ABSENT), tools_loc, "R26")):
+        tool = require_object(raw_tool, tools_loc + (index,), "R26")
+        names.append(require_string(tool.get("name", ABSENT), tools_loc + (index, "name"), "R26"))
+    text = f"[mcp_list_tools: server {server} lists {plural(len(names), 'tool')}"
+    text += f": {', '.join(names)}]" if names else "]"
+    error = item.get("error")
+    if error is not None:
+        text += " error: " + output_value_text(error, loc + ("error",), out)
+    detail["server_label"] = server
+    return text
+
+
 def _generic_note(
-    item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder
+    item_type: str,
+    shape: _ToolItemShape,
+    item: JsonDict,
+    detail: JsonDict,
+    loc: Loc,
+    out: TranscriptBuilder,
 ) -> None:
     """`compaction` and `mcp_list_tools`: a system note of what the item says (R26)."""
     out.flush_turn()
-    if item_type == "compaction":
-        content = require_string(
-            item.get("encrypted_content", ABSENT), loc + ("encrypted_content",), "R26"
-        )
-        text = (
-            "[compaction: the conversation before this point was compacted into encrypted "
-            f"content ({plural(len(content), 'character')}) that cannot be read]"
-        )
-    else:
-        server = require_string(item.get("server_label", ABSENT), loc + ("server_label",), "R26")
-        tools_loc = loc + ("tools",)
-        names = []
-        for index, raw_tool in enumerate(
-            require_array(item.get("tools", ABSENT), tools_loc, "R26")
-        ):
-            tool = require_object(raw_tool, tools_loc + (index,), "R26")
-            names.append(
-                require_string(tool.get("name", ABSENT), tools_loc + (index, "name"), "R26")
-            )
-        text = f"[mcp_list_tools: server {server} lists {plural(len(names), 'tool')}"
-        text += f": {', '.join(names)}]" if names else "]"
-        error = item.get("error")
-        if error is not None:
-            text += " error: " + output_value_text(error, loc + ("error",), out)
-        detail["server_label"] = server
-    out.emit(SystemMessage(content=text), [detail])
+    note_text = cast(_NoteText, shape.note_text)  # every note's row has one
+    out.emit(SystemMessage(content=note_text(item, detail, loc, out)), [detail])
+
+
+TOOL_ITEM_SHAPES: dict[str, _ToolItemShape] = {
+    "custom_tool_call": _ToolItemShape("call", arguments=("input",), named=True),
+    "custom_tool_call_output": _ToolItemShape(
+        "output",
+        outputs=("output",),
+        answers="custom_tool_call",
+        output_text=_custom_output_text,
+    ),
+    "web_search_call": _ToolItemShape("call", arguments=("action",)),
+    "file_search_call": _ToolItemShape("call", arguments=("queries",), outputs=("results",)),
+    "code_interpreter_call": _ToolItemShape(
+        "call",
+        arguments=("code", "container_id"),
+        outputs=("outputs",),
+        output_text=_code_interpreter_text,
+    ),
+    "image_generation_call": _ToolItemShape(
+        "call",
+        arguments=("action", "revised_prompt", "size", "quality", "background", "output_format"),
+        outputs=("result", "error"),
+        output_text=_image_generation_text,
+    ),
+    "local_shell_call": _ToolItemShape("call", arguments=("action",)),
+    "local_shell_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="local_shell_call"
+    ),
+    "shell_call": _ToolItemShape("call", arguments=("action",)),
+    "shell_call_output": _ToolItemShape("output", outputs=("output",), answers="shell_call"),
+    "apply_patch_call": _ToolItemShape("call", arguments=("operation",)),
+    "apply_patch_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="apply_patch_call"
+    ),
+    "computer_call": _ToolItemShape("call", arguments=("action", "actions")),
+    "computer_call_output": _ToolItemShape(
+        "output", outputs=("output",), answers="computer_call", output_text=_screenshot_text
+    ),
+    "mcp_call": _ToolItemShape(
+        "call", parsed_arguments=True, named=True, outputs=("output", "error")
+    ),
+    "mcp_list_tools": _ToolItemShape("note", note_text=_mcp_list_tools_note),
+    "mcp_approval_request": _ToolItemShape("call", parsed_arguments=True, named=True),
+    "mcp_approval_response": _ToolItemShape(
+        "output",
+        outputs=("approve", "reason"),
+        answers="mcp_approval_request",
+        reference="approval_request_id",
+    ),
+    "tool_search_call": _ToolItemShape("call", parsed_arguments=True),
+    "tool_search_output": _ToolItemShape("output", outputs=("tools",), answers="tool_search_call"),
+    "compaction": _ToolItemShape("note", note_text=_compaction_note),
+}
+"""Every item type `tool_items="generic"` converts, and how (R24-R27)."""
+
+
+_GENERIC_KINDS = {"call": _generic_call, "output": _generic_output, "note": _generic_note}
+"""The converter of each kind of tool item shape."""
 
 
 def generic_item(
     item_type: str, item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder
 ) -> None:
+    """A hosted or custom tool item, as its row of `TOOL_ITEM_SHAPES` says (R24-R27)."""
     shape = TOOL_ITEM_SHAPES[item_type]
     out.use("tool_items")
-    if shape.kind == "call":
-        _generic_call(item_type, shape, item, detail, loc, out)
-    elif shape.kind == "output":
-        _generic_output(item_type, shape, item, detail, loc, out)
-    else:
-        _generic_note(item_type, item, detail, loc, out)
+    _GENERIC_KINDS[shape.kind](item_type, shape, item, detail, loc, out)
