@@ -1,5 +1,8 @@
 """`ConversionError`: a rejection as data (its rule, its location, the option that would
-rescue it), and the rendering of a location as a field path (spec rules R50-R52)."""
+rescue it), and the rendering of a location as a field path (spec rules R50-R52).
+
+Rules: R50.
+"""
 
 from __future__ import annotations
 

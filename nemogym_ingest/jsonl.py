@@ -1,5 +1,8 @@
 """The JSONL rules (R60-R67) and the one per-line loop turning raw lines into AgentRuns or
-located errors, which the library, the worker processes and the upload all use."""
+located errors, which the library, the worker processes and the upload all use.
+
+Rules: R60-R67.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Copying JSON values into the output: validation (or, for lines vouched for, the trusted
-path), nesting limits and metadata pruning."""
+path), nesting limits and metadata pruning.
+
+Rules: R40, R41.
+"""
 
 from __future__ import annotations
 
@@ -160,16 +163,14 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
                 error.segments.append(index)
                 raise
         return items
-    if isinstance(value, str):  # subclasses become plain JSON types
-        return _copy(str(value), level, prune)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _copy(int(value), level, prune)
-    if isinstance(value, float):
-        return _copy(float(value), level, prune)
-    if isinstance(value, dict):
-        return _copy(dict(value), level, prune)
-    if isinstance(value, list):
-        return _copy(list(value), level, prune)
+    return _copy(_plain(value), level, prune)
+
+
+def _plain(value: Any) -> Any:
+    """A subclass of a JSON type as the plain type (`str`, `int`, …); anything else raises."""
+    for kind in (str, int, float, dict, list):
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return kind(value)
     raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")
 
 

@@ -4,6 +4,8 @@
 no ids (Docent assigns them). `from_dict()` reads such a payload back exactly, and raises
 `PayloadError` naming the field for a message role, content block or tool call type it
 does not know.
+
+Rules: R46.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ and recorded text, from which the command line, the rescue hints and the README'
 Each option resolves one kind of rejection by saying what the user knows; each use is
 recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
+
+Rules: R70-R78.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Rollouts inputs: opening a path (plain or gzip, told by its magic bytes), stdin or a
 binary file object, reading its raw lines, and the errors of an input that cannot be read
 (R68), each naming the input and, past the start, the line being read.
+
+Rules: R68.
 """
 
 from __future__ import annotations

@@ -737,3 +737,45 @@ def test_golden_files_are_exactly_the_accepting_cases() -> None:
     assert sorted(path.name for path in GOLDEN_DIR.iterdir()) == sorted(
         f"{case_id}.json" for case_id in accepting
     )
+
+
+RULES_OF_THE_TEXT_ONLY = {
+    "R51": "the check order: the order of the checks across the converter modules, pinned by "
+    "the check-order-* cases",
+    "R52": "totality: every input gives an AgentRun or a ConversionError, which the property "
+    "tests and the hostile inputs show",
+}
+"""Rules that no one module implements, with why."""
+
+
+def _expand_rules(text: str) -> list[str]:
+    """`R1-R7, R9` -> `["R1", …, "R7", "R9"]`."""
+    rules: list[str] = []
+    for part in text.rstrip(".").split(","):
+        first, _, last = part.strip().partition("-")
+        start, end = int(first[1:]), int((last or first)[1:])
+        rules += [f"R{number}" for number in range(start, end + 1)]
+    return rules
+
+
+def _owned_rules() -> dict[str, list[str]]:
+    """Each rule a module's docstring claims on its `Rules:` line, with the claiming modules."""
+    owners: dict[str, list[str]] = {}
+    for source in sorted(PACKAGE_DIR.rglob("*.py")):
+        docstring = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8"))) or ""
+        for line in docstring.splitlines():
+            if line.startswith("Rules: "):
+                for rule in _expand_rules(line.removeprefix("Rules: ")):
+                    owners.setdefault(rule, []).append(str(source.relative_to(PACKAGE_DIR)))
+    return owners
+
+
+def test_every_rule_is_owned_by_exactly_one_module() -> None:
+    """Each rule of spec/README.md is implemented in one place: the module whose docstring
+    lists it, or it is a rule of the text only (`RULES_OF_THE_TEXT_ONLY`, with why)."""
+    rules = {rule for rule in rule_blocks() if rule.startswith("R")}
+    owners = _owned_rules()
+    assert {rule: where for rule, where in owners.items() if len(where) != 1} == {}
+    assert sorted(set(owners) - rules) == []  # no module claims a rule the spec lacks
+    assert not set(owners) & set(RULES_OF_THE_TEXT_ONLY)
+    assert sorted(rules - set(owners) - set(RULES_OF_THE_TEXT_ONLY)) == []
