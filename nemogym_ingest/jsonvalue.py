@@ -166,10 +166,13 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
     return _copy(_plain(value), level, prune)
 
 
+_PLAIN_TYPES: tuple[type[Any], ...] = (str, int, float, dict, list)
+
+
 def _plain(value: Any) -> Any:
     """A subclass of a JSON type as the plain type (`str`, `int`, …); anything else raises."""
-    for kind in (str, int, float, dict, list):
-        if isinstance(value, kind) and not isinstance(value, bool):
+    for kind in _PLAIN_TYPES:
+        if isinstance(value, kind):
             return kind(value)
     raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")
 
