@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonvalue import MAX_NESTING, all_json_line, nested_too_deeply, parse_json_text
+from .jsonvalue import MAX_NESTING, all_json_line, parse_json_text, parsed_too_deep
 from .model import AgentRun
 from .options import ConversionOptions
 from .rescue import rescuing_options
@@ -60,7 +60,7 @@ def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     """
     parsed = None if _orjson_loads is None else _parse_with_orjson(_orjson_loads, content)
     value, owned = (_parse_with_json(content), all_json_line(content)) if parsed is None else parsed
-    if nested_too_deeply(content):
+    if parsed_too_deep(content, value):
         raise ConversionError(_TOO_DEEP, rule="R64")
     return value, owned
 

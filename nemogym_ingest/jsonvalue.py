@@ -85,6 +85,32 @@ def nested_too_deeply(content: bytes) -> bool:
     return max(itertools.accumulate(steps)) > MAX_NESTING
 
 
+def parsed_too_deep(text: bytes | str, value: Any) -> bool:
+    """Whether `value`, parsed from the JSON text `text`, nests arrays and objects deeper
+    than MAX_NESTING levels (its own value is level 1), wherever they are: a JSONL line
+    (R64) or an `arguments` string (R20). A text with at most MAX_NESTING opening brackets
+    cannot; otherwise only the value's containers are walked, never its strings.
+    """
+    openers = (
+        text.count(b"[") + text.count(b"{")
+        if isinstance(text, bytes)
+        else text.count("[") + text.count("{")
+    )
+    if openers <= MAX_NESTING or not (type(value) is dict or type(value) is list):
+        return False
+    return _deeper_than(value, MAX_NESTING)
+
+
+def _deeper_than(container: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether `container` holds containers more than `levels - 1` levels below it."""
+    if levels == 0:
+        return True
+    for child in container.values() if type(container) is dict else container:
+        if (type(child) is dict or type(child) is list) and _deeper_than(child, levels - 1):
+            return True
+    return False
+
+
 def _not_text(found: re.Match[str], subject: str) -> str:
     """The reason a string (`subject`) in which `found` is a lone surrogate is rejected."""
     return (

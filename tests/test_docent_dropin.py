@@ -19,7 +19,7 @@ from nemogym_ingest.docent import (
     convert_nemogym_rollout_to_agent_run,
     to_docent,
 )
-from nemogym_ingest.jsonvalue import nested_too_deeply
+from nemogym_ingest.jsonvalue import parsed_too_deep
 from tests.docent_oracle import docent_payload
 from tests.fake_docent_server import FakeDocentServer, point_sdk_at, wire_payload
 from tests.golden_snapshot import GOLDEN_DIR
@@ -47,7 +47,7 @@ ROLLOUT_CASES = [
     if case["expect"] == "agent_run"
     and "options" not in case
     # a rollout nested deeper than 200 levels converts only given whole, never as a line (R64)
-    and not nested_too_deeply(json.dumps(case["rollout"]).encode())
+    and not parsed_too_deep(json.dumps(case["rollout"]), case["rollout"])
 ]
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from docent.sdk.integrations import convert_nemogym_jsonl_file_to_agent_runs as docent_file
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nemogym_ingest import (
     ConversionError,
@@ -17,6 +19,7 @@ from nemogym_ingest import (
     iter_nemogym_jsonl,
 )
 from nemogym_ingest.errors import Loc, render_path
+from nemogym_ingest.jsonvalue import MAX_NESTING, parsed_too_deep
 from tests.docent_oracle import docent_payload
 from tests.test_convert import make_rollout
 
@@ -179,3 +182,55 @@ def test_r50_error_rendering_and_pickling(kwargs: dict[str, Any], rendered: str)
 def test_r50_paths_render_from_locations(loc: Loc, path: str, pattern: str) -> None:
     assert render_path(loc) == path
     assert render_path(loc, any_index=True) == pattern
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest bracket nesting of JSON `text` outside its strings, read character by
+    character: the independent reading R64 and R20 describe."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "]}":
+            depth -= 1
+    return deepest
+
+
+_STRING_TEXT = st.text(alphabet=st.sampled_from('ab[]{}"\\\n\u00e9\u2028/'), max_size=12)
+
+
+@st.composite
+def _nested_values(draw: st.DrawFn) -> Any:
+    """A JSON value nested about MAX_NESTING levels deep, with brackets in its strings."""
+    value = draw(
+        st.recursive(
+            st.none() | st.integers() | _STRING_TEXT,
+            lambda children: (
+                st.lists(children, max_size=3) | st.dictionaries(_STRING_TEXT, children, max_size=3)
+            ),
+            max_leaves=12,
+        )
+    )
+    for _ in range(draw(st.integers(MAX_NESTING - 8, MAX_NESTING + 3))):
+        padding = draw(st.lists(_STRING_TEXT, max_size=2))
+        value = [*padding, value] if draw(st.booleans()) else {draw(_STRING_TEXT): value}
+    return value
+
+
+@given(_nested_values(), st.booleans())
+def test_the_nesting_check_is_the_bracket_depth_of_the_text(value: Any, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    deepest = _bracket_depth(text)
+    assert parsed_too_deep(text, value) is (deepest > MAX_NESTING)
+    assert parsed_too_deep(text.encode(), value) is (deepest > MAX_NESTING)

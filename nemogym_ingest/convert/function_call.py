@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import MAX_NESTING, copy_json, nested_too_deeply, parse_json_text
+from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep
 from ..model import JsonDict, ToolCall, ToolMessage
 from .checks import ABSENT, describe, pruned, require_non_empty_string, require_text, wrong
 from .message import record_string_member
@@ -27,7 +27,7 @@ def tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any], rule: str = "R2
         except ValueError as error:
             detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise ConversionError(f"must be valid JSON ({detail})", loc, rule=rule) from None
-        if nested_too_deeply(raw.encode("utf-8", "surrogatepass")):  # never built (R20)
+        if parsed_too_deep(raw, parsed):  # never built (R20)
             raise ConversionError(too_deep, loc, rule=rule)
         if not isinstance(parsed, dict):
             raise ConversionError(
