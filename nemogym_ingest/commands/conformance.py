@@ -1,5 +1,5 @@
-"""`nemogym-ingest conformance`: the arguments, the implementation they name, the run and
-its exit status.
+"""`nemogym-ingest conformance`: the arguments, the implementation they name, the run of the
+runner (`nemogym_ingest.conformance`) and its exit status.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .adapters import (
+from ..conformance.adapters import (
     DEFAULT_TIMEOUT,
     CommandImplementation,
     ErrorPathPatterns,
@@ -25,9 +25,9 @@ from .adapters import (
     nemogym_ingest_rollout,
     package_version,
 )
-from .report import render_json, render_markdown, render_text
-from .runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
-from .suite import Case, SuiteError, default_spec_dir, load_suite
+from ..conformance.report import render_json, render_markdown, render_text
+from ..conformance.runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
+from ..conformance.suite import Case, SuiteError, default_spec_dir, load_suite
 
 
 def _patterns(texts: Sequence[str]) -> ErrorPathPatterns:
@@ -168,8 +168,8 @@ def _run_conformance(args: argparse.Namespace) -> int:
     return 0 if Tally.of(results).ok and not stale else 1
 
 
-def add_command(subparsers: Any) -> None:
-    """Register the `conformance` subcommand on `nemogym-ingest`'s subparsers."""
+def register(subparsers: Any) -> None:
+    """Register `nemogym-ingest conformance`."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "conformance",
         help="test an implementation against the spec cases and golden outputs",
