@@ -21,9 +21,6 @@ IndexSource = Literal["line"] | int
 
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
-LINE_INDEX_OPTIONS = ("task_index", "rollout_index")
-"""The options that may take the JSONL line number (`"line"`), which a rollout alone lacks."""
-
 
 def _name_problem(name: str, value: object) -> str | None:
     if not isinstance(value, str) or not value:
@@ -283,6 +280,9 @@ OPTION_HINTS: dict[str, OptionHint] = {
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
 (R70): its rule, flag, accepted values, help, `check` probe and recorded text."""
+
+LINE_INDEX_OPTIONS = ("task_index", "rollout_index")
+"""The options that may take the JSONL line number (`"line"`), which a rollout alone lacks."""
 
 
 # --- the command line ------------------------------------------------------------------

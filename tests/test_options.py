@@ -129,26 +129,6 @@ def test_r70_invalid_option_values_are_a_usage_error(options: dict[str, Any]) ->
     assert not isinstance(caught.value, ConversionError)
 
 
-@pytest.mark.parametrize(
-    ("obj", "message"),
-    [
-        ([1], 'case: expected a JSON object such as {"agent_name": "agent"}'),
-        ({"b": 1, "a": 2}, "case: unknown a, b; known: agent_name, task_index, rollout_index,"),
-        ({"media": "omit"}, "case: media must be None or 'placeholder', got 'omit'"),
-        ({"rollout_index": "line", "media": "omit"}, "case: no line here"),
-    ],
-)
-def test_options_from_json_say_where_and_why(obj: Any, message: str) -> None:
-    with pytest.raises(ValueError, match="^" + re.escape(message)):
-        ConversionOptions.from_json(obj, "case", refuse_line="no line here")
-
-
-def test_options_from_json_are_the_options_named() -> None:
-    named = {"agent_name": "a", "task_index": "line", "media": "placeholder"}
-    assert ConversionOptions.from_json(named) == ConversionOptions(**named)  # type: ignore[arg-type]
-    assert ConversionOptions.from_json({}) == ConversionOptions()
-
-
 def test_options_are_keyword_only_frozen_and_picklable() -> None:
     with pytest.raises(TypeError):
         ConversionOptions("agent")  # type: ignore[call-arg]

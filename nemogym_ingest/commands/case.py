@@ -56,7 +56,7 @@ def _request(args: argparse.Namespace) -> Request:
     """The request, checked: the arguments, the suite, the id and the rules."""
     source, line = _source_and_line(args.source_line)
     spec = Path(args.spec) if args.spec is not None else default_spec_dir()
-    if spec is None or not (spec / "cases").is_dir():
+    if spec is None or not Suite(spec).cases.is_dir():
         where = "no spec/ found (installed or in a checkout)" if spec is None else f"{spec}"
         raise CaseError(f"{where}: not a spec directory holding cases/; pass --spec DIR")
     suite = Suite(spec)

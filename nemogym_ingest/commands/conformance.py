@@ -178,7 +178,14 @@ def register(subparsers: Any) -> None:
         "or --command, tests nemogym-ingest itself. Exit status: 0 when every case passes or "
         "every failure is allowed, 1 otherwise, 2 when the suite or the arguments are unusable.",
     )
-    suite = parser.add_argument_group("suite")
+    _add_suite_arguments(parser.add_argument_group("suite"))
+    _add_implementation_arguments(parser.add_argument_group("implementation"))
+    _add_output_arguments(parser.add_argument_group("output"))
+    parser.set_defaults(handler=_run_conformance)
+
+
+def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
+    """Which suite, which cases, which failures are allowed, what a rejection must name."""
     suite.add_argument(
         "--spec",
         metavar="DIR",
@@ -205,7 +212,10 @@ def register(subparsers: Any) -> None:
         help="a rejection must also name the case's rule (the error's 'rule' member or "
         "attribute); by default only its path (and line) are compared",
     )
-    target = parser.add_argument_group("implementation")
+
+
+def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
+    """The implementation under test and how it is run."""
     target.add_argument(
         "--python",
         metavar="MODULE:FUNCTION",
@@ -261,7 +271,10 @@ def register(subparsers: Any) -> None:
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )
-    output = parser.add_argument_group("output")
+
+
+def _add_output_arguments(output: argparse._ArgumentGroup) -> None:
+    """What the run prints and writes."""
     output.add_argument(
         "--format",
         choices=("text", "json"),
@@ -271,4 +284,3 @@ def register(subparsers: Any) -> None:
     output.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     output.add_argument("--report", metavar="FILE.md", help="also write a markdown report")
     output.add_argument("--name", help="the implementation's name in the report")
-    parser.set_defaults(handler=_run_conformance)

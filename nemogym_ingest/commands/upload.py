@@ -281,9 +281,9 @@ def _send(
     args: argparse.Namespace, settings: UploadSettings, client: Docent, reporter: _Reporter
 ) -> int:
     """Upload the checked arguments' file with `client`; the exit status."""
-    import requests  # noqa: PLC0415 - comes with the extra
+    import requests  # noqa: PLC0415 - the optional extra, found installed by `_upload`
 
-    from ..docent import client as docent  # noqa: PLC0415 - imported by `_upload` already
+    from ..docent import client as docent  # noqa: PLC0415 - likewise
     from ..docent.uploader import Uploader, UploadError  # noqa: PLC0415 - likewise
 
     collection: str | NewCollection = (
