@@ -3,7 +3,8 @@ compared with Docent when installed, optionally minimized) made a case of the su
 written into `spec/cases/GROUP.json`, `golden/ID.json` and `spec/manifest.json`, laid out as
 `nemogym_ingest.conformance.suite` reads them (`nemogym-ingest case add` is the command).
 
-Docent is imported lazily, only here and only when installed: the writer works without it.
+Docent's verdict (`nemogym_ingest.verdict`) is taken only when Docent is installed: the
+writer works without it.
 """
 
 from __future__ import annotations
@@ -11,20 +12,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
-from .convert import convert_nemogym_rollout_to_agent_run
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
-from .jsonvalue import nested_too_deeply
 from .minimize import Keeps, Minimized, minimize, transcript_shape
-from .model import AgentRun
 from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
+from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _I_JSON_INTEGER = 2**53
@@ -107,153 +105,6 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
         if problem is not None:
             return problem
     return None
-
-
-# --- the outcome and Docent's ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A conversion's outcome: exactly one of `run` and `error` is set."""
-
-    run: AgentRun | None = None
-    error: ConversionError | None = None
-
-    @property
-    def expect(self) -> Any:
-        """The case's `expect` for this outcome."""
-        if self.error is None:
-            return "agent_run"
-        return {"error": {"rule": self.error.rule, "path": self.error.path}}
-
-    def view(self) -> tuple[str, Any]:
-        """What Docent is compared with: the payload, or the error's path."""
-        if self.error is not None:
-            return ("error", self.error.path)
-        assert self.run is not None
-        return ("run", self.run.to_dict())
-
-
-def outcome_of(rollout: Any, options: ConversionOptions) -> Outcome:
-    """Convert `rollout` as the suite converts a rollout case."""
-    try:
-        return Outcome(run=convert_nemogym_rollout_to_agent_run(rollout, options=options))
-    except ConversionError as error:
-        return Outcome(error=error)
-
-
-DocentView = Callable[[Any], tuple[str, Any]]
-"""Docent's outcome for a rollout: ("run", payload), ("error", path) or ("crash", why)."""
-
-
-def docent_view() -> DocentView | None:
-    """Docent's converter as a `DocentView`, or None when Docent is not installed."""
-    try:
-        from .docent.oracle import docent_outcome  # noqa: PLC0415 - the optional extra
-    except ImportError:
-        return None
-    return docent_outcome
-
-
-def _splits_a_turn(items: Any) -> bool:
-    """Whether items group into turns the way D2 says Docent does not: reasoning after a
-    message or call, or a message after a message or call, of the pending turn (R32)."""
-    if not isinstance(items, list):
-        return False
-    message = call = False
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        kind, role = item.get("type"), item.get("role")
-        if (kind in ("message", None) and role == "assistant") or kind == "reasoning":
-            if message or call:
-                return True
-            message = message or kind != "reasoning"
-        elif kind == "function_call":
-            call = True
-        else:
-            message = call = False
-    return False
-
-
-def _reasoning_content(items: Any) -> bool:
-    """Whether a reasoning item carries `content` (D1: Docent drops it)."""
-    return isinstance(items, list) and any(
-        isinstance(item, dict) and item.get("type") == "reasoning" and item.get("content")
-        for item in items
-    )
-
-
-def _value_at(value: Any, loc: tuple[str | int, ...]) -> Any:
-    """The value at `loc` in `value` (None when there is none)."""
-    for segment in loc:
-        if isinstance(value, dict) and isinstance(segment, str):
-            value = value.get(segment)
-        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
-            value = value[segment]
-        else:
-            return None
-    return value
-
-
-def _too_deep_text(value: Any) -> bool:
-    """Whether `value` is JSON text nested deeper than R20 allows (D3: Docent parses it)."""
-    return isinstance(value, str) and nested_too_deeply(value.encode("utf-8", "surrogatepass"))
-
-
-def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
-    """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
-    far as they can be told: D1 reasoning content, D2 split turns, D3 an `arguments` string
-    nested too deeply, D4 an empty agent name, D5 a value that is not JSON. Empty when none
-    explains it."""
-    if ours.error is not None:
-        rule = ours.error.rule
-        agent = rollout.get("agent_ref")
-        if rule == "R10" and isinstance(agent, dict) and agent.get("name") == "":
-            return ["D4"]
-        if rule == "R41":
-            return ["D5"]
-        if rule == "R18":
-            return ["D1"]
-        if rule == "R20" and _too_deep_text(_value_at(rollout, ours.error.loc)):
-            return ["D3"]
-        return []
-    if theirs[0] != "run":
-        return []
-    request = rollout.get("responses_create_params")
-    response = rollout.get("response")
-    both = [
-        request.get("input") if isinstance(request, dict) else None,
-        response.get("output") if isinstance(response, dict) else None,
-    ]
-    found = []
-    if any(_reasoning_content(items) for items in both):
-        found.append("D1")
-    if any(_splits_a_turn(items) for items in both):
-        found.append("D2")
-    return found
-
-
-@dataclass(frozen=True)
-class DocentVerdict:
-    """How Docent's converter compares: `compared` False when it was not run (not
-    installed, or options given, which Docent has none of)."""
-
-    compared: bool
-    agrees: bool = True
-    divergence: tuple[str, ...] = ()
-    theirs: tuple[str, Any] = ("run", None)
-
-
-def docent_verdict(rollout: Any, ours: Outcome, view: DocentView | None) -> DocentVerdict:
-    """Docent's outcome on `rollout` against ours, with the divergences that explain it."""
-    if view is None:
-        return DocentVerdict(compared=False)
-    theirs = view(rollout)
-    if theirs == ours.view():
-        return DocentVerdict(compared=True, theirs=theirs)
-    found = tuple(attribute_divergence(rollout, ours, theirs))
-    return DocentVerdict(compared=True, agrees=False, divergence=found, theirs=theirs)
 
 
 # --- minimizing --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import casebook, exit_status
+from .. import casebook, exit_status, verdict
 from ..casebook import Added, CaseError, Request
 from ..conformance.suite import Suite, SuiteError, default_spec_dir
 from ..options import ConversionOptions
@@ -129,7 +129,7 @@ def _report_lines(request: Request, added: Added) -> list[str]:
 def _case_add(args: argparse.Namespace) -> int:
     try:
         request = _request(args)
-        added = casebook.add_case(request, casebook.docent_view())
+        added = casebook.add_case(request, verdict.docent_view())
     except (CaseError, SuiteError) as error:
         print(f"nemogym-ingest case add: {error}", file=sys.stderr)
         return exit_status.USAGE
