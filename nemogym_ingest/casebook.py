@@ -1,39 +1,31 @@
-"""`nemogym-ingest case add`: one line of a rollouts file made a spec case (read through the
-input layer, converted, compared with Docent when installed, optionally minimized) and
-written into `spec/cases/GROUP.json`, `golden/ID.json` and `spec/manifest.json`.
+"""Writing a spec case: one line of a rollouts file (read through the input layer, converted,
+compared with Docent when installed, optionally minimized) made a case of the suite and
+written into `spec/cases/GROUP.json`, `golden/ID.json` and `spec/manifest.json`, laid out as
+`nemogym_ingest.conformance.suite` reads them (`nemogym-ingest case add` is the command).
 
-Docent is imported lazily, only here and only when installed: the command works without it.
+Docent's verdict (`nemogym_ingest.verdict`) is taken only when Docent is installed: the
+writer works without it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import exit_status
-from .conformance import default_spec_dir, normalize_payload
-from .convert import convert_nemogym_rollout_to_agent_run
+from .conformance.suite import Suite, read_json
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
-from .jsonvalue import nested_too_deeply
 from .minimize import Keeps, Minimized, minimize, transcript_shape
-from .model import AgentRun
-from .options import OPTION_HINTS, ConversionOptions
+from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
+from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
-_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-_RULE = re.compile(r"[RD][1-9][0-9]*")
-_DEFINED_RULE = re.compile(r"^- \*\*([RD]\d+)\b", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _I_JSON_INTEGER = 2**53
-_DOCENT_PATH_PREFIX = "Nemogym rollout"
 
 
 class CaseError(Exception):
@@ -115,176 +107,6 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
     return None
 
 
-# --- the outcome and Docent's ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A conversion's outcome: exactly one of `run` and `error` is set."""
-
-    run: AgentRun | None = None
-    error: ConversionError | None = None
-
-    @property
-    def expect(self) -> Any:
-        """The case's `expect` for this outcome."""
-        if self.error is None:
-            return "agent_run"
-        return {"error": {"rule": self.error.rule, "path": self.error.path}}
-
-    def view(self) -> tuple[str, Any]:
-        """What Docent is compared with: the payload, or the error's path."""
-        if self.error is not None:
-            return ("error", self.error.path)
-        assert self.run is not None
-        return ("run", self.run.to_dict())
-
-
-def outcome_of(rollout: Any, options: ConversionOptions) -> Outcome:
-    """Convert `rollout` as the suite converts a rollout case."""
-    try:
-        return Outcome(run=convert_nemogym_rollout_to_agent_run(rollout, options=options))
-    except ConversionError as error:
-        return Outcome(error=error)
-
-
-DocentView = Callable[[Any], tuple[str, Any]]
-"""Docent's outcome for a rollout: ("run", payload), ("error", path) or ("crash", why)."""
-
-
-def docent_view() -> DocentView | None:
-    """Docent's converter as a `DocentView`, or None when Docent is not installed."""
-    try:
-        from docent.sdk.integrations import (  # noqa: PLC0415 - the optional extra
-            convert_nemogym_rollout_to_agent_run as docent_convert,
-        )
-        from docent.sdk.integrations.util import (  # noqa: PLC0415
-            ConversionError as DocentConversionError,
-        )
-    except ImportError:
-        return None
-
-    def view(rollout: Any) -> tuple[str, Any]:
-        try:
-            run = docent_convert(rollout)
-            return ("run", normalize_payload(run.model_dump(mode="json")))
-        except DocentConversionError as error:
-            return ("error", _docent_error_path(str(error)))
-        except Exception as error:  # any other failure of Docent is a difference
-            return ("crash", f"{type(error).__name__}: {error}")
-
-    return view
-
-
-def _docent_error_path(message: str) -> str | None:
-    """The field path Docent's error message names, in our path form (None: unreadable)."""
-    if not message.startswith(_DOCENT_PATH_PREFIX):
-        return None
-    rest = message[len(_DOCENT_PATH_PREFIX) :]
-    return "" if rest.startswith(" ") else rest[1:].split(" ", 1)[0]
-
-
-def _splits_a_turn(items: Any) -> bool:
-    """Whether items group into turns the way D2 says Docent does not: reasoning after a
-    message or call, or a message after a message or call, of the pending turn (R32)."""
-    if not isinstance(items, list):
-        return False
-    message = call = False
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        kind, role = item.get("type"), item.get("role")
-        if (kind in ("message", None) and role == "assistant") or kind == "reasoning":
-            if message or call:
-                return True
-            message = message or kind != "reasoning"
-        elif kind == "function_call":
-            call = True
-        else:
-            message = call = False
-    return False
-
-
-def _reasoning_content(items: Any) -> bool:
-    """Whether a reasoning item carries `content` (D1: Docent drops it)."""
-    return isinstance(items, list) and any(
-        isinstance(item, dict) and item.get("type") == "reasoning" and item.get("content")
-        for item in items
-    )
-
-
-def _value_at(value: Any, loc: tuple[str | int, ...]) -> Any:
-    """The value at `loc` in `value` (None when there is none)."""
-    for segment in loc:
-        if isinstance(value, dict) and isinstance(segment, str):
-            value = value.get(segment)
-        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
-            value = value[segment]
-        else:
-            return None
-    return value
-
-
-def _too_deep_text(value: Any) -> bool:
-    """Whether `value` is JSON text nested deeper than R20 allows (D3: Docent parses it)."""
-    return isinstance(value, str) and nested_too_deeply(value.encode("utf-8", "surrogatepass"))
-
-
-def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
-    """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
-    far as they can be told: D1 reasoning content, D2 split turns, D3 an `arguments` string
-    nested too deeply, D4 an empty agent name, D5 a value that is not JSON. Empty when none
-    explains it."""
-    if ours.error is not None:
-        rule = ours.error.rule
-        agent = rollout.get("agent_ref")
-        if rule == "R10" and isinstance(agent, dict) and agent.get("name") == "":
-            return ["D4"]
-        if rule == "R41":
-            return ["D5"]
-        if rule == "R18":
-            return ["D1"]
-        if rule == "R20" and _too_deep_text(_value_at(rollout, ours.error.loc)):
-            return ["D3"]
-        return []
-    if theirs[0] != "run":
-        return []
-    request = rollout.get("responses_create_params")
-    response = rollout.get("response")
-    both = [
-        request.get("input") if isinstance(request, dict) else None,
-        response.get("output") if isinstance(response, dict) else None,
-    ]
-    found = []
-    if any(_reasoning_content(items) for items in both):
-        found.append("D1")
-    if any(_splits_a_turn(items) for items in both):
-        found.append("D2")
-    return found
-
-
-@dataclass(frozen=True)
-class DocentVerdict:
-    """How Docent's converter compares: `compared` False when it was not run (not
-    installed, or options given, which Docent has none of)."""
-
-    compared: bool
-    agrees: bool = True
-    divergence: tuple[str, ...] = ()
-    theirs: tuple[str, Any] = ("run", None)
-
-
-def docent_verdict(rollout: Any, ours: Outcome, view: DocentView | None) -> DocentVerdict:
-    """Docent's outcome on `rollout` against ours, with the divergences that explain it."""
-    if view is None:
-        return DocentVerdict(compared=False)
-    theirs = view(rollout)
-    if theirs == ours.view():
-        return DocentVerdict(compared=True, theirs=theirs)
-    found = tuple(attribute_divergence(rollout, ours, theirs))
-    return DocentVerdict(compared=True, agrees=False, divergence=found, theirs=theirs)
-
-
 # --- minimizing --------------------------------------------------------------------------------
 
 
@@ -342,7 +164,7 @@ def outcome_keeper(
     return keeps_shape, f"the transcript shape ({roles}){docent}"
 
 
-# --- the suite on disk -------------------------------------------------------------------------
+# --- the case's files ----------------------------------------------------------------------------
 
 
 def golden_text(value: Any) -> str:
@@ -355,66 +177,20 @@ def case_file_text(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _read_document(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CaseError(f"{path}: cannot read JSON: {error}") from None
-
-
-@dataclass(frozen=True)
-class Suite:
-    """Where the suite lives: `spec/` (cases, schema, manifest, rules) and `golden/`."""
-
-    spec: Path
-
-    @property
-    def cases(self) -> Path:
-        return self.spec / "cases"
-
-    @property
-    def golden(self) -> Path:
-        return self.spec.parent / "golden"
-
-    def case_ids(self) -> set[str]:
-        """Every case id of every group file."""
-        return {
-            case["id"]
-            for path in sorted(self.cases.glob("*.json"))
-            for case in _read_document(path).get("cases", [])
-        }
-
-    def taken_by(self, case_id: str) -> str | None:
-        """What already uses `case_id` (a case, a golden file, a JSONL file), or None."""
-        if case_id in self.case_ids():
-            return f"a case in {self.cases}"
-        for path in (self.golden / f"{case_id}.json", self.cases / "jsonl" / f"{case_id}.jsonl"):
-            if path.exists():
-                return str(path)
-        return None
-
-    def defined_rules(self) -> set[str] | None:
-        """The rules and divergences of `spec/README.md` (None when it is not there)."""
-        readme = self.spec / "README.md"
-        if not readme.is_file():
-            return None
-        return set(_DEFINED_RULE.findall(readme.read_text(encoding="utf-8")))
-
-
 def schema_problems(suite: Suite, document: Any) -> list[str] | None:
     """Where `document` breaks `case.schema.json` (None when jsonschema is not installed)."""
     try:
         from jsonschema import Draft202012Validator  # noqa: PLC0415 - a development tool
     except ImportError:
         return None
-    schema = _read_document(suite.spec / "case.schema.json")
+    schema = read_json(suite.schema)
     return [
         f"{error.json_path}: {error.message[:200]}"
         for error in Draft202012Validator(schema).iter_errors(document)
     ]
 
 
-# --- the command -------------------------------------------------------------------------------
+# --- the case ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -431,83 +207,6 @@ class Request:
     options: dict[str, Any] | None
     minimize: bool
     suite: Suite
-
-
-def _source_and_line(text: str) -> tuple[str, int]:
-    source, colon, number = text.rpartition(":")
-    if not colon or not source or not number.isdigit() or int(number) < 1:
-        raise CaseError(f"{text}: expected FILE:LINE, the line a whole number from 1")
-    return source, int(number)
-
-
-def _names(text: str | None, flag: str) -> tuple[str, ...]:
-    if not text:
-        return ()
-    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
-    bad = [name for name in names if not _RULE.fullmatch(name)]
-    if bad or not names:
-        raise CaseError(f"{flag} {text!r}: expected names like R13,R43 (or D1 for --divergence)")
-    return names
-
-
-def _options(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        options = json.loads(text)
-    except ValueError as error:
-        raise CaseError(f"--options: not JSON: {error}") from None
-    if not isinstance(options, dict) or not options:
-        raise CaseError('--options: expected a JSON object such as {"agent_name": "agent"}')
-    unknown = sorted(set(options) - set(OPTION_HINTS))
-    if unknown:
-        known = ", ".join(OPTION_HINTS)
-        raise CaseError(f"--options: unknown {', '.join(unknown)}; known: {known}")
-    if "line" in (options.get("task_index"), options.get("rollout_index")):
-        raise CaseError(
-            '--options: a "line" index needs a JSONL file case (added by hand); '
-            "give the index as an integer"
-        )
-    try:
-        ConversionOptions(**options)
-    except (TypeError, ValueError) as error:
-        raise CaseError(f"--options: {error}") from None
-    return dict(options)
-
-
-def request_from_args(args: argparse.Namespace) -> Request:
-    """The request, checked: the arguments, the suite, the id and the rules."""
-    source, line = _source_and_line(args.source_line)
-    spec = Path(args.spec) if args.spec is not None else default_spec_dir()
-    if spec is None or not (spec / "cases").is_dir():
-        where = "no spec/ found (installed or in a checkout)" if spec is None else f"{spec}"
-        raise CaseError(f"{where}: not a spec directory holding cases/; pass --spec DIR")
-    suite = Suite(spec)
-    for flag, value in (("--id", args.id), ("--group", args.group)):
-        if not _ID.fullmatch(value):
-            raise CaseError(f"{flag} {value!r}: expected kebab-case (a-z, 0-9, single hyphens)")
-    taken = suite.taken_by(args.id)
-    if taken is not None:
-        raise CaseError(f"--id {args.id}: the id is taken ({taken}); ids are unique suite-wide")
-    rules, divergence = _names(args.rules, "--rules"), _names(args.divergence, "--divergence")
-    if any(not name.startswith("D") for name in divergence):
-        raise CaseError(f"--divergence {args.divergence!r}: divergences are D-numbers")
-    defined = suite.defined_rules()
-    unknown = [name for name in (*rules, *divergence) if defined and name not in defined]
-    if unknown:
-        raise CaseError(f"{', '.join(unknown)}: not defined in {suite.spec / 'README.md'}")
-    return Request(
-        source=source,
-        line=line,
-        case_id=args.id,
-        group=args.group,
-        rules=rules,
-        divergence=divergence,
-        description=args.description,
-        options=_options(args.options),
-        minimize=args.minimize,
-        suite=suite,
-    )
 
 
 @dataclass(frozen=True)
@@ -553,7 +252,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     (accepted cases) and the manifest's count."""
     where = f"{request.source}:{request.line}"
     rollout = parse_rollout(read_line(request.source, request.line), where)
-    options = ConversionOptions(**(request.options or {}))
+    options = ConversionOptions.from_json(request.options or {})
     view = None if request.options else view  # the suite compares Docent without options only
     minimized, kept = None, ""
     if request.minimize:
@@ -611,7 +310,7 @@ def _write(
     suite = request.suite
     group_path = suite.cases / f"{request.group}.json"
     if group_path.exists():
-        document = _read_document(group_path)
+        document = read_json(group_path)
         document["cases"].append(case)
     else:
         described = ", ".join(case["rules"])
@@ -622,10 +321,10 @@ def _write(
     texts: dict[Path, str] = {group_path: case_file_text(document)}
     if outcome.run is not None:
         texts[suite.golden / f"{request.case_id}.json"] = golden_text(outcome.run.to_dict())
-    manifest_path = suite.spec / "manifest.json"
+    manifest_path = suite.manifest
     cases_now = None
     if manifest_path.is_file():
-        manifest = _read_document(manifest_path)
+        manifest = read_json(manifest_path)
         cases_now = len(suite.case_ids()) + 1
         manifest["cases"] = cases_now
         texts[manifest_path] = case_file_text(manifest)
@@ -645,102 +344,3 @@ def _write(
         cases_now=cases_now,
         validated=problems is not None,
     )
-
-
-def report_lines(request: Request, added: Added) -> list[str]:
-    """What `case add` prints: what it wrote, what it found, and the next step."""
-    case, outcome = added.case, added.outcome
-    if outcome.error is not None:
-        verdict = f"rejected at {outcome.error.path or '(rollout)'} ({outcome.error.rule})"
-    else:
-        assert outcome.run is not None
-        count = len(outcome.run.transcripts[0].messages)
-        verdict = f"accepted ({count} message{'s' if count != 1 else ''})"
-    lines = [f"added case {case['id']} to {request.group}.json: {verdict}"]
-    lines.append(f"  rules: {', '.join(case['rules'])}")
-    if not added.docent.compared:
-        why = "options given" if request.options else "Docent is not installed"
-        marked = f"; marked {', '.join(case['divergence'])}" if "divergence" in case else ""
-        lines.append(f"  Docent: not compared ({why}){marked}")
-    elif added.docent.agrees:
-        lines.append("  Docent 0.1.88: agrees")
-    else:
-        lines.append(f"  Docent 0.1.88: differs; divergence {', '.join(case['divergence'])}")
-    if added.minimized is not None:
-        before, after = added.minimized.size_before, added.minimized.size_after
-        lines.append(
-            f"  minimized: {before:,} -> {after:,} bytes ({before / max(after, 1):.1f}x smaller, "
-            f"{added.minimized.tries:,} candidates), keeping {added.kept}"
-        )
-    if not added.validated:
-        lines.append("  not checked against case.schema.json (jsonschema is not installed)")
-    for path in added.written:
-        lines.append(f"  wrote {path}")
-    if added.cases_now is not None:
-        lines.append(f"  manifest.json: cases {added.cases_now}")
-    lines.append(
-        "next: review the diff (git diff spec/ golden/; read the golden file, do not trust it), "
-        "record the case in CHANGELOG.md, then run uv run pytest tests/test_spec_cases.py "
-        "and nemogym-ingest conformance"
-    )
-    return lines
-
-
-def _case_add(args: argparse.Namespace) -> int:
-    try:
-        request = request_from_args(args)
-        added = add_case(request, docent_view())
-    except CaseError as error:
-        print(f"nemogym-ingest case add: {error}", file=sys.stderr)
-        return exit_status.USAGE
-    print("\n".join(report_lines(request, added)))
-    return exit_status.OK
-
-
-def add_case_command(commands: Any) -> None:
-    """Register `nemogym-ingest case add`."""
-    case = commands.add_parser(
-        "case",
-        help="extend the spec suite: add a case from a real rollouts line",
-        description="Work on the spec suite's cases (spec/CONTRIBUTING.md).",
-    )
-    actions = case.add_subparsers(dest="case_action", required=True, metavar="ACTION")
-    parser = actions.add_parser(
-        "add",
-        help="add line LINE of a rollouts file as a case",
-        description="Read line LINE of a rollouts file (.jsonl or .gz), convert it, and append "
-        "it as a case to spec/cases/GROUP.json (created if new) with its expected outcome, "
-        "its golden file (accepted cases) and the manifest's count. With Docent installed, "
-        "its converter is compared and the divergences that explain a difference recorded. "
-        "Exit status: 0 when written, 2 when nothing could be written (the message says why).",
-    )
-    parser.add_argument("source_line", metavar="SOURCE:LINE", help="a rollouts file and a line")
-    parser.add_argument("--id", required=True, help="the new case's id (kebab-case, unused)")
-    parser.add_argument("--group", required=True, help="the group file spec/cases/GROUP.json")
-    parser.add_argument(
-        "--rules",
-        metavar="R13,R43",
-        help="the rules the case exercises (required for an accepted line; a rejected one "
-        "defaults to the rule it breaks)",
-    )
-    parser.add_argument(
-        "--divergence",
-        metavar="D1,D2",
-        help="the divergences from Docent, when they cannot be told automatically",
-    )
-    parser.add_argument("--description", metavar="TEXT", help="one line saying what it shows")
-    parser.add_argument(
-        "--options", metavar="JSON", help='conversion options, e.g. \'{"agent_name": "a"}\''
-    )
-    parser.add_argument(
-        "--minimize",
-        action="store_true",
-        help="shrink the rollout first, keeping the outcome (rule and path pattern, or the "
-        "transcript shape; and Docent's verdict)",
-    )
-    parser.add_argument(
-        "--spec",
-        metavar="DIR",
-        help="the spec directory (golden/ beside it; default: the checkout's spec/)",
-    )
-    parser.set_defaults(handler=_case_add)

@@ -82,6 +82,27 @@ class ConversionOptions:
             if problem is not None:
                 raise ValueError(problem)
 
+    @classmethod
+    def from_json(
+        cls, obj: object, where: str = "options", *, refuse_line: str | None = None
+    ) -> ConversionOptions:
+        """The options a JSON object names (a case's `options`, `--options JSON`), checked:
+        anything but an object of known fields with accepted values raises `ValueError`
+        saying `WHERE: why`. `refuse_line`, when given, is why a `"line"` index is refused
+        (options for a rollout alone, which has no line number)."""
+        if not isinstance(obj, dict):
+            raise ValueError(f'{where}: expected a JSON object such as {{"agent_name": "agent"}}')
+        unknown = sorted(set(obj) - set(OPTION_HINTS))
+        if unknown:
+            known = ", ".join(OPTION_HINTS)
+            raise ValueError(f"{where}: unknown {', '.join(unknown)}; known: {known}")
+        if refuse_line is not None and "line" in (obj.get(name) for name in LINE_INDEX_OPTIONS):
+            raise ValueError(f"{where}: {refuse_line}")
+        try:
+            return cls(**obj)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+
 
 # --- each option, in one table ---------------------------------------------------------------
 
@@ -284,6 +305,9 @@ OPTION_HINTS: dict[str, OptionHint] = {
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
 (R70): its rule, flag, accepted values, help, `check` probe and recorded text."""
+
+LINE_INDEX_OPTIONS = ("task_index", "rollout_index")
+"""The options that may take the JSONL line number (`"line"`), which a rollout alone lacks."""
 
 
 def assumed_record(uses: dict[str, Any]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from nemogym_ingest import casebook
+from nemogym_ingest import casebook, verdict
 from nemogym_ingest.cli import main
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
@@ -224,7 +224,7 @@ def test_gzip_input_options_and_description(
 def test_without_docent_the_divergence_is_what_the_user_says(
     suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(casebook, "docent_view", lambda: None)
+    monkeypatch.setattr(verdict, "docent_view", lambda: None)
     source = _lines_file(tmp_path, [_empty_agent_name()])
     status, out, err = _add(
         capsys, suite, f"{source}:1", "--id", "no-docent", "--group", "g", "--divergence", "D4"
@@ -359,7 +359,7 @@ def test_a_divergence_no_d_number_explains_must_be_named(
 ) -> None:
     """Docent (here a stand-in) converts otherwise and nothing in the rollout tells which
     divergence: the user must name it; named, it is recorded."""
-    monkeypatch.setattr(casebook, "docent_view", lambda: lambda rollout: ("run", {"other": 1}))
+    monkeypatch.setattr(verdict, "docent_view", lambda: lambda rollout: ("run", {"other": 1}))
     source = _lines_file(tmp_path, [rollout(3)])
     args = (f"{source}:1", "--id", "other", "--group", "g", "--rules", "R31")
     before = _snapshot(suite)

@@ -19,7 +19,8 @@ from dataclasses_json import DataClassJsonMixin
 from nemogym_ingest import ConversionError, iter_nemogym_jsonl
 from nemogym_ingest import pool as pool_module
 from nemogym_ingest import source as source_module
-from nemogym_ingest.cli import main, rejection_group
+from nemogym_ingest.cli import main
+from nemogym_ingest.commands.check import rejection_group
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.progress import Progress
 from tests.test_model import sample_run

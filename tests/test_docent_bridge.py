@@ -88,7 +88,7 @@ def test_missing_docent_names_the_extra() -> None:
     result = _python(
         "import sys\n"
         "sys.modules['docent'] = None  # as if docent were not installed\n"
-        "import nemogym_ingest.docent\n"
+        "from nemogym_ingest.docent import to_docent\n"
     )
     assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
@@ -102,6 +102,19 @@ def test_the_core_and_the_cli_never_import_docent() -> None:
         "sys.modules['docent'] = None\n"
         "import nemogym_ingest, nemogym_ingest.cli\n"
         "nemogym_ingest.cli.build_parser()\n"
+        "print(sorted(name for name in sys.modules if name.startswith('docent')))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['docent']\n"  # only the blocker we put there
+
+
+def test_the_upload_settings_never_import_docent() -> None:
+    result = _python(
+        "import sys\n"
+        "sys.modules['docent'] = None\n"
+        "import nemogym_ingest.docent\n"
+        "from nemogym_ingest.docent.settings import DEFAULT_CHUNK_SIZE, UploadSettings\n"
+        "UploadSettings(chunk_size=DEFAULT_CHUNK_SIZE).check('collection')\n"
         "print(sorted(name for name in sys.modules if name.startswith('docent')))\n"
     )
     assert result.returncode == 0, result.stderr

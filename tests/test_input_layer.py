@@ -26,8 +26,8 @@ from nemogym_ingest import (
     iter_nemogym_jsonl_results,
     pool,
 )
-from nemogym_ingest import docent as bridge
 from nemogym_ingest.cli import main
+from nemogym_ingest.docent.runs import iter_lines
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.source import InputError, open_source
 from tests.test_cli import _rollout
@@ -141,7 +141,7 @@ def test_every_way_in_reads_the_same_rollouts(
     ways: dict[str, tuple[Outcome, str | None]] = {
         "gzip path": (_from_results(iter_nemogym_jsonl_results(packed)), str(packed)),
         "upload reader": (
-            _from_results(bridge._iter_lines(plain, ConversionOptions())),
+            _from_results(iter_lines(plain, ConversionOptions())),
             str(plain),
         ),
         "pool, 1 worker": (_from_pool(plain, 1, monkeypatch), str(plain)),

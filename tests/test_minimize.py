@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from nemogym_ingest import ConversionOptions
-from nemogym_ingest.casebook import docent_verdict, outcome_keeper, outcome_of
+from nemogym_ingest.casebook import outcome_keeper
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.minimize import ELLIPSIS, json_size, minimize, transcript_shape
+from nemogym_ingest.verdict import docent_verdict, outcome_of
 
 
 def _corpus_rollout() -> Callable[[int], dict[str, Any]]:
@@ -36,7 +37,7 @@ REAL_SHAPED = [0, 3, 6, 9]
 
 
 def _docent_view() -> Any:
-    from nemogym_ingest.casebook import docent_view
+    from nemogym_ingest.verdict import docent_view
 
     view = docent_view()
     assert view is not None, "docent is a test dependency"

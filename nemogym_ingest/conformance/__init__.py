@@ -5,7 +5,8 @@ Python callable (`--python module:function`) or any program speaking the stdin/s
 protocol of spec/README.md, "Testing an implementation" (`--command "CMD …"`) — and its
 answer is compared with the golden payload, or with the case's expected error (rule, path
 and line), on Docent's wire layout with ids and model defaults normalized
-(`normalize_payload`). The manual is spec/RUNNER.md.
+(`normalize_payload`). The manual is spec/RUNNER.md; the command is
+`nemogym_ingest.commands.conformance`.
 """
 
 from .adapters import (
@@ -17,7 +18,6 @@ from .adapters import (
     nemogym_ingest_file,
     nemogym_ingest_rollout,
 )
-from .cli import add_command
 from .compare import describe_difference, first_difference, normalize_payload
 from .runner import (
     Result,
@@ -43,7 +43,6 @@ __all__ = [
     "Result",
     "SuiteError",
     "Tally",
-    "add_command",
     "apply_allow",
     "default_spec_dir",
     "describe_difference",

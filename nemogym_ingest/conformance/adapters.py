@@ -328,13 +328,15 @@ def _last_line(text: str) -> str:
 
 def nemogym_ingest_rollout(rollout: Any, options: JsonDict | None = None) -> AgentRun:
     """Our converter as a conformance entry point, taking a case's options as JSON."""
-    return convert_nemogym_rollout_to_agent_run(rollout, options=ConversionOptions(**options or {}))
+    return convert_nemogym_rollout_to_agent_run(
+        rollout, options=ConversionOptions.from_json(options or {})
+    )
 
 
 def nemogym_ingest_file(path: str, options: JsonDict | None = None) -> list[AgentRun]:
     """Our JSONL reader as a conformance entry point, taking a case's options as JSON."""
     return convert_nemogym_jsonl_file_to_agent_runs(
-        path, options=ConversionOptions(**options or {})
+        path, options=ConversionOptions.from_json(options or {})
     )
 
 

@@ -1,10 +1,12 @@
-"""The suite on disk: `spec/cases/*.json` (valid against `spec/case.schema.json`), the JSONL
-files they name, the golden payloads of accepting cases, and where the suite is found.
+"""The suite on disk: where it is found and how it is laid out (`Suite`: `spec/cases/*.json`,
+valid against `spec/case.schema.json`, the JSONL files they name, the manifest, the rules of
+`spec/README.md`, the golden payloads of accepting cases), and its cases read (`load_suite`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 JsonDict = dict[str, Any]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_DEFINED_RULE = re.compile(r"^- \*\*([RD]\d+)\b", re.MULTILINE)
 
 
 class SuiteError(Exception):
@@ -56,11 +59,71 @@ def default_spec_dir() -> Path | None:
     return None
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A suite file's JSON (a case file, a golden payload, the manifest, the schema)."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         raise SuiteError(f"{path}: cannot read JSON: {error}") from None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Where a suite lies: `spec/` (cases, schema, manifest, rules) and its golden payloads
+    (`golden_dir`, by default `golden/` beside `spec/`)."""
+
+    spec: Path
+    golden_dir: Path | None = None
+
+    @property
+    def cases(self) -> Path:
+        """`spec/cases/`: the case files, and the JSONL files under `jsonl/`."""
+        return self.spec / "cases"
+
+    @property
+    def golden(self) -> Path:
+        """The golden payloads, one `ID.json` per accepting case."""
+        return self.golden_dir if self.golden_dir is not None else self.spec.parent / "golden"
+
+    @property
+    def schema(self) -> Path:
+        """`spec/case.schema.json`, which every case file is valid against."""
+        return self.spec / "case.schema.json"
+
+    @property
+    def manifest(self) -> Path:
+        """`spec/manifest.json`: the suite's version and case count."""
+        return self.spec / "manifest.json"
+
+    @property
+    def readme(self) -> Path:
+        """`spec/README.md`, which defines the rules and divergences."""
+        return self.spec / "README.md"
+
+    def case_files(self) -> list[Path]:
+        """The case files (`cases/*.json`), in name order."""
+        return sorted(self.cases.glob("*.json"))
+
+    def case_ids(self) -> set[str]:
+        """Every case id of every case file."""
+        return {
+            case["id"] for path in self.case_files() for case in read_json(path).get("cases", [])
+        }
+
+    def taken_by(self, case_id: str) -> str | None:
+        """What already uses `case_id` (a case, a golden file, a JSONL file), or None."""
+        if case_id in self.case_ids():
+            return f"a case in {self.cases}"
+        for path in (self.golden / f"{case_id}.json", self.cases / "jsonl" / f"{case_id}.jsonl"):
+            if path.exists():
+                return str(path)
+        return None
+
+    def defined_rules(self) -> set[str] | None:
+        """The rules and divergences `spec/README.md` defines (None when it is not there)."""
+        if not self.readme.is_file():
+            return None
+        return set(_DEFINED_RULE.findall(self.readme.read_text(encoding="utf-8")))
 
 
 def _load_case(raw: JsonDict, cases_dir: Path, golden_dir: Path) -> Case:
@@ -76,7 +139,7 @@ def _load_case(raw: JsonDict, cases_dir: Path, golden_dir: Path) -> Case:
         golden = golden_dir / f"{case_id}.json"
         if not golden.is_file():
             raise SuiteError(f"{case_id}: golden payload {golden} is missing")
-        expected = _read_json(golden)
+        expected = read_json(golden)
     file = cases_dir / raw["file"] if is_file else None
     if file is not None and not file.is_file():
         raise SuiteError(f"{case_id}: {file} is missing")
@@ -100,17 +163,16 @@ def load_suite(spec_dir: Path, golden_dir: Path | None = None) -> list[Case]:
     valid against `spec_dir/case.schema.json`; a file that is not, a duplicate id or a
     missing golden payload or JSONL file raises `SuiteError`.
     """
-    cases_dir = spec_dir / "cases"
-    golden_dir = golden_dir if golden_dir is not None else spec_dir.parent / "golden"
-    case_files = sorted(cases_dir.glob("*.json"))
+    suite = Suite(spec_dir, golden_dir)
+    case_files = suite.case_files()
     if not case_files:
-        raise SuiteError(f"no case files in {cases_dir}")
+        raise SuiteError(f"no case files in {suite.cases}")
     cases: list[Case] = []
     seen: set[str] = set()
     for case_file in case_files:
         try:
             loaded = [
-                _load_case(raw, cases_dir, golden_dir) for raw in _read_json(case_file)["cases"]
+                _load_case(raw, suite.cases, suite.golden) for raw in read_json(case_file)["cases"]
             ]
         except (KeyError, TypeError, AttributeError) as error:
             raise SuiteError(

@@ -1,7 +1,8 @@
 """`nemogym-ingest upload`: convert a rollouts file and upload it into a Docent collection.
 
 Docent's SDK is imported only when the command runs (it is the optional extra
-`nemogym-ingest[docent]`), so the rest of the command line never pays for it.
+`nemogym-ingest[docent]`); its help, its arguments and their defaults
+(`nemogym_ingest.docent.settings`) never need it.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ import sys
 from contextlib import redirect_stderr
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import exit_status
-from .errors import ConversionError
-from .options import ConversionOptions, add_option_arguments, options_from_args
-from .progress import Progress
-from .source import STDIN, InputError, Source, open_source
+from .. import exit_status
+from ..docent.settings import DEFAULT_CHUNK_SIZE, DEFAULT_TIMEOUT, NewCollection, UploadSettings
+from ..errors import ConversionError
+from ..options import ConversionOptions, add_option_arguments, options_from_args
+from ..progress import Progress
+from ..source import STDIN, InputError, Source, open_source
+from .common import whole_number
 
 if TYPE_CHECKING:
-    from .docent import UploadError, UploadProgress, UploadResult
-
-_DEFAULT_CHUNK_SIZE = 500  # nemogym_ingest.docent.DEFAULT_CHUNK_SIZE, without importing Docent
-_DEFAULT_TIMEOUT = 120.0  # nemogym_ingest.docent.DEFAULT_TIMEOUT, likewise
+    from ..docent._sdk import Docent
+    from ..docent.uploader import UploadError, UploadProgress, UploadResult
 
 _DESCRIPTION = """\
 Convert NeMo Gym rollouts (.jsonl or .jsonl.gz) and upload them as AgentRuns into a
@@ -60,16 +61,6 @@ example:
 _DOCENT_LOGGER = "docent.sdk._base"  # the logger of every method of the SDK client
 
 
-def _count(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"must be at least {minimum}")
-    return value
-
-
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -80,9 +71,9 @@ def _seconds(text: str) -> float:
     return value
 
 
-def add_command(commands: Any) -> None:
+def register(subparsers: Any) -> None:
     """Register `nemogym-ingest upload`."""
-    parser = commands.add_parser(
+    parser = subparsers.add_parser(
         "upload",
         help="convert a rollouts JSONL file and upload it into a Docent collection",
         description=_DESCRIPTION,
@@ -102,8 +93,8 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "--chunk-size",
         metavar="N",
-        type=lambda text: _count(text, 1),
-        default=_DEFAULT_CHUNK_SIZE,
+        type=whole_number(1),
+        default=DEFAULT_CHUNK_SIZE,
         help="runs per request, at most (default: %(default)s; a request also stays under "
         "16 MB of JSON unless one run is bigger); memory holds one request's runs",
     )
@@ -117,7 +108,7 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "--skip",
         metavar="N",
-        type=lambda text: _count(text, 0),
+        type=whole_number(0),
         default=0,
         help="do not send the first N runs (the good lines, in file order): resumes an "
         "upload that stopped after N runs; needs --collection-id",
@@ -126,7 +117,7 @@ def add_command(commands: Any) -> None:
         "--timeout",
         metavar="SECONDS",
         type=_seconds,
-        default=_DEFAULT_TIMEOUT,
+        default=DEFAULT_TIMEOUT,
         help="the longest wait for Docent's answer to any one request, and for any one "
         "chunk's processing to finish (default: %(default)g); past it the upload stops "
         "and says how to resume",
@@ -181,23 +172,23 @@ def _configure_sdk_logging(quiet: bool, stderr: TextIO) -> None:
     logger.propagate = False
 
 
-def _resume_command(args: argparse.Namespace, collection_id: str, skip: int) -> str:
-    parts = ["nemogym-ingest upload", args.rollouts, "--collection-id", collection_id]
+def _resume_command(path: str, settings: UploadSettings, collection_id: str, skip: int) -> str:
+    parts = ["nemogym-ingest upload", path, "--collection-id", collection_id]
     parts += ["--skip", str(skip)]
-    if args.chunk_size != _DEFAULT_CHUNK_SIZE:
-        parts += ["--chunk-size", str(args.chunk_size)]
-    if args.keep_going:
+    if settings.chunk_size != DEFAULT_CHUNK_SIZE:
+        parts += ["--chunk-size", str(settings.chunk_size)]
+    if settings.keep_going:
         parts.append("--keep-going")
-    if args.timeout != _DEFAULT_TIMEOUT:
-        parts += ["--timeout", f"{args.timeout:g}"]
+    if settings.timeout != DEFAULT_TIMEOUT:
+        parts += ["--timeout", f"{settings.timeout:g}"]
     command = " ".join(shlex.quote(part) if part != parts[0] else part for part in parts)
-    if options_from_args(args) != ConversionOptions():
+    if settings.options != ConversionOptions():
         command += "  # and the same assumption flags as before"
     return command
 
 
-def _stopped(args: argparse.Namespace, error: UploadError) -> str:
-    resume = _resume_command(args, error.collection_id, error.accepted)
+def _stopped(path: str, settings: UploadSettings, error: UploadError) -> str:
+    resume = _resume_command(path, settings, error.collection_id, error.accepted)
     if not error.uncertain:
         return (
             f"nemogym-ingest: {error.failure}\nnemogym-ingest: {error.done}; to resume:\n  {resume}"
@@ -207,19 +198,19 @@ def _stopped(args: argparse.Namespace, error: UploadError) -> str:
         f"nemogym-ingest: {error.done}; look at the collection, then resume with\n"
         f"  {resume}\n"
         f"if {error.runs} are not there, or with\n"
-        f"  {_resume_command(args, error.collection_id, error.last_run)}\n"
+        f"  {_resume_command(path, settings, error.collection_id, error.last_run)}\n"
         "if they are"
     )
 
 
-def _interrupted(args: argparse.Namespace, latest: UploadProgress | None) -> str:
+def _interrupted(path: str, settings: UploadSettings, latest: UploadProgress | None) -> str:
     if latest is None or latest.collection_id is None:
         return "nemogym-ingest: interrupted before anything was sent"
     done = f"runs 1-{latest.runs} are" if latest.runs else "no run is yet"
     return (
         f"nemogym-ingest: interrupted; {done} in collection {latest.collection_id}, and the "
         "chunk being sent may or may not be; look at the collection, then resume with\n"
-        f"  {_resume_command(args, latest.collection_id, latest.runs)}"
+        f"  {_resume_command(path, settings, latest.collection_id, latest.runs)}"
     )
 
 
@@ -253,47 +244,58 @@ def _upload(args: argparse.Namespace) -> int:
     if args.rollouts == STDIN:
         args.parser.error("upload reads its file twice, so it cannot read stdin: save it first")
     try:
-        from . import docent as bridge  # noqa: PLC0415 - the optional extra, only when used
+        from ..docent import client as docent  # noqa: PLC0415 - the optional extra, only when used
     except ImportError as error:
         print(f"nemogym-ingest: {error}", file=sys.stderr)
         return exit_status.DOCENT_UNAVAILABLE
     import requests  # noqa: PLC0415 - comes with the extra
 
-    options = options_from_args(args)
+    settings = UploadSettings(
+        chunk_size=args.chunk_size,
+        keep_going=args.keep_going,
+        skip=args.skip,
+        options=options_from_args(args),
+        timeout=args.timeout,
+    )
     source = open_source(args.rollouts)  # a missing or unreadable file fails here (exit 2)
     stderr = sys.stderr
     reporter = _Reporter(args, source, stderr)
     source.close()
     _configure_sdk_logging(args.quiet, stderr)
-    collection: str | bridge.NewCollection = (
-        args.collection_id
-        if args.new_collection is None
-        else bridge.NewCollection(args.new_collection)
-    )
     try:
-        client = bridge.default_client(args.timeout)
+        client = docent.default_client(args.timeout)
     except ValueError as error:  # no API key, or a bad docent.env profile
         reporter.say(f"nemogym-ingest: cannot use Docent: {error}")
         return exit_status.DOCENT_UNAVAILABLE
     except requests.RequestException as error:
-        reason = bridge.describe_request_error(error, args.timeout)
+        reason = docent.describe_request_error(error, args.timeout)
         reporter.say(f"nemogym-ingest: cannot log in to Docent: {reason}")
         return exit_status.DOCENT_UNAVAILABLE
     try:
+        return _send(args, settings, client, reporter)
+    finally:
+        reporter.close()
+
+
+def _send(
+    args: argparse.Namespace, settings: UploadSettings, client: Docent, reporter: _Reporter
+) -> int:
+    """Upload the checked arguments' file with `client`; the exit status."""
+    import requests  # noqa: PLC0415 - the optional extra, found installed by `_upload`
+
+    from ..docent import client as docent  # noqa: PLC0415 - likewise
+    from ..docent.uploader import Uploader, UploadError  # noqa: PLC0415 - likewise
+
+    collection: str | NewCollection = (
+        args.collection_id if args.new_collection is None else NewCollection(args.new_collection)
+    )
+    uploader = Uploader(
+        collection, settings, on_progress=reporter.progress, on_rejected=reporter.rejected
+    )
+    try:
         # The SDK draws a tqdm bar per request on stderr; ours replaces them.
         with open(os.devnull, "w") as sink, redirect_stderr(sink):
-            result = bridge.upload(
-                collection,
-                args.rollouts,
-                client=client,
-                chunk_size=args.chunk_size,
-                keep_going=args.keep_going,
-                skip=args.skip,
-                options=options,
-                on_progress=reporter.progress,
-                on_rejected=reporter.rejected,
-                timeout=args.timeout,
-            )
+            result = uploader.run(args.rollouts, client)
     except InputError as error:  # the file became unreadable during the validation pass
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE
@@ -304,24 +306,22 @@ def _upload(args: argparse.Namespace) -> int:
             "and leaves the bad ones out)"
         )
         return exit_status.REJECTED
-    except bridge.UploadError as error:
-        reporter.say(_stopped(args, error))
+    except UploadError as error:
+        reporter.say(_stopped(args.rollouts, settings, error))
         return exit_status.INTERRUPTED
     except KeyboardInterrupt:
-        reporter.say(_interrupted(args, reporter.latest))
+        reporter.say(_interrupted(args.rollouts, settings, reporter.latest))
         return exit_status.INTERRUPTED
     except requests.RequestException as error:  # before anything was sent
-        reason = bridge.describe_request_error(error, args.timeout)
+        reason = docent.describe_request_error(error, args.timeout)
         reporter.say(f"nemogym-ingest: Docent: {reason}; nothing was sent")
         return exit_status.DOCENT_UNAVAILABLE
-    except (LookupError, bridge.DocentAnswerError) as error:  # no such collection, or so
+    except (LookupError, docent.DocentAnswerError) as error:  # no such collection, or so
         reporter.say(f"nemogym-ingest: {error}; nothing was sent")
         return exit_status.DOCENT_UNAVAILABLE
     except ValueError as error:  # --skip N beyond the file's runs
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.USAGE
-    finally:
-        reporter.close()
     if not args.quiet:
         print(_summary(result, client.frontend_url), flush=True)
     return exit_status.REJECTED if result.rejected else exit_status.OK

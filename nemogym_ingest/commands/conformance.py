@@ -1,5 +1,5 @@
-"""`nemogym-ingest conformance`: the arguments, the implementation they name, the run and
-its exit status.
+"""`nemogym-ingest conformance`: the arguments, the implementation they name, the run of the
+runner (`nemogym_ingest.conformance`) and its exit status.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .adapters import (
+from ..conformance.adapters import (
     DEFAULT_TIMEOUT,
     CommandImplementation,
     ErrorPathPatterns,
@@ -25,9 +25,9 @@ from .adapters import (
     nemogym_ingest_rollout,
     package_version,
 )
-from .report import render_json, render_markdown, render_text
-from .runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
-from .suite import Case, SuiteError, default_spec_dir, load_suite
+from ..conformance.report import render_json, render_markdown, render_text
+from ..conformance.runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
+from ..conformance.suite import Case, SuiteError, default_spec_dir, load_suite
 
 
 def _patterns(texts: Sequence[str]) -> ErrorPathPatterns:
@@ -168,8 +168,8 @@ def _run_conformance(args: argparse.Namespace) -> int:
     return 0 if Tally.of(results).ok and not stale else 1
 
 
-def add_command(subparsers: Any) -> None:
-    """Register the `conformance` subcommand on `nemogym-ingest`'s subparsers."""
+def register(subparsers: Any) -> None:
+    """Register `nemogym-ingest conformance`."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "conformance",
         help="test an implementation against the spec cases and golden outputs",
@@ -178,7 +178,14 @@ def add_command(subparsers: Any) -> None:
         "or --command, tests nemogym-ingest itself. Exit status: 0 when every case passes or "
         "every failure is allowed, 1 otherwise, 2 when the suite or the arguments are unusable.",
     )
-    suite = parser.add_argument_group("suite")
+    _add_suite_arguments(parser.add_argument_group("suite"))
+    _add_implementation_arguments(parser.add_argument_group("implementation"))
+    _add_output_arguments(parser.add_argument_group("output"))
+    parser.set_defaults(handler=_run_conformance)
+
+
+def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
+    """Which suite, which cases, which failures are allowed, what a rejection must name."""
     suite.add_argument(
         "--spec",
         metavar="DIR",
@@ -205,7 +212,10 @@ def add_command(subparsers: Any) -> None:
         help="a rejection must also name the case's rule (the error's 'rule' member or "
         "attribute); by default only its path (and line) are compared",
     )
-    target = parser.add_argument_group("implementation")
+
+
+def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
+    """The implementation under test and how it is run."""
     target.add_argument(
         "--python",
         metavar="MODULE:FUNCTION",
@@ -261,7 +271,10 @@ def add_command(subparsers: Any) -> None:
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )
-    output = parser.add_argument_group("output")
+
+
+def _add_output_arguments(output: argparse._ArgumentGroup) -> None:
+    """What the run prints and writes."""
     output.add_argument(
         "--format",
         choices=("text", "json"),
@@ -271,4 +284,3 @@ def add_command(subparsers: Any) -> None:
     output.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     output.add_argument("--report", metavar="FILE.md", help="also write a markdown report")
     output.add_argument("--name", help="the implementation's name in the report")
-    parser.set_defaults(handler=_run_conformance)

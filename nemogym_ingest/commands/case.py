@@ -1,0 +1,186 @@
+"""`nemogym-ingest case add`: the arguments checked against the suite (`Request`), the case
+written (`nemogym_ingest.casebook`), and what was written and found, reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import casebook, exit_status, verdict
+from ..casebook import Added, CaseError, Request
+from ..conformance.suite import Suite, SuiteError, default_spec_dir
+from ..options import ConversionOptions
+
+_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_RULE = re.compile(r"[RD][1-9][0-9]*")
+_LINE_INDEX = 'a "line" index needs a JSONL file case (added by hand); give the index as an integer'
+
+
+def _source_and_line(text: str) -> tuple[str, int]:
+    source, colon, number = text.rpartition(":")
+    if not colon or not source or not number.isdigit() or int(number) < 1:
+        raise CaseError(f"{text}: expected FILE:LINE, the line a whole number from 1")
+    return source, int(number)
+
+
+def _names(text: str | None, flag: str) -> tuple[str, ...]:
+    if not text:
+        return ()
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    bad = [name for name in names if not _RULE.fullmatch(name)]
+    if bad or not names:
+        raise CaseError(f"{flag} {text!r}: expected names like R13,R43 (or D1 for --divergence)")
+    return names
+
+
+def _options(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        options = json.loads(text)
+    except ValueError as error:
+        raise CaseError(f"--options: not JSON: {error}") from None
+    try:  # an empty object names no option: refused as not an object is
+        ConversionOptions.from_json(options or None, "--options", refuse_line=_LINE_INDEX)
+    except ValueError as error:
+        raise CaseError(str(error)) from None
+    return dict(options)
+
+
+def _request(args: argparse.Namespace) -> Request:
+    """The request, checked: the arguments, the suite, the id and the rules."""
+    source, line = _source_and_line(args.source_line)
+    spec = Path(args.spec) if args.spec is not None else default_spec_dir()
+    if spec is None or not Suite(spec).cases.is_dir():
+        where = "no spec/ found (installed or in a checkout)" if spec is None else f"{spec}"
+        raise CaseError(f"{where}: not a spec directory holding cases/; pass --spec DIR")
+    suite = Suite(spec)
+    for flag, value in (("--id", args.id), ("--group", args.group)):
+        if not _ID.fullmatch(value):
+            raise CaseError(f"{flag} {value!r}: expected kebab-case (a-z, 0-9, single hyphens)")
+    taken = suite.taken_by(args.id)
+    if taken is not None:
+        raise CaseError(f"--id {args.id}: the id is taken ({taken}); ids are unique suite-wide")
+    rules, divergence = _names(args.rules, "--rules"), _names(args.divergence, "--divergence")
+    if any(not name.startswith("D") for name in divergence):
+        raise CaseError(f"--divergence {args.divergence!r}: divergences are D-numbers")
+    defined = suite.defined_rules()
+    unknown = [name for name in (*rules, *divergence) if defined and name not in defined]
+    if unknown:
+        raise CaseError(f"{', '.join(unknown)}: not defined in {suite.readme}")
+    return Request(
+        source=source,
+        line=line,
+        case_id=args.id,
+        group=args.group,
+        rules=rules,
+        divergence=divergence,
+        description=args.description,
+        options=_options(args.options),
+        minimize=args.minimize,
+        suite=suite,
+    )
+
+
+def _report_lines(request: Request, added: Added) -> list[str]:
+    """What `case add` prints: what it wrote, what it found, and the next step."""
+    case, outcome = added.case, added.outcome
+    if outcome.error is not None:
+        verdict = f"rejected at {outcome.error.path or '(rollout)'} ({outcome.error.rule})"
+    else:
+        assert outcome.run is not None
+        count = len(outcome.run.transcripts[0].messages)
+        verdict = f"accepted ({count} message{'s' if count != 1 else ''})"
+    lines = [f"added case {case['id']} to {request.group}.json: {verdict}"]
+    lines.append(f"  rules: {', '.join(case['rules'])}")
+    if not added.docent.compared:
+        why = "options given" if request.options else "Docent is not installed"
+        marked = f"; marked {', '.join(case['divergence'])}" if "divergence" in case else ""
+        lines.append(f"  Docent: not compared ({why}){marked}")
+    elif added.docent.agrees:
+        lines.append("  Docent 0.1.88: agrees")
+    else:
+        lines.append(f"  Docent 0.1.88: differs; divergence {', '.join(case['divergence'])}")
+    if added.minimized is not None:
+        before, after = added.minimized.size_before, added.minimized.size_after
+        lines.append(
+            f"  minimized: {before:,} -> {after:,} bytes ({before / max(after, 1):.1f}x smaller, "
+            f"{added.minimized.tries:,} candidates), keeping {added.kept}"
+        )
+    if not added.validated:
+        lines.append("  not checked against case.schema.json (jsonschema is not installed)")
+    for path in added.written:
+        lines.append(f"  wrote {path}")
+    if added.cases_now is not None:
+        lines.append(f"  manifest.json: cases {added.cases_now}")
+    lines.append(
+        "next: review the diff (git diff spec/ golden/; read the golden file, do not trust it), "
+        "record the case in CHANGELOG.md, then run uv run pytest tests/test_spec_cases.py "
+        "and nemogym-ingest conformance"
+    )
+    return lines
+
+
+def _case_add(args: argparse.Namespace) -> int:
+    try:
+        request = _request(args)
+        added = casebook.add_case(request, verdict.docent_view())
+    except (CaseError, SuiteError) as error:
+        print(f"nemogym-ingest case add: {error}", file=sys.stderr)
+        return exit_status.USAGE
+    print("\n".join(_report_lines(request, added)))
+    return exit_status.OK
+
+
+def register(subparsers: Any) -> None:
+    """Register `nemogym-ingest case add`."""
+    case = subparsers.add_parser(
+        "case",
+        help="extend the spec suite: add a case from a real rollouts line",
+        description="Work on the spec suite's cases (spec/CONTRIBUTING.md).",
+    )
+    actions = case.add_subparsers(dest="case_action", required=True, metavar="ACTION")
+    parser = actions.add_parser(
+        "add",
+        help="add line LINE of a rollouts file as a case",
+        description="Read line LINE of a rollouts file (.jsonl or .gz), convert it, and append "
+        "it as a case to spec/cases/GROUP.json (created if new) with its expected outcome, "
+        "its golden file (accepted cases) and the manifest's count. With Docent installed, "
+        "its converter is compared and the divergences that explain a difference recorded. "
+        "Exit status: 0 when written, 2 when nothing could be written (the message says why).",
+    )
+    parser.add_argument("source_line", metavar="SOURCE:LINE", help="a rollouts file and a line")
+    parser.add_argument("--id", required=True, help="the new case's id (kebab-case, unused)")
+    parser.add_argument("--group", required=True, help="the group file spec/cases/GROUP.json")
+    parser.add_argument(
+        "--rules",
+        metavar="R13,R43",
+        help="the rules the case exercises (required for an accepted line; a rejected one "
+        "defaults to the rule it breaks)",
+    )
+    parser.add_argument(
+        "--divergence",
+        metavar="D1,D2",
+        help="the divergences from Docent, when they cannot be told automatically",
+    )
+    parser.add_argument("--description", metavar="TEXT", help="one line saying what it shows")
+    parser.add_argument(
+        "--options", metavar="JSON", help='conversion options, e.g. \'{"agent_name": "a"}\''
+    )
+    parser.add_argument(
+        "--minimize",
+        action="store_true",
+        help="shrink the rollout first, keeping the outcome (rule and path pattern, or the "
+        "transcript shape; and Docent's verdict)",
+    )
+    parser.add_argument(
+        "--spec",
+        metavar="DIR",
+        help="the spec directory (golden/ beside it; default: the checkout's spec/)",
+    )
+    parser.set_defaults(handler=_case_add)

@@ -1,0 +1,215 @@
+"""`nemogym-ingest check`: rollouts files converted without writing anything, every rejected
+line printed and the rejections summed up by rule and path pattern, with the options that
+would let them convert; as text or one JSON report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import exit_status
+from ..errors import ConversionError, render_path
+from ..options import OPTION_HINTS, add_option_arguments, options_from_args
+from ..pool import Settings, convert_input
+from ..source import InputError, open_source
+from .common import ForeignWatch, add_run_arguments, progress_line, say
+
+RejectionGroup = tuple[str, str]
+"""How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
+
+
+def rejection_group(error: ConversionError) -> RejectionGroup:
+    """The (rule, path pattern) under which `check` counts a rejected line."""
+    return error.rule, render_path(error.loc, any_index=True)
+
+
+def _flags(options: Sequence[str]) -> list[str]:
+    """Option names as the flags `check` reports: `--agent-name NAME`, `--task-index line`."""
+    return [OPTION_HINTS[option].probe_flag for option in options]
+
+
+@dataclass
+class _FileTally:
+    file: str
+    lines: int = 0
+    blank: int = 0
+    converted: int = 0
+    rejected: int = 0
+    unreadable: str | None = None
+    not_rollouts: str | None = None
+    """The sentence saying the file is not NeMo Gym rollouts at all, if it is not."""
+
+
+@dataclass
+class _CheckReport:
+    files: list[_FileTally] = field(default_factory=list)
+    errors: list[ConversionError] = field(default_factory=list)
+    groups: Counter[RejectionGroup] = field(default_factory=Counter)
+    first_seen: dict[RejectionGroup, ConversionError] = field(default_factory=dict)
+    rescued: dict[RejectionGroup, Counter[tuple[str, ...]]] = field(default_factory=dict)
+    """Per group, how many lines each combination of options would let convert."""
+
+    def add(self, error: ConversionError, rescue: list[str]) -> None:
+        group = rejection_group(error)
+        self.groups[group] += 1
+        self.first_seen.setdefault(group, error)
+        if rescue:
+            self.rescued.setdefault(group, Counter())[tuple(rescue)] += 1
+
+    def total(self, name: str) -> int:
+        return sum(getattr(tally, name) for tally in self.files)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": [vars(tally) for tally in self.files],
+            "lines": self.total("lines"),
+            "blank": self.total("blank"),
+            "converted": self.total("converted"),
+            "rejected": self.total("rejected"),
+            "rejected_by_reason": [
+                {
+                    "rule": group[0],
+                    "path": group[1],
+                    "reason": self.first_seen[group].reason,
+                    "option": self.first_seen[group].option,
+                    "count": count,
+                    "first": _location(self.first_seen[group]),
+                    "would_convert_with": [
+                        {"options": _flags(options), "count": rescued}
+                        for options, rescued in self.rescued.get(group, Counter()).most_common()
+                    ],
+                }
+                for group, count in self.groups.most_common()
+            ],
+            "errors": [
+                {
+                    **_location(error),
+                    "rule": error.rule,
+                    "path": error.path,
+                    "option": error.option,
+                    "reason": error.reason,
+                }
+                for error in self.errors
+            ],
+        }
+
+    def summary_lines(self) -> Iterator[str]:
+        unreadable = [tally for tally in self.files if tally.unreadable is not None]
+        yield (
+            f"checked {len(self.files)} file{'s' if len(self.files) != 1 else ''}: "
+            f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
+            f"{self.total('rejected'):,} rejected, {self.total('blank'):,} blank"
+            + (f", {len(unreadable)} unreadable" if unreadable else "")
+        )
+        if self.groups:
+            yield "rejected by reason:"
+            for group, count in self.groups.most_common():
+                rule, path = group
+                first = self.first_seen[group]
+                yield (
+                    f"  {count:>8,}  {rule} {path or '(rollout)'}: {first.reason}"
+                    f"  (first: {first.file}:{first.line})"
+                )
+                for options, rescued in self.rescued.get(group, Counter()).most_common():
+                    yield f"  {rescued:>8,}    would convert with {' '.join(_flags(options))}"
+
+
+def _location(error: ConversionError) -> dict[str, Any]:
+    return {"file": error.file, "line": error.line}
+
+
+def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> None:
+    tally = _FileTally(path)
+    report.files.append(tally)
+    text = args.format == "text"
+    try:
+        source = open_source(path)
+    except InputError as error:
+        tally.unreadable = str(error)
+        say(f"nemogym-ingest: {error}")
+        return
+    tally.file = source.name or path
+    settings = Settings(
+        keep_going=True, serialize=False, options=options_from_args(args), rescue=True
+    )
+    try:
+        with (
+            progress_line("check", source, args.quiet) as progress,
+            closing(convert_input(source, settings, args.workers)) as results,
+        ):
+            watch = ForeignWatch()
+            for chunk, result in results:
+                tally.lines += result.blank + result.converted + len(result.errors)
+                tally.blank += result.blank
+                tally.converted += result.converted
+                tally.rejected += len(result.errors)
+                progress.advance(result.converted, chunk.nbytes, chunk.position)
+                if watch.observe(result, stopped=False):
+                    continue
+                rejections = watch.release()
+                rejections += zip(result.errors, result.rescues, strict=True)
+                for rejection, rescue in rejections:
+                    report.add(rejection, rescue)
+                    if text:
+                        say(str(rejection), progress, sys.stdout)
+                    else:
+                        report.errors.append(rejection)
+            tally.not_rollouts = watch.not_rollouts(tally.file)
+            if tally.not_rollouts is not None and text:
+                say(tally.not_rollouts, progress, sys.stdout)
+    except InputError as error:
+        tally.unreadable = str(error)
+        say(f"nemogym-ingest: {error}")
+    finally:
+        source.close()
+
+
+def _check(args: argparse.Namespace) -> int:
+    report = _CheckReport()
+    for path in args.rollouts:
+        _check_file(path, args, report)
+    if args.format == "json":
+        json.dump(report.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for line in report.summary_lines():
+            print(line)
+    if any(tally.unreadable is not None for tally in report.files):
+        return exit_status.UNREADABLE
+    return exit_status.REJECTED if report.total("rejected") else exit_status.OK
+
+
+def register(subparsers: Any) -> None:
+    """Register `nemogym-ingest check`."""
+    parser = subparsers.add_parser(
+        "check",
+        help="validate rollouts JSONL files without writing anything",
+        description="Convert every line of each file without writing the result: print "
+        "each line that cannot be converted as FILE:LINE: PATH: reason, then a summary "
+        "(lines, converted, rejected, blank, and the rejections grouped by field path and "
+        "reason, with array indices shown as [*], and under each how many of its lines the "
+        "assumption flags below would let convert, e.g. 'would convert with --agent-name NAME').",
+        epilog=exit_status.CONVERT_HELP,
+    )
+    parser.add_argument(
+        "rollouts",
+        metavar="ROLLOUTS.jsonl",
+        nargs="+",
+        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="'json' prints one JSON report (every rejected line and the summary) instead",
+    )
+    add_run_arguments(parser)
+    add_option_arguments(parser)
+    parser.set_defaults(handler=_check)

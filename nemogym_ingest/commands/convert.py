@@ -1,0 +1,174 @@
+"""`nemogym-ingest convert`: rollouts files converted into one AgentRun JSONL output, written
+atomically (a temporary file beside the target, renamed once complete), never over an input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from .. import exit_status
+from ..options import add_option_arguments, options_from_args
+from ..pool import Settings, convert_input, write_output
+from ..source import STDIN, open_source
+from .common import ForeignWatch, OutputError, add_run_arguments, progress_line, say
+
+
+@dataclass
+class _Output:
+    """Where converted runs go; set `complete` once everything is written."""
+
+    stream: BinaryIO
+    complete: bool = False
+
+
+@contextmanager
+def _atomic_output(path: str | None) -> Iterator[_Output]:
+    """The output for `path`: renamed into place on leaving if marked `complete`.
+
+    A regular file is written to a temporary file beside it and renamed over it only when
+    complete, so a failure never leaves a partial file (nor touches an existing one).
+    Stdout (`None` or `-`) and special files such as /dev/null are written directly.
+    """
+    if path is None or path == STDIN:
+        sys.stdout.flush()
+        yield _Output(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    if os.path.exists(path) and not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise OutputError(f"{path}: cannot write: is a directory")
+        try:
+            with open(path, "wb") as special:
+                yield _Output(special)
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+        return
+    target = os.path.abspath(path)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".partial", dir=os.path.dirname(target)
+        )
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            output = _Output(stream)
+            yield output
+        if output.complete:
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _output_is_an_input(output: str | None, inputs: Sequence[str]) -> str | None:
+    """The input that `output` names too (through a link or another spelling), or None."""
+    if output is None or output == STDIN:
+        return None
+    for path in inputs:
+        if path != STDIN:
+            with contextlib.suppress(OSError, ValueError):  # a missing input is reported later
+                if os.path.samefile(path, output):
+                    return path
+    return None
+
+
+def _convert(args: argparse.Namespace) -> int:
+    clobbered = _output_is_an_input(args.output, args.rollouts)
+    if clobbered is not None:
+        say(
+            f"nemogym-ingest: {args.output}: the output is the input {clobbered}; "
+            "nothing written (convert never changes an input)"
+        )
+        return exit_status.USAGE
+    settings = Settings(keep_going=args.keep_going, options=options_from_args(args))
+    rejected = lines = 0
+    with _atomic_output(args.output) as output:
+        for path in args.rollouts:
+            with (
+                open_source(path) as source,
+                progress_line("convert", source, args.quiet) as progress,
+                closing(convert_input(source, settings, args.workers)) as results,
+            ):
+                watch = ForeignWatch()
+                for chunk, result in results:
+                    stopped = bool(result.errors) and not args.keep_going
+                    lines += result.converted + len(result.errors)
+                    rejected += len(result.errors)
+                    progress.advance(result.converted, chunk.nbytes, chunk.position)
+                    if watch.observe(result, stopped=stopped):
+                        continue  # nothing converted: no output to write
+                    held = watch.release()
+                    for error, _ in held[:1] if held and not args.keep_going else held:
+                        say(str(error), progress)
+                    if held and not args.keep_going:
+                        return exit_status.REJECTED
+                    write_output(result, output.stream)
+                    for error in result.errors:
+                        say(str(error), progress)
+                    if stopped:
+                        return exit_status.REJECTED
+                sentence = watch.not_rollouts(source.name or path)
+                if sentence is not None:
+                    say(sentence, progress)
+                    if not args.keep_going:
+                        return exit_status.REJECTED
+        output.complete = True
+    if rejected:
+        say(f"nemogym-ingest: {rejected:,} of {lines:,} rollout lines rejected")
+        return exit_status.REJECTED
+    return exit_status.OK
+
+
+def register(subparsers: Any) -> None:
+    """Register `nemogym-ingest convert`."""
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert rollouts JSONL files into AgentRun JSONL",
+        description="Convert NeMo Gym rollouts (one JSON object per line, plain or .gz) into "
+        "Docent AgentRun payloads, one JSON object per line, in input order (file after "
+        "file, into one output). By default it stops at the first line that cannot be "
+        "converted exactly and prints FILE:LINE: PATH: reason on stderr; an output file (-o) "
+        "is then not created, nor is an existing one touched. An output that is one of the "
+        "inputs is refused.",
+        epilog=exit_status.CONVERT_HELP,
+    )
+    parser.add_argument(
+        "rollouts",
+        metavar="ROLLOUTS.jsonl",
+        nargs="+",
+        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="AGENT_RUNS.jsonl",
+        help="write here instead of stdout; written to a temporary file and renamed when done",
+    )
+    parser.add_argument(
+        "-k",
+        "--keep-going",
+        action="store_true",
+        help="convert every good line and report every bad one (exit status 1 if any); "
+        "the output file then holds the good lines",
+    )
+    add_run_arguments(parser)
+    add_option_arguments(parser)
+    parser.set_defaults(handler=_convert)

@@ -1,0 +1,50 @@
+"""Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump equals our payload, ids
+aside), and the drop-ins for Docent's converters that return them, so Docent's "convert, then
+`add_agent_runs`" code needs only its import changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import convert as core_convert
+from .. import jsonl as core_jsonl
+from ..model import AgentRun
+from ..options import ConversionOptions
+from ..source import RolloutsSource
+from ._sdk import DocentAgentRun
+
+
+def to_docent(run: AgentRun) -> DocentAgentRun:
+    """`run` as Docent's own pydantic AgentRun (Docent assigns fresh ids; no id is set)."""
+    return DocentAgentRun.model_validate(run.to_dict())
+
+
+def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:
+    """`to_docent` of every run, in order."""
+    return [to_docent(run) for run in runs]
+
+
+def convert_nemogym_rollout_to_agent_run(
+    rollout: Any, *, options: ConversionOptions | None = None
+) -> DocentAgentRun:
+    """`nemogym_ingest.convert_nemogym_rollout_to_agent_run` as Docent's own AgentRun: a
+    drop-in for `docent.sdk.integrations.convert_nemogym_rollout_to_agent_run`.
+
+    Raises the core's `ConversionError` (a `ValueError` naming the field) for a rollout that
+    cannot be converted exactly.
+    """
+    return to_docent(core_convert.convert_nemogym_rollout_to_agent_run(rollout, options=options))
+
+
+def convert_nemogym_jsonl_file_to_agent_runs(
+    file_path: RolloutsSource, *, options: ConversionOptions | None = None
+) -> list[DocentAgentRun]:
+    """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
+    `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for
+    `client.add_agent_runs`.
+
+    Raises the core's `ConversionError` (with `file` and `line`) at the first bad line.
+    """
+    return to_docent_many(core_jsonl.iter_nemogym_jsonl(file_path, options=options))
