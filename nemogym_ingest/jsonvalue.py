@@ -6,8 +6,6 @@ Rules: R40, R41.
 
 from __future__ import annotations
 
-import array
-import itertools
 import json
 import math
 import re
@@ -58,31 +56,6 @@ def parse_json_text(text: str) -> Any:
         raise
     except ValueError:  # the integer digit limit: the only other ValueError json raises
         return json.loads(text, parse_int=_parse_integer)
-
-
-_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))
-_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
-
-
-def nested_too_deeply(content: bytes) -> bool:
-    """Whether valid JSON text `content` nests arrays and objects deeper than MAX_NESTING
-    levels (its own value is level 1), wherever they are: a JSONL line (R64) or an
-    `arguments` string (R20).
-
-    Bytes methods only, no regex and no per-byte Python work: escaped backslashes and
-    quotes are removed (pairs left to right, as JSON reads them), then every byte but
-    brackets and quotes, then what lies between quotes (string contents); the brackets
-    left are summed.
-    """
-    if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
-        return False
-    if b"\\" in content:
-        content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
-    structure = b"".join(content.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
-    if structure.count(b"[") + structure.count(b"{") <= MAX_NESTING:
-        return False
-    steps = array.array("b", structure.translate(_BRACKET_STEPS))
-    return max(itertools.accumulate(steps)) > MAX_NESTING
 
 
 def parsed_too_deep(text: bytes | str, value: Any) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .convert import convert_nemogym_rollout_to_agent_run
 from .errors import ConversionError
-from .jsonvalue import nested_too_deeply
+from .jsonvalue import parse_json_text, parsed_too_deep
 from .model import AgentRun
 from .options import ConversionOptions
 
@@ -103,7 +103,15 @@ def _value_at(value: Any, loc: tuple[str | int, ...]) -> Any:
 
 def _too_deep_text(value: Any) -> bool:
     """Whether `value` is JSON text nested deeper than R20 allows (D3: Docent parses it)."""
-    return isinstance(value, str) and nested_too_deeply(value.encode("utf-8", "surrogatepass"))
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = parse_json_text(value)
+    except RecursionError:  # a parser's limit, far above ours
+        return True
+    except ValueError:  # not JSON text at all
+        return False
+    return parsed_too_deep(value, parsed)
 
 
 def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:

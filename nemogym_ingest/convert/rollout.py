@@ -12,7 +12,13 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import NotAllJson, copy_json, own_json
 from ..model import AgentRun, JsonDict, SystemMessage, Transcript
-from ..options import OPTION_HINTS, ConversionOptions, IndexSource, assumed_record
+from ..options import (
+    LINE_INDEX_OPTIONS,
+    OPTION_HINTS,
+    ConversionOptions,
+    IndexSource,
+    assumed_record,
+)
 from ..schema import RESERVED_TOP_LEVEL_KEYS
 from .checks import (
     ABSENT,
@@ -33,6 +39,8 @@ EMPTY_ROLLOUT_TEXT = "This rollout has no messages: it holds no input or output 
 _STRICT = ConversionOptions()
 
 
+_INDEX_KEYS = ("_ng_task_index", "_ng_rollout_index")
+"""The members holding the task and rollout indices, in the order of LINE_INDEX_OPTIONS."""
 _INPUT: Loc = ("responses_create_params", "input")
 _OUTPUT: Loc = ("response", "output")
 
@@ -103,7 +111,7 @@ def convert_nemogym_rollout_to_agent_run(
     `"line"` index option needs a JSONL line, so it raises `ValueError` here.
     """
     options = _STRICT if options is None else options
-    for option in ("task_index", "rollout_index"):
+    for option in LINE_INDEX_OPTIONS:
         if getattr(options, option) == "line":
             raise ValueError(
                 f'{option}="line" needs a JSONL line number: read the file with '
@@ -150,7 +158,9 @@ def _convert(
     if name_supplied:
         out.uses["agent_name"] = agent_name
     indices = []
-    for key, option in (("_ng_task_index", "task_index"), ("_ng_rollout_index", "rollout_index")):
+    for key, option in zip(
+        ("_ng_task_index", "_ng_rollout_index"), LINE_INDEX_OPTIONS, strict=True
+    ):
         index, supplied = _index(row, key, option, getattr(options, option), line)
         if supplied is not None:
             out.uses[option] = supplied
