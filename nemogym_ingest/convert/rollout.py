@@ -1,5 +1,5 @@
 """The rollout as a whole: the required top-level fields in check order, the run's name,
-its metadata and the payload skeleton (R1-R10, R35, R42, R44, R45, R47).
+its metadata and the payload skeleton.
 
 Rules: R1-R7, R9, R10, R35, R42, R44, R45, R47.
 """
