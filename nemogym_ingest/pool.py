@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import errno
 import itertools
-import json
 import multiprocessing
 import os
 import shutil
@@ -31,6 +30,7 @@ from .errors import ConversionError
 from .jsonl import LineResult, read_lines
 from .model import wire_payload
 from .options import ConversionOptions
+from .output import payload_line
 from .source import Chunk, Source, read_chunks, read_spans
 
 CHUNK_BYTES = 1 << 20
@@ -61,7 +61,8 @@ class Settings:
 
 @dataclass
 class ChunkResult:
-    """A converted chunk: output JSON lines (ASCII), counts, and the rejected lines' errors."""
+    """A converted chunk: output JSON lines (`payload_line`), counts, and the rejected
+    lines' errors."""
 
     output: bytes = b""
     spooled: str | None = None
@@ -84,8 +85,7 @@ class ChunkResult:
 def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
     """Convert the lines of one chunk (read here for a span) with the reader's loop."""
     result = ChunkResult()
-    outputs: list[str] = []
-    dumps = json.dumps
+    outputs: list[bytes] = []
     lines = chunk.read_lines()
     outcomes = read_lines(
         lines,
@@ -107,13 +107,13 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
                 result.rest_foreign, result.scanned = _rest_foreign(outcomes)
             break
         if settings.serialize:
-            outputs.append(dumps(wire_payload(run), ensure_ascii=True))
+            outputs.append(payload_line(wire_payload(run)))
         result.converted += 1
     else:  # every line read
         result.blank = len(lines) - result.converted - len(result.errors)
     if outputs:
-        outputs.append("")
-        result.output = "\n".join(outputs).encode()
+        outputs.append(b"")
+        result.output = b"\n".join(outputs)
         if settings.spool_directory is not None:
             _spool(result, settings.spool_directory)
     return result

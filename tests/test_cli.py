@@ -61,9 +61,11 @@ def _write_jsonl(path: Path, rows: list[Any]) -> Path:
 
 
 def _expected_lines(path: Path) -> str:
-    """What the library makes of a good file, one `to_dict()` payload per line."""
+    """What the library makes of a good file, one `to_dict()` payload per line, written as
+    the spec's output text says (UTF-8, no whitespace)."""
     return "".join(
-        json.dumps(run.to_dict(), ensure_ascii=True) + "\n" for run in iter_nemogym_jsonl(path)
+        json.dumps(run.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        for run in iter_nemogym_jsonl(path)
     )
 
 

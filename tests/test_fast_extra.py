@@ -1,5 +1,5 @@
 """The `fast` extra (orjson): every value, payload, error and output byte is exactly what
-the standard library gives, and the package works without it."""
+the standard library gives, read or written, and the package works without it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nemogym_ingest import ConversionError, ConversionOptions, jsonl
+from nemogym_ingest import ConversionError, ConversionOptions, jsonl, output
 from nemogym_ingest.jsonl import read_lines
 from nemogym_ingest.model import wire_payload
+from nemogym_ingest.output import orjson_float_form_in, payload_line
 from nemogym_ingest.testing.strategies import json_values, malformed_rollouts, valid_rollouts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def _outcomes(lines: list[bytes], parser: Any) -> list[Any]:
     finally:
         jsonl._orjson_loads = saved
     return [
-        json.dumps(wire_payload(result.run), ensure_ascii=True)
+        payload_line(wire_payload(result.run))
         if result.run is not None
         else (result.line, _error_of(result).rule, _error_of(result).loc, _error_of(result).reason)
         for result in results
@@ -148,5 +149,47 @@ def test_without_orjson_the_package_imports_and_converts() -> None:
     )
 
 
-def test_the_reader_uses_orjson_when_installed() -> None:
+def test_the_reader_and_the_writer_use_orjson_when_installed() -> None:
     assert jsonl._orjson_loads is orjson.loads
+    assert output._orjson_dumps is orjson.dumps
+
+
+def _written_by_json(value: Any) -> bytes:
+    """The spec's output text, written by the standard library alone."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_TEXTS = st.text(st.characters(exclude_categories=["Cs"]))  # no lone surrogate (R41)
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+_SMALL_FLOATS = st.floats(min_value=-1e-4, max_value=1e-4, allow_nan=False).filter(bool)
+_PAYLOAD_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _FLOATS | _SMALL_FLOATS | _TEXTS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_TEXTS, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_PAYLOAD_VALUES)
+def test_the_writer_writes_the_same_bytes_with_or_without_orjson(value: Any) -> None:
+    """Every JSON value a payload can hold (any text, integers beyond 64 bits, every float,
+    those below 1e-4 included) is written as `json` writes it."""
+    assert payload_line(value) == _written_by_json(value)
+
+
+@given(_FLOATS)
+def test_every_float_orjson_writes_otherwise_is_caught(number: float) -> None:
+    written = orjson.dumps(number)
+    if written != _written_by_json(number):
+        assert orjson_float_form_in(written)
+
+
+@pytest.mark.parametrize(
+    "number", [1e-05, -1e-05, 1e-07, 9.999e-05, 1.5e-09, 5e-324, 1e-10, 1e-4, 1e16, 1e22, -0.0]
+)
+def test_the_float_forms_at_the_edges_are_written_as_json_writes_them(number: float) -> None:
+    assert payload_line({"x": [number]}) == _written_by_json({"x": [number]})
+
+
+def test_an_integer_beyond_64_bits_is_written_by_json() -> None:
+    value = {"n": [2**64, -(2**63) - 1, 2**64 - 1, -(2**63)]}
+    assert payload_line(value) == _written_by_json(value)

@@ -60,7 +60,7 @@ def _error(error: ConversionError) -> tuple[str | None, int | None, str, str, st
 
 
 def _payload(run: Any) -> str:
-    return json.dumps(wire_payload(run), ensure_ascii=True)
+    return json.dumps(wire_payload(run), ensure_ascii=False, separators=(",", ":"))
 
 
 def _from_results(results: Any) -> Outcome:
