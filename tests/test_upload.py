@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 import docent.sdk._base
 import pytest
+import requests
 from docent import Docent
 
 from nemogym_ingest import (
@@ -671,26 +671,32 @@ def test_cli_unconfirmed_chunk_gives_both_resume_points(
 
 
 def test_cli_interrupted_says_where_to_resume(
-    server: FakeDocentServer, capsys: pytest.CaptureFixture[str]
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Ctrl-C as the answer to the second chunk arrives: the server has the chunk, the
+    client never learns it. Raised in the main thread itself, where Python delivers SIGINT,
+    so that the timing of a real signal on a loaded machine plays no part."""
     server.add_collection("c1")
     posts = 0
+    real_send = requests.Session.send
 
-    def interrupt_the_second_post() -> None:
+    def interrupt_the_second_post(
+        session: requests.Session, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         nonlocal posts
-        posts += 1
-        if posts == 2:  # as if Ctrl-C were pressed while the client waits for the answer
-            # Aimed at the main thread: a process-wide signal may land on this server thread,
-            # and the main thread would then see it only after the answer had arrived.
-            main_thread = threading.main_thread().ident
-            assert main_thread is not None
-            signal.pthread_kill(main_thread, signal.SIGINT)
+        response = real_send(session, request, **kwargs)
+        if request.method == "POST" and str(request.url).endswith("/agent_runs"):
+            posts += 1
+            if posts == 2:
+                raise KeyboardInterrupt
+        return response
 
-    server.on_post.append(interrupt_the_second_post)
+    monkeypatch.setattr(requests.Session, "send", interrupt_the_second_post)
     status, _, err = run_cli(
         capsys, str(EXAMPLE_FILE), "--collection-id", "c1", "--chunk-size", "2"
     )
     assert status == 4
+    assert len(server.posts) == 2
     assert err.splitlines() == [
         "nemogym-ingest: interrupted; runs 1-2 are in collection c1, and the chunk being sent "
         "may or may not be; look at the collection, then resume with",
