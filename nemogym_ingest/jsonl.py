@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from .convert import convert_rollout
 from .errors import ConversionError
-from .jsonvalue import MAX_NESTING, all_json_line, parse_json_text, parsed_too_deep
+from .jsonvalue import MAX_NESTING, no_lone_surrogate_escape, parse_json_text, parsed_too_deep
 from .model import AgentRun
 from .options import ConversionOptions
 from .rescue import rescuing_options
@@ -59,7 +59,11 @@ def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     error are exactly those without the extra.
     """
     parsed = None if _orjson_loads is None else _parse_with_orjson(_orjson_loads, content)
-    value, owned = (_parse_with_json(content), all_json_line(content)) if parsed is None else parsed
+    if parsed is None:
+        constants: list[str] = []
+        value = _parse_with_json(content, constants)
+        parsed = value, not constants and no_lone_surrogate_escape(content)
+    value, owned = parsed
     if parsed_too_deep(content, value):
         raise ConversionError(_TOO_DEEP, rule="R64")
     return value, owned
@@ -77,7 +81,8 @@ def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> tuple[A
     return value, True
 
 
-def _parse_with_json(content: bytes) -> Any:
+def _parse_with_json(content: bytes, constants: list[str]) -> Any:
+    """`content` read by `json`, each NaN or Infinity literal appended to `constants`."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -85,7 +90,7 @@ def _parse_with_json(content: bytes) -> Any:
             f"invalid UTF-8 at byte {error.start}: {error.reason}", rule="R63"
         ) from None
     try:
-        return parse_json_text(text)
+        return parse_json_text(text, constants)
     except json.JSONDecodeError as error:
         message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
         raise ConversionError(

@@ -42,20 +42,32 @@ def _parse_integer(literal: str) -> int:
     return int(literal)
 
 
-def parse_json_text(text: str) -> Any:
+def parse_json_text(text: str, constants: list[str] | None = None) -> Any:
     """`json.loads(text)`, except that integers too long to parse are not an error here.
 
     Python refuses integer literals longer than `sys.get_int_max_str_digits()` (a whole
     text error); such a text is parsed again with those integers kept as out-of-bounds
-    stand-ins, so that only a copied one is rejected, at its own path (R41).
+    stand-ins, so that only a copied one is rejected, at its own path (R41). With
+    `constants`, each `NaN`, `Infinity` or `-Infinity` literal read is appended to it.
     Raises `json.JSONDecodeError` (or `RecursionError`) as `json.loads` does.
     """
+    hooks: dict[str, Any] = {} if constants is None else {"parse_constant": _recorder(constants)}
     try:
-        return json.loads(text)
+        return json.loads(text, **hooks)
     except json.JSONDecodeError:
         raise
     except ValueError:  # the integer digit limit: the only other ValueError json raises
-        return json.loads(text, parse_int=_parse_integer)
+        return json.loads(text, parse_int=_parse_integer, **hooks)
+
+
+def _recorder(constants: list[str]) -> Any:
+    """A `parse_constant` reading `NaN` and the infinities as `json` does, recording each."""
+
+    def parse_constant(literal: str) -> float:
+        constants.append(literal)
+        return float(literal)
+
+    return parse_constant
 
 
 def parsed_too_deep(text: bytes | str, value: Any) -> bool:
@@ -183,7 +195,7 @@ class NotAllJson(Exception):
 
 def own_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
     """`copy_json` for a value of a rollout this package parsed itself and owns (the
-    trusted path, when `all_json_line` vouched for its line). With `prune`, the value is
+    trusted path, when the JSONL reader vouched for its line). With `prune`, the value is
     pruned (R40) into new containers, its numbers checked on the way (a float that
     overflowed, an integer too long: `NotAllJson`); nothing else needs checking. Without,
     containers are checked and copied by `copy_json` (tool outputs, argument objects).
@@ -258,14 +270,12 @@ _LONE_SURROGATE_ESCAPE = re.compile(
 )
 
 
-def all_json_line(content: bytes) -> bool:
-    """Whether a JSONL line that parsed without error (and passed the nesting check, R64)
-    may take the trusted path: it holds no NaN or Infinity literal and no lone surrogate
-    escape (R41). Numbers are checked where they are used (`own_json`). False may be wrong
-    (a string mentioning `NaN`), True never is.
-    """
-    if b"NaN" in content or b"Infinity" in content:
-        return False
+def no_lone_surrogate_escape(content: bytes) -> bool:
+    """Whether the JSON text `content` holds no escape of a lone surrogate (R41), which
+    `json` would read into a string. False may be wrong (`\\\\ud800`, an escaped backslash
+    before text), True never is."""
+    if b"\\u" not in content:
+        return True
     return not (
         (b"\\ud" in content or b"\\uD" in content) and _LONE_SURROGATE_ESCAPE.search(content)
     )

@@ -125,9 +125,10 @@ def convert_rollout(
 ) -> AgentRun:
     """Convert one rollout read from JSONL line `line` (None: not from a file) with `options`.
 
-    `owned`: the rollout was just parsed by this package from a line that `all_json_line`
-    vouched for, and nothing else holds it; its values are then used without checking or
-    copying them (the trusted path). A caller's rollout is never owned (R47).
+    `owned`: the rollout was just parsed by this package from a line that the JSONL
+    reader vouched for (`parse_jsonl_line`), and nothing else holds it; its values are
+    then used without checking or copying them (the trusted path). A caller's rollout is
+    never owned (R47).
     """
     if owned:
         try:
