@@ -23,7 +23,11 @@ if os.environ.get("NEMOGYM_INGEST_PARSER") != "json":
     with contextlib.suppress(ImportError):
         from orjson import dumps as _orjson_dumps
 
-_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False
+).encode
+"""`json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`; a payload is a tree
+(built from parsed JSON), so the check for cycles is left out."""
 
 _DIGITS = frozenset(b"0123456789")
 
