@@ -18,6 +18,9 @@ round so that load on a shared machine hits all of them alike:
      without extras (NEMOGYM_INGEST_PARSER=json: the standard library's parser)
   d  ours, `nemogym-ingest convert --workers N` (N = cores by default), without extras
   e  ours, `nemogym-ingest convert --workers 1` with the `fast` extra (orjson parses lines)
+  t  ours, the library's `run.to_dict()` of every run (converted before the clocks start)
+  C, E, T  c, e and t run from another checkout (`--baseline DIR`, e.g. a git worktree of an
+     earlier commit), for before/after ratios measured in the same rounds
 
 Output goes to /dev/null. Two sets of figures are printed: "in process" (the conversion
 alone, imports done before the clocks start) and "whole process" (the variant's process
@@ -48,13 +51,17 @@ SIZES = {
     "100MB": 100_000_000,
     "1GB": 1_000_000_000,
 }
-VARIANTS = ("a", "b", "c", "d", "e")
+VARIANTS = ("a", "b", "c", "d", "e", "t", "C", "E", "T")
 LABELS = {
     "a": "json.loads+dumps",
     "b": "Docent 0.1.88",
     "c": "ours, 1 worker",
     "e": "ours, 1 worker, fast extra",
     "d": "ours, all workers",
+    "C": "baseline checkout, 1 worker",
+    "E": "baseline checkout, 1 worker, fast extra",
+    "t": "ours, to_dict() only",
+    "T": "baseline checkout, to_dict() only",
 }
 
 
@@ -84,6 +91,15 @@ def _run_variant(variant: str, corpus: str, workers: int) -> dict[str, Any]:
                 sys.stdout = stdout
             if status != 0:
                 raise SystemExit(f"convert failed with status {status}")
+
+    elif variant == "t":
+        from nemogym_ingest import iter_nemogym_jsonl
+
+        runs = list(iter_nemogym_jsonl(corpus))  # converted before the clocks start
+
+        def run(sink: TextIO) -> None:
+            for agent_run in runs:
+                agent_run.to_dict()
 
     elif variant == "b":
         from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run
@@ -119,14 +135,25 @@ def _run_variant(variant: str, corpus: str, workers: int) -> dict[str, Any]:
     }
 
 
-def _measure(variant: str, corpus: Path, workers: int) -> dict[str, Any]:
+def _measure(
+    variant: str, corpus: Path, workers: int, baseline: Path | None = None
+) -> dict[str, Any]:
     """One run of `variant` in its own process: its own figures, and the whole process's
-    wall and CPU seconds (start-up and imports included)."""
+    wall and CPU seconds (start-up and imports included). C and E run c and e with the
+    package of the `baseline` checkout."""
+    environment = dict(os.environ)
+    if variant in ("C", "E", "T"):
+        if baseline is None:
+            raise SystemExit(f"variant {variant} needs --baseline DIR")
+        environment["PYTHONPATH"] = str(baseline.resolve())
+        variant = variant.lower()
     command = [sys.executable, __file__, "--run-variant", variant, str(corpus)]
     command += ["--workers", str(workers)]
     cpu_before = _cpu_seconds()[1]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=environment
+    )
     process_seconds = time.perf_counter() - started
     process_cpu = _cpu_seconds()[1] - cpu_before
     if completed.returncode != 0:
@@ -263,6 +290,12 @@ def main() -> None:
         help="measure this JSONL file (e.g. your own export) instead of a generated corpus",
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout (e.g. a git worktree of an earlier commit) whose package runs "
+        "variants C, E and T beside c, e and t",
+    )
+    parser.add_argument(
         "--run-variant", nargs=2, metavar=("VARIANT", "CORPUS"), help=argparse.SUPPRESS
     )
     parser.add_argument(
@@ -282,11 +315,14 @@ def main() -> None:
     size = corpus.stat().st_size
     print(f"machine: {_machine()}")
     print(f"corpus: {corpus} ({size / 1e6:,.1f} MB, {rollouts:,} rollouts)")
-    variants = [variant for variant in VARIANTS if variant in args.variants]
+    wanted = args.variants
+    if args.baseline is not None:  # each variant of ours also from the baseline checkout
+        wanted += "".join(variant.upper() for variant in "cet" if variant in args.variants)
+    variants = [variant for variant in VARIANTS if variant in wanted]
     results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
     for round_number in range(1, args.rounds + 1):
         for variant in variants:
-            result = _measure(variant, corpus, args.workers)
+            result = _measure(variant, corpus, args.workers, args.baseline)
             results[variant].append(result)
             print(
                 f"  round {round_number} {variant} ({LABELS[variant]}): "
@@ -296,6 +332,22 @@ def main() -> None:
             )
 
     _summarize(results, size, rollouts, args.workers)
+
+
+_RATIOS = (
+    ("c", "b"),
+    ("e", "b"),
+    ("d", "b"),
+    ("c", "a"),
+    ("e", "a"),
+    ("d", "c"),
+    ("c", "C"),
+    ("e", "E"),
+    ("t", "T"),
+    ("C", "b"),
+    ("E", "b"),
+)
+"""The ratios printed (`top/bottom`: how many times faster top runs), when both ran."""
 
 
 def _summarize(
@@ -335,7 +387,7 @@ def _summarize(
                 f"{size / cpu / 1e6:,.1f} | {rollouts / wall:,.0f} | {rss_text} |"
             )
         print()
-        for top, bottom in (("c", "b"), ("e", "b"), ("d", "b"), ("c", "a"), ("e", "a"), ("d", "c")):
+        for top, bottom in _RATIOS:
             if top in best and bottom in best:
                 line = f"{top}/{bottom} = {best[bottom][0] / best[top][0]:.2f} (wall)"
                 if "d" not in (top, bottom):
