@@ -19,7 +19,7 @@ from ..errors import ConversionError, render_path
 from ..options import OPTION_HINTS, add_option_arguments, options_from_args
 from ..pool import Settings, convert_input
 from ..source import InputError, open_source
-from .common import ForeignWatch, add_run_arguments, progress_line, say
+from .common import ForeignWatch, add_rollouts_argument, add_run_arguments, progress_line, say
 
 RejectionGroup = tuple[str, str]
 """How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
@@ -198,12 +198,7 @@ def register(subparsers: Any) -> None:
         "assumption flags below would let convert, e.g. 'would convert with --agent-name NAME').",
         epilog=exit_status.CONVERT_HELP,
     )
-    parser.add_argument(
-        "rollouts",
-        metavar="ROLLOUTS.jsonl",
-        nargs="+",
-        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
-    )
+    add_rollouts_argument(parser)
     parser.add_argument(
         "--format",
         choices=("text", "json"),

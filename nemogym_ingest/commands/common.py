@@ -43,6 +43,16 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def add_rollouts_argument(parser: argparse.ArgumentParser) -> None:
+    """The input files of `convert` and `check`: one or more, `-` for stdin."""
+    parser.add_argument(
+        "rollouts",
+        metavar="ROLLOUTS.jsonl",
+        nargs="+",
+        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
+    )
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """`-j/--workers N` and `-q/--quiet`, for the commands that convert files."""
     parser.add_argument(

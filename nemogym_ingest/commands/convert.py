@@ -18,7 +18,14 @@ from .. import exit_status
 from ..options import add_option_arguments, options_from_args
 from ..pool import Settings, convert_input, write_output
 from ..source import STDIN, open_source
-from .common import ForeignWatch, OutputError, add_run_arguments, progress_line, say
+from .common import (
+    ForeignWatch,
+    OutputError,
+    add_rollouts_argument,
+    add_run_arguments,
+    progress_line,
+    say,
+)
 
 
 @dataclass
@@ -150,12 +157,7 @@ def register(subparsers: Any) -> None:
         "inputs is refused.",
         epilog=exit_status.CONVERT_HELP,
     )
-    parser.add_argument(
-        "rollouts",
-        metavar="ROLLOUTS.jsonl",
-        nargs="+",
-        help="NeMo Gym rollouts (.jsonl or .jsonl.gz); '-' reads stdin",
-    )
+    add_rollouts_argument(parser)
     parser.add_argument(
         "-o",
         "--output",
