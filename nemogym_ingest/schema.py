@@ -1,7 +1,14 @@
 """The names the spec gives the members of a NeMo Gym rollout: the top-level members it
-reads (all others are benchmark fields, R45) and those that make a line a rollout at all."""
+reads (all others are benchmark fields, R45), those that make a line a rollout at all, and
+the one stand-in for a member that is absent (not null)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+ABSENT: Any = object()
+"""Stands for an absent member (`mapping.get(key, ABSENT)`): "is missing", not "got null";
+in the strategies, "remove the member"."""
 
 RESERVED_TOP_LEVEL_KEYS = frozenset(
     {

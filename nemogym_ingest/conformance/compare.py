@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import render_path
+from ..schema import ABSENT
 
 JsonDict = dict[str, Any]
 
@@ -133,17 +134,14 @@ def first_difference(expected: Any, actual: Any) -> str | None:
     return None if steps is None else _path(steps)
 
 
-_ABSENT = object()
-
-
 def _at(value: Any, steps: Sequence[Step]) -> Any:
-    """The value `steps` lead to, or `_ABSENT`."""
+    """The value `steps` lead to, or `ABSENT`."""
     for step in steps:
         if isinstance(step, int):
             if not isinstance(value, list) or step >= len(value):
-                return _ABSENT
+                return ABSENT
         elif not isinstance(value, dict) or step not in value:
-            return _ABSENT
+            return ABSENT
         value = value[step]
     return value
 
@@ -157,7 +155,7 @@ def _dumps(value: Any, indent: int | None = None) -> str:
 
 
 def _shown(value: Any) -> str:
-    if value is _ABSENT:
+    if value is ABSENT:
         return "(absent)"
     text = _dumps(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."

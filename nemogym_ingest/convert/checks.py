@@ -11,11 +11,9 @@ from ..errors import ConversionError, Loc
 from ..jsonvalue import copy_json, text_problem
 from ..model import JsonDict
 from ..options import OPTION_HINTS
+from ..schema import ABSENT
 
 _JSON_TYPES = (str, int, float, list, dict)
-
-ABSENT: Any = object()
-"""Stands for an absent member (`mapping.get(key, ABSENT)`): "is missing", not "got null"."""
 
 
 def describe(value: Any) -> str:

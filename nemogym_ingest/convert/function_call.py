@@ -12,7 +12,8 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep
 from ..model import JsonDict, ToolCall, ToolMessage
-from .checks import ABSENT, describe, pruned, require_non_empty_string, require_text, wrong
+from ..schema import ABSENT
+from .checks import describe, pruned, require_non_empty_string, require_text, wrong
 from .message import record_string_member
 from .turn import TranscriptBuilder
 

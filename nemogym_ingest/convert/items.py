@@ -12,7 +12,8 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..model import JsonDict
-from .checks import ABSENT, describe, one_of, pruned, require_object, rescued_by, wrong
+from ..schema import ABSENT
+from .checks import describe, one_of, pruned, require_object, rescued_by, wrong
 from .function_call import function_call_item, function_call_output_item
 from .message import message_item
 from .reasoning import reasoning_item

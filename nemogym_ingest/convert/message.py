@@ -10,8 +10,8 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..model import JsonDict, SystemMessage, UserMessage
 from ..options import plural
+from ..schema import ABSENT
 from .checks import (
-    ABSENT,
     describe,
     json_truthy,
     one_of,

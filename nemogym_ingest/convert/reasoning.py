@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..model import JsonDict
+from ..schema import ABSENT
 from .checks import (
-    ABSENT,
     describe,
     json_truthy,
     pruned,

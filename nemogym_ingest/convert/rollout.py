@@ -19,9 +19,8 @@ from ..options import (
     IndexSource,
     assumed_record,
 )
-from ..schema import RESERVED_TOP_LEVEL_KEYS
+from ..schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
 from .checks import (
-    ABSENT,
     pruned,
     require_array,
     require_index,

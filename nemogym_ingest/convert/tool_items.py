@@ -13,8 +13,8 @@ from typing import Any, Literal, cast
 from ..errors import ConversionError, Loc
 from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
 from ..options import plural
+from ..schema import ABSENT
 from .checks import (
-    ABSENT,
     describe,
     pruned,
     require_array,

@@ -29,7 +29,7 @@ except ModuleNotFoundError as error:
 
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_INTEGER_DIGITS, MAX_NESTING
-from nemogym_ingest.schema import RESERVED_TOP_LEVEL_KEYS
+from nemogym_ingest.schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
 
 __all__ = ["json_values", "malformed_rollouts", "mutated_rollouts", "valid_rollouts"]
 
@@ -613,9 +613,6 @@ _RESPONSE_FIELDS = {shaped: _response_fields(shaped=shaped) for shaped in (True,
 _BENCHMARK_FIELDS = st.dictionaries(_BENCHMARK_FIELD_KEYS, _SMALL_JSON, max_size=4)
 
 
-_ABSENT = object()
-
-
 @st.composite
 def valid_rollouts(
     draw: st.DrawFn,
@@ -646,7 +643,7 @@ def valid_rollouts(
     any_order = not docent_identical and draw(st.booleans())
     # The small members first: draws late in a large example lean to the simplest values.
     reward = draw(
-        st.just(_ABSENT) | st.none() | st.integers(-1, 1) | st.floats(0.0, 1.0) | st.booleans()
+        st.just(ABSENT) | st.none() | st.integers(-1, 1) | st.floats(0.0, 1.0) | st.booleans()
     )
     agent_name = draw(st.sampled_from(_SAMPLE_AGENTS) | st.text(min_size=1, max_size=20))
     indices = st.integers(0, 10**6) | st.integers(-(2**63), 2**63)
@@ -667,7 +664,7 @@ def valid_rollouts(
         "responses_create_params": {"input": input_, **request},
         "response": {**response, "output": output},
     }
-    if reward is not _ABSENT:
+    if reward is not ABSENT:
         rollout["reward"] = reward
     rollout["agent_ref"] = {"type": "responses_api_agents", "name": agent_name}
     rollout["_ng_task_index"] = task_index
@@ -721,9 +718,6 @@ def mutated_rollouts(draw: st.DrawFn, *, max_mutations: int = 3) -> Any:
 
 
 # --- malformed rollouts: exactly one violation ---------------------------------------------
-
-_MISSING = object()
-"""Stands for "remove the member" in the strategies below."""
 
 _NOT_OBJECTS = st.one_of(
     st.none(),
@@ -798,14 +792,14 @@ _TRUTHY = st.one_of(
 
 
 def _set_or_remove(mapping: Item, key: str, value: Any) -> None:
-    if value is _MISSING:
+    if value is ABSENT:
         mapping.pop(key, None)
     else:
         mapping[key] = value
 
 
 def _missing_or(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.just(_MISSING) | values
+    return st.just(ABSENT) | values
 
 
 def _path(*segments: str | int) -> str:
@@ -851,7 +845,7 @@ def _bad_text_part(
         _NOT_OBJECTS.map(lambda part: (part, ())),
         _missing_or(_NOT_STRINGS | unknown).map(
             lambda kind: (
-                {"text": "x"} if kind is _MISSING else {"type": kind, "text": "x"},
+                {"text": "x"} if kind is ABSENT else {"type": kind, "text": "x"},
                 ("type",),
             )
         ),
@@ -1098,8 +1092,8 @@ def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
         _replace_member("_ng_rollout_index", st.booleans()),
         _replace_member("input", _NOT_STRINGS_NOR_ARRAYS, "responses_create_params"),
         _replace_member("output", _NOT_ARRAYS, "response"),
-        _replace_member("input", st.just(_MISSING), "responses_create_params"),
-        _replace_member("output", st.just(_MISSING), "response"),
+        _replace_member("input", st.just(ABSENT), "responses_create_params"),
+        _replace_member("output", st.just(ABSENT), "response"),
         _replace_member("responses_create_params", _missing_or(_NOT_OBJECTS)),
         _replace_member("response", _missing_or(_NOT_OBJECTS)),
         st.just(_no_messages),
