@@ -25,8 +25,21 @@ from nemogym_ingest import (
 from nemogym_ingest.jsonvalue import parse_json_text
 
 
-def _convert(args: argparse.Namespace) -> list[AgentRun]:
-    options = ConversionOptions(**json.loads(args.options)) if args.options else None
+def _options(parser: argparse.ArgumentParser, text: str | None) -> ConversionOptions | None:
+    """The `--options` JSON as options; anything else is a usage error (exit status 2)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        parser.error(f"--options: not JSON: {error}")
+    try:
+        return ConversionOptions.from_json(value, "--options")
+    except ValueError as error:  # unknown fields, values not accepted
+        parser.error(str(error))
+
+
+def _convert(args: argparse.Namespace, options: ConversionOptions | None) -> list[AgentRun]:
     if args.file is not None:
         return convert_nemogym_jsonl_file_to_agent_runs(args.file, options=options)
     rollout: Any = parse_json_text(sys.stdin.buffer.read().decode("utf-8"))
@@ -39,8 +52,9 @@ def main() -> int:
     parser.add_argument("--options", metavar="JSON", help="the case's ConversionOptions")
     parser.add_argument("file", nargs="?", metavar="FILE", help="a JSONL file (else stdin)")
     args = parser.parse_args()
+    options = _options(parser, args.options)
     try:
-        runs = _convert(args)
+        runs = _convert(args, options)
     except ConversionError as error:
         answer: dict[str, Any] = {"rule": error.rule, "path": error.path, "message": error.reason}
         if error.line is not None:
