@@ -1,8 +1,8 @@
-"""The item dispatch (R8, R11): each item's type picks its converter from one table; the
+"""The item dispatch (R11): each item's type picks its converter from one table; the
 hosted and custom tool items go to `tool_items`. Every item gets its `message_details`
-entry here.
+entry here (R43; the kinds add their own fields to it).
 
-Rules: R8, R11, R43.
+Rules: R11, R43.
 """
 
 from __future__ import annotations

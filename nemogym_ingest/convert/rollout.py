@@ -1,7 +1,7 @@
 """The rollout as a whole: the required top-level fields in check order, the run's name,
 its metadata and the payload skeleton.
 
-Rules: R1-R7, R9, R10, R35, R42, R44, R45, R47.
+Rules: R1-R10, R35, R42, R44, R45, R47.
 """
 
 from __future__ import annotations
