@@ -66,11 +66,17 @@ class _WireModel(DataClassJsonMixin):
     """dataclasses-json's mixin, with `to_dict()` built from the wire payload (`_payload`)."""
 
     def to_dict(self, encode_json: bool = False) -> dict[str, Any]:
-        """Docent's wire payload of this object, sharing nothing with it (a deep copy)."""
-        if encode_json:
-            return super().to_dict(encode_json=True)
-        payload: JsonDict = _copied_object(_payload(self))
-        return payload
+        """Docent's wire payload of this object, sharing nothing with it (a deep copy):
+        exactly dataclasses-json's `to_dict`, which runs itself where a value is not plain
+        JSON (a tuple, a set, a subclass, in a run built by hand)."""
+        if not encode_json:
+            try:
+                payload: JsonDict = _copied_object(_payload(self))
+            except _NotPlainJson:
+                pass
+            else:
+                return payload
+        return super().to_dict(encode_json=encode_json)
 
 
 def _omit_when_none() -> Any:
@@ -267,26 +273,41 @@ def _payload(value: Any) -> Any:
     return payload
 
 
+class _NotPlainJson(Exception):
+    """A value `to_dict` leaves to dataclasses-json, which turns it into JSON its own way."""
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _copied_object(value: JsonDict) -> JsonDict:
-    return {
-        key: _copied_object(child)
-        if type(child) is dict
-        else _copied_array(child)
-        if type(child) is list
-        else child
-        for key, child in value.items()
-    }
+    copied: JsonDict = {}
+    for key, child in value.items():
+        kind = type(child)
+        if kind is dict:
+            copied[key] = _copied_object(child)
+        elif kind is list:
+            copied[key] = _copied_array(child)
+        elif kind in _JSON_SCALARS:
+            copied[key] = child
+        else:
+            raise _NotPlainJson
+    return copied
 
 
 def _copied_array(value: list[Any]) -> list[Any]:
-    return [
-        _copied_object(item)
-        if type(item) is dict
-        else _copied_array(item)
-        if type(item) is list
-        else item
-        for item in value
-    ]
+    copied: list[Any] = []
+    for item in value:
+        kind = type(item)
+        if kind is dict:
+            copied.append(_copied_object(item))
+        elif kind is list:
+            copied.append(_copied_array(item))
+        elif kind in _JSON_SCALARS:
+            copied.append(item)
+        else:
+            raise _NotPlainJson
+    return copied
 
 
 def wire_payload(run: AgentRun) -> JsonDict:

@@ -215,6 +215,20 @@ def test_to_dict_of_every_model_class_is_dataclasses_json() -> None:
         _assert_to_dict_is_dataclasses_json(value)
 
 
+def test_to_dict_of_a_run_built_by_hand_with_other_containers_is_dataclasses_json() -> None:
+    """Tuples, sets and subclasses in hand-built metadata: dataclasses-json's own result."""
+
+    class Text(str):
+        pass
+
+    run = sample_run()
+    run.metadata = {"pair": (1, [2]), "set": {3}, "text": Text("t"), "nested": [{"t": (4,)}]}
+    run.transcripts[0].metadata["tuple"] = (5, 6)
+    ours, reference = run.to_dict(), DataClassJsonMixin.to_dict(run)
+    assert ours == reference
+    assert ours["metadata"]["pair"] == [1, [2]]
+
+
 @given(valid_rollouts())
 def test_to_dict_is_dataclasses_json_on_converted_rollouts(rollout: Any) -> None:
     _assert_to_dict_is_dataclasses_json(convert_nemogym_rollout_to_agent_run(rollout))
