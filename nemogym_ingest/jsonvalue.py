@@ -22,6 +22,9 @@ MAX_INTEGER_DIGITS = 4000
 
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
+JSON_TYPES: tuple[type[Any], ...] = (str, int, float, dict, list)
+"""The Python types of JSON values but null and booleans (`bool` is an `int`)."""
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """A surrogate code point: in a Python str from JSON always a lone one (a pair decodes to
 one astral code point)."""
@@ -177,12 +180,9 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
     return _copy(_plain(value), level, prune)
 
 
-_PLAIN_TYPES: tuple[type[Any], ...] = (str, int, float, dict, list)
-
-
 def _plain(value: Any) -> Any:
     """A subclass of a JSON type as the plain type (`str`, `int`, …); anything else raises."""
-    for kind in _PLAIN_TYPES:
+    for kind in JSON_TYPES:
         if isinstance(value, kind):
             return kind(value)
     raise _InvalidValue(f"a {_describe_type(value)} is not a JSON value")

@@ -8,12 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import copy_json, text_problem
+from ..jsonvalue import JSON_TYPES, copy_json, text_problem
 from ..model import JsonDict
 from ..options import OPTION_HINTS
 from ..schema import ABSENT
-
-_JSON_TYPES = (str, int, float, list, dict)
 
 
 def describe(value: Any) -> str:
@@ -111,6 +109,6 @@ def json_truthy(value: Any, loc: Loc) -> bool:
 
     Only `value`'s own type is checked; anything but a JSON value is rejected at `loc`.
     """
-    if value is not None and not isinstance(value, _JSON_TYPES):
+    if value is not None and not isinstance(value, JSON_TYPES):
         copy_json(value, loc)  # rejects it: not a JSON value
     return bool(value)
