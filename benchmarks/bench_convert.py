@@ -15,7 +15,7 @@ round so that load on a shared machine hits all of them alike:
   a  stdlib `json.loads` + `json.dumps` of each line (the bound for any Python converter)
   b  Docent 0.1.88: `json.loads`, `convert_nemogym_rollout_to_agent_run`, `model_dump_json`
   c  ours, `nemogym-ingest convert --workers 1` (the whole CLI path: read, convert, write),
-     without extras (NEMOGYM_INGEST_PARSER=json: the standard library's parser)
+     without extras (NEMOGYM_INGEST_PARSER=json: the standard library reads and writes)
   d  ours, `nemogym-ingest convert --workers N` (N = cores by default), without extras
   e  ours, `nemogym-ingest convert --workers 1` with the `fast` extra (orjson parses lines)
   t  ours, the library's `run.to_dict()` of every run (converted before the clocks start)

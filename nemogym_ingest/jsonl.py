@@ -6,15 +6,14 @@ Rules: R60-R67.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from .convert import convert_rollout
 from .errors import ConversionError
+from .fast import ORJSON_LOADS
 from .jsonvalue import MAX_NESTING, no_lone_surrogate_escape, parse_json_text, parsed_too_deep
 from .model import AgentRun
 from .options import ConversionOptions
@@ -26,12 +25,8 @@ _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
 
-_orjson_loads: Callable[[bytes], Any] | None = None
-"""orjson's parser when the `fast` extra is installed (and NEMOGYM_INGEST_PARSER is not
-`json`, which compares the two); else None."""
-if os.environ.get("NEMOGYM_INGEST_PARSER") != "json":
-    with contextlib.suppress(ImportError):
-        from orjson import loads as _orjson_loads
+_orjson_loads: Callable[[bytes], Any] | None = ORJSON_LOADS
+"""orjson's parser with the `fast` extra, else None (see `fast`)."""
 
 _DIGITS_AS_ONES = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
 _LONG_DIGIT_RUN = b"1" * 19

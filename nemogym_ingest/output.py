@@ -10,18 +10,14 @@ below 1e-4, which it writes in another form (`0.00001`, `1e-7` for Python's `1e-
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
-_orjson_dumps: Callable[[Any], bytes] | None = None
-"""orjson's writer when the `fast` extra is installed (and NEMOGYM_INGEST_PARSER is not
-`json`, which compares the two); else None."""
-if os.environ.get("NEMOGYM_INGEST_PARSER") != "json":
-    with contextlib.suppress(ImportError):
-        from orjson import dumps as _orjson_dumps
+from .fast import ORJSON_DUMPS
+
+_orjson_dumps: Callable[[Any], bytes] | None = ORJSON_DUMPS
+"""orjson's writer with the `fast` extra, else None (see `fast`)."""
 
 _JSON_ENCODE = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), check_circular=False
