@@ -158,9 +158,7 @@ def _convert(
     if name_supplied:
         out.uses["agent_name"] = agent_name
     indices = []
-    for key, option in zip(
-        ("_ng_task_index", "_ng_rollout_index"), LINE_INDEX_OPTIONS, strict=True
-    ):
+    for key, option in zip(_INDEX_KEYS, LINE_INDEX_OPTIONS, strict=True):
         index, supplied = _index(row, key, option, getattr(options, option), line)
         if supplied is not None:
             out.uses[option] = supplied
