@@ -185,7 +185,7 @@ def _breakdown(corpus: Path) -> None:
     from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 
     from nemogym_ingest import jsonl, output
-    from nemogym_ingest.convert import convert_rollout
+    from nemogym_ingest.convert import convert_row
     from nemogym_ingest.jsonl import line_content, parse_jsonl_line
     from nemogym_ingest.model import wire_payload
     from nemogym_ingest.options import ConversionOptions
@@ -215,7 +215,7 @@ def _breakdown(corpus: Path) -> None:
                     parsed_at = clock()
                     rollout, owned = parse_jsonl_line(content)
                     checked_at = clock()
-                    run = convert_rollout(rollout, options, number, owned=owned)
+                    run = convert_row(rollout, options, number, owned=owned)
                     converted_at = clock()
                     payload = wire_payload(run)
                     payload_at = clock()

@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .convert import convert_nemogym_rollout_to_agent_run
+from .convert import FailedAttempt, convert_nemogym_rollout_to_agent_run
 from .errors import ConversionError
 from .jsonl import (
     LineResult,
@@ -39,6 +39,7 @@ __all__ = [
     "ContentText",
     "ConversionError",
     "ConversionOptions",
+    "FailedAttempt",
     "LineResult",
     "SystemMessage",
     "ToolCall",

@@ -1,5 +1,6 @@
-"""The JSONL rules (R60-R67) and the one per-line loop turning raw lines into AgentRuns or
-located errors, which the library, the worker processes and the upload all use.
+"""The JSONL rules (R60-R67) and the one per-line driver turning raw lines into AgentRuns,
+failed attempts or located errors with the row converter it is given, which the library,
+the worker processes and the upload all use.
 
 Rules: R60-R67.
 """
@@ -9,16 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from .convert import convert_rollout
+from .convert import FailedAttempt, RowKind, convert_row, read_failed_attempt, row_kind
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import MAX_NESTING, no_lone_surrogate_escape, parse_json_text, parsed_too_deep
 from .model import AgentRun
 from .options import ConversionOptions
 from .rescue import rescuing_options
-from .schema import ROLLOUT_KEYS
 from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
 _BOM = b"\xef\xbb\xbf"
@@ -95,37 +95,47 @@ def _parse_with_json(content: bytes, constants: list[str]) -> Any:
         raise ConversionError(_TOO_DEEP, rule="R64") from None
 
 
+RowConverter = Callable[[Any, ConversionOptions, int | None, bool], AgentRun]
+"""Converts one parsed row read from a line (the row, the options, the line number, whether
+the row is owned: `convert_row`'s arguments) or raises `ConversionError`."""
+
+
+def _convert_row(row: Any, options: ConversionOptions, line: int | None, owned: bool) -> AgentRun:
+    return convert_row(row, options, line, owned=owned)
+
+
 @dataclass(frozen=True, slots=True)
 class LineResult:
-    """The outcome of one non-blank JSONL line: exactly one of `run` and `error` is set.
+    """The outcome of one non-blank JSONL line: exactly one of `run`, `failure` (a failed
+    attempt, which holds no rollout: R83) and `error` is set.
 
-    `error` carries the line and the file (when known). `rescuing` is filled only when
-    asked (`nemogym-ingest check`): the options that, added, would let the line convert.
+    `error` and `failure` carry the line and the file (when known). `rescuing` is filled
+    only when asked (`nemogym-ingest check`): the options that, added, would let the line
+    convert. `kind` is the kind of row the line holds (R80), `"other"` when it does not
+    parse; a file whose every line is of one of the `NOT_ROLLOUT_KINDS` is not rollouts.
     """
 
     line: int
     run: AgentRun | None = None
     error: ConversionError | None = None
     rescuing: tuple[str, ...] = ()
-    foreign: bool = False
-    """The line is a JSON object with neither `responses_create_params` nor `response`:
-    rejected lines that all are say the input is not NeMo Gym rollouts at all."""
+    kind: RowKind = "other"
+    failure: FailedAttempt | None = None
 
 
-def _foreign(value: Any) -> bool:
-    return isinstance(value, dict) and not any(key in value for key in ROLLOUT_KEYS)
-
-
-def read_lines(
+def convert_lines(
     lines: Iterable[bytes],
     *,
     first_line: int = 1,
     options: ConversionOptions,
     file: str | None = None,
     rescue: bool = False,
+    converter: RowConverter = _convert_row,
 ) -> Iterator[LineResult]:
     """A `LineResult` per non-blank line of `lines` (raw lines of `file`, the first being
-    line `first_line`), in order; blank lines give none (R61). The one per-line loop.
+    line `first_line`), in order; blank lines give none (R61). The one per-line driver:
+    each line is parsed (R63, R64), a failed attempt read as one (R83), any other row
+    handed to `converter`.
 
     With `rescue`, each rejected line that parses also gets its `rescuing_options`.
     """
@@ -134,28 +144,34 @@ def read_lines(
         if not content:
             continue
         try:
-            rollout, owned = parse_jsonl_line(content)
+            row, owned = parse_jsonl_line(content)
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
+        kind = row_kind(row)
         try:
-            run = convert_rollout(rollout, options, line, owned=owned)
+            if kind == "failed_attempt":
+                failure = read_failed_attempt(row)
+                yield LineResult(line, kind=kind, failure=_located(failure, file, line))
+                continue
+            run = converter(row, options, line, owned)
         except ConversionError as error:
-            rescuing = tuple(rescuing_options(rollout, options, line, error)) if rescue else ()
+            rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()
             yield LineResult(
-                line,
-                error=error.located(file=file, line=line),
-                rescuing=rescuing,
-                foreign=_foreign(rollout),
+                line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind
             )
             continue
-        yield LineResult(line, run=run)
+        yield LineResult(line, run=run, kind=kind)
+
+
+def _located(failure: FailedAttempt, file: str | None, line: int) -> FailedAttempt:
+    return FailedAttempt(failure.failure_class, failure.message, line=line, file=file)
 
 
 def _results(source: Source, options: ConversionOptions | None) -> Iterator[LineResult]:
     with source:
         options = ConversionOptions() if options is None else options
-        yield from read_lines(iter_raw_lines(source), options=options, file=source.name)
+        yield from convert_lines(iter_raw_lines(source), options=options, file=source.name)
 
 
 def iter_nemogym_jsonl_results(
@@ -175,7 +191,8 @@ def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:
     for result in results:
         if result.error is not None:
             raise result.error
-        yield cast(AgentRun, result.run)
+        if result.run is not None:  # a failed attempt gives no run (R83)
+            yield result.run
 
 
 def iter_nemogym_jsonl(
@@ -185,7 +202,8 @@ def iter_nemogym_jsonl(
 
     `source` is a path (plain or gzip) or a binary file object (left open). The input is
     opened at once (a missing file fails here); iteration stops with a `ConversionError`
-    carrying `file` and `line` at the first line that cannot be converted.
+    carrying `file` and `line` at the first line that cannot be converted. A failed attempt
+    (a failure row without a rollout, R83) gives no run and does not stop it.
     `options` (default: strict) say what to assume; `"line"` indices are line numbers.
     """
     return _runs(iter_nemogym_jsonl_results(source, options=options))

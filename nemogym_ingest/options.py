@@ -51,7 +51,8 @@ def _choice_problem(choice: str) -> Callable[[str, object], str | None]:
 class ConversionOptions:
     """What to assume where a rollout is incomplete or holds what Docent cannot store.
 
-    - `agent_name`: the agent's name when `agent_ref` or `agent_ref.name` is missing (R71).
+    - `agent_name`: the agent's name when `agent_ref.name` and `_ng_environment_server` are
+      missing (R71).
     - `task_index`, `rollout_index`: `"line"` (the JSONL line number) or a fixed integer,
       when `_ng_task_index` / `_ng_rollout_index` is missing (R72).
     - `transitions="final"`: convert the last of the cumulative snapshots (R73).
@@ -191,7 +192,7 @@ OPTION_HINTS: dict[str, OptionHint] = {
         metavar="NAME",
         parse=_agent_name_argument,
         problem=_name_problem,
-        help="agent name for rollouts without agent_ref / agent_ref.name",
+        help="agent name for rows without agent_ref.name and _ng_environment_server",
         effect="supply the agent's name",
         probe="agent",  # any name serves
         recorded="NAME",

@@ -2,7 +2,7 @@
 processes, spooling their output and handing results back in input order.
 
 Each chunk (about `CHUNK_BYTES` of whole lines, see `source.read_chunks`) is converted by
-the reader's per-line loop and serialized where it lands (a worker returns the output
+the reader's per-line driver and serialized where it lands (a worker returns the output
 bytes, not objects). With workers, a plain file's chunks are only located (offsets and
 first line number) and each worker reads its own; stdin and `.gz` lines are sent to the
 workers. At most two chunks per worker are in flight, so memory is bounded by the chunk
@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 from typing import BinaryIO, cast
 
+from .convert import NOT_ROLLOUT_KINDS, FailedAttempt, RowKind
 from .errors import ConversionError
-from .jsonl import LineResult, read_lines
+from .jsonl import LineResult, convert_lines
 from .model import wire_payload
 from .options import ConversionOptions
 from .output import payload_line
@@ -61,8 +62,8 @@ class Settings:
 
 @dataclass
 class ChunkResult:
-    """A converted chunk: output JSON lines (`payload_line`), counts, and the rejected
-    lines' errors."""
+    """A converted chunk: output JSON lines (`payload_line`), counts, the rejected lines'
+    errors and the failed attempts (R83)."""
 
     output: bytes = b""
     spooled: str | None = None
@@ -73,21 +74,22 @@ class ChunkResult:
     errors: list[ConversionError] = field(default_factory=list)
     rescues: list[list[str]] = field(default_factory=list)
     """With `Settings.rescue`, each error's rescuing options (field names), in order."""
-    foreign: int = 0
-    """Rejected lines that are JSON objects with neither `responses_create_params` nor
-    `response`."""
-    rest_foreign: bool = False
-    """Stopped (not `keep_going`) at such a line with nothing converted before it: whether
-    every later line of the chunk lacks both too (those lines, `scanned`, are only looked at)."""
+    failures: list[FailedAttempt] = field(default_factory=list)
+    rejected_kinds: set[RowKind] = field(default_factory=set)
+    """The kinds of row (R80) of the rejected lines."""
+    rest_uniform: bool = False
+    """Stopped (not `keep_going`) at a line of a not-rollouts kind with nothing converted
+    before it: whether every later line of the chunk is of that kind too (those lines,
+    `scanned`, are only looked at)."""
     scanned: int = 0
 
 
 def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
-    """Convert the lines of one chunk (read here for a span) with the reader's loop."""
+    """Convert the lines of one chunk (read here for a span) with the per-line driver."""
     result = ChunkResult()
     outputs: list[bytes] = []
     lines = chunk.read_lines()
-    outcomes = read_lines(
+    outcomes = convert_lines(
         lines,
         first_line=chunk.first_line,
         options=settings.options,
@@ -96,21 +98,24 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
     )
     for outcome in outcomes:
         run = outcome.run
+        if outcome.failure is not None:
+            result.failures.append(outcome.failure)
+            continue
         if run is None:
             result.errors.append(cast(ConversionError, outcome.error))
-            result.foreign += outcome.foreign
+            result.rejected_kinds.add(outcome.kind)
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
-            if outcome.foreign and not result.converted:
-                result.rest_foreign, result.scanned = _rest_foreign(outcomes)
+            if outcome.kind in NOT_ROLLOUT_KINDS and not (result.converted or result.failures):
+                result.rest_uniform, result.scanned = _rest_uniform(outcomes, outcome.kind)
             break
         if settings.serialize:
             outputs.append(payload_line(wire_payload(run)))
         result.converted += 1
     else:  # every line read
-        result.blank = len(lines) - result.converted - len(result.errors)
+        result.blank = len(lines) - result.converted - len(result.errors) - len(result.failures)
     if outputs:
         outputs.append(b"")
         result.output = b"\n".join(outputs)
@@ -119,14 +124,13 @@ def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
     return result
 
 
-def _rest_foreign(outcomes: Iterator[LineResult]) -> tuple[bool, int]:
-    """Whether every line of `outcomes` is a JSON object with neither
-    `responses_create_params` nor `response` (stops at the first that is not), and how
-    many lines were looked at."""
+def _rest_uniform(outcomes: Iterator[LineResult], kind: RowKind) -> tuple[bool, int]:
+    """Whether every line of `outcomes` is a rejected row of `kind` (stops at the first that
+    is not), and how many lines were looked at."""
     seen = 0
     for outcome in outcomes:
         seen += 1
-        if not outcome.foreign:
+        if outcome.kind != kind or outcome.error is None:
             return False, seen
     return True, seen
 

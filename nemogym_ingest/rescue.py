@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .convert import convert_rollout
+from .convert import convert_row
 from .errors import ConversionError
 from .options import OPTION_HINTS, ConversionOptions
 
@@ -29,7 +29,7 @@ def rescuing_options(
         probe: dict[str, Any] = {error.option: OPTION_HINTS[error.option].probe}
         options = dataclasses.replace(options, **probe)
         try:
-            convert_rollout(rollout, options, line)
+            convert_row(rollout, options, line)
         except ConversionError as next_error:
             error = next_error
         else:

@@ -1,6 +1,6 @@
 """The names the spec gives the members of a NeMo Gym rollout: the top-level members it
-reads (all others are benchmark fields, R45), those that make a line a rollout at all, and
-the one stand-in for a member that is absent (not null)."""
+reads (all others are benchmark fields, R45), those an episode row's reads (R82), and the
+one stand-in for a member that is absent (not null)."""
 
 from __future__ import annotations
 
@@ -22,5 +22,8 @@ RESERVED_TOP_LEVEL_KEYS = frozenset(
 )
 """The top-level members the conversion reads; every other one is a benchmark field (R45)."""
 
-ROLLOUT_KEYS = ("responses_create_params", "response")
-"""A JSON object with neither member is not a rollout at all (the not-a-rollouts sentence)."""
+EPISODE_RESERVED_KEYS = (RESERVED_TOP_LEVEL_KEYS - {"responses_create_params", "response"}) | {
+    "invocations"
+}
+"""The top-level members an episode row's conversion reads (R82); the others are benchmark
+fields."""

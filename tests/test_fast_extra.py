@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nemogym_ingest import ConversionError, ConversionOptions, jsonl, output
-from nemogym_ingest.jsonl import read_lines
+from nemogym_ingest.jsonl import convert_lines
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.output import orjson_float_form_in, payload_line
 from nemogym_ingest.testing.strategies import json_values, malformed_rollouts, valid_rollouts
@@ -33,16 +33,19 @@ CASE_ROLLOUTS = [
 
 def _outcomes(lines: list[bytes], parser: Any) -> list[Any]:
     """What the reader makes of `lines` with `parser` as orjson's loads (None: json only):
-    each payload as output text, each error as (line, rule, loc, reason)."""
+    each payload as output text, each failed attempt as it is, each error as (line, rule,
+    loc, reason)."""
     saved = jsonl._orjson_loads
     jsonl._orjson_loads = parser
     try:
-        results = list(read_lines(lines, options=ConversionOptions()))
+        results = list(convert_lines(lines, options=ConversionOptions()))
     finally:
         jsonl._orjson_loads = saved
     return [
         payload_line(wire_payload(result.run))
         if result.run is not None
+        else result.failure
+        if result.failure is not None
         else (result.line, _error_of(result).rule, _error_of(result).loc, _error_of(result).reason)
         for result in results
     ]

@@ -24,7 +24,7 @@ from nemogym_ingest import (
     iter_nemogym_jsonl,
 )
 from nemogym_ingest.cli import main
-from nemogym_ingest.convert import convert_rollout
+from nemogym_ingest.convert import convert_row
 from nemogym_ingest.options import OPTION_HINTS, add_option_arguments, options_from_args
 from nemogym_ingest.rescue import rescuing_options
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
@@ -720,12 +720,12 @@ def test_rescuing_options_lists_just_the_options_needed(
     rollout: Any, options: ConversionOptions, rescuing: list[str]
 ) -> None:
     with pytest.raises(ConversionError) as caught:
-        convert_rollout(rollout, options, 3)
+        convert_row(rollout, options, 3)
     assert rescuing_options(rollout, options, 3, caught.value) == rescuing
     if rescuing:
         probes: dict[str, Any] = {name: OPTION_HINTS[name].probe for name in rescuing}
         combined = ConversionOptions(**probes)
-        assert convert_rollout(rollout, dataclasses.replace(combined, **_set(options)), 3)
+        assert convert_row(rollout, dataclasses.replace(combined, **_set(options)), 3)
 
 
 def _set(options: ConversionOptions) -> dict[str, Any]:

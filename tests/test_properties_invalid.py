@@ -17,7 +17,12 @@ from nemogym_ingest import (
     convert_nemogym_rollout_to_agent_run,
 )
 from nemogym_ingest.errors import render_path
-from nemogym_ingest.testing.strategies import json_values, malformed_rollouts, mutated_rollouts
+from nemogym_ingest.testing.strategies import (
+    json_values,
+    malformed_episode_rows,
+    malformed_rollouts,
+    mutated_rollouts,
+)
 from tests.docent_oracle import DocentConversionError, docent_convert, docent_error_path
 from tests.test_spec_cases import rule_blocks
 
@@ -56,6 +61,20 @@ def test_malformed_rollouts_are_rejected_at_the_injected_violation(case: tuple[A
     before = copy.deepcopy(rollout)
     assert rejection(rollout).path == expected_path
     assert rollout == before
+
+
+@given(malformed_episode_rows())
+def test_malformed_episode_rows_are_rejected_at_the_injected_violation(
+    case: tuple[Any, str],
+) -> None:
+    """R81: the invocations, their sequence and role; R2-R22, R41 at paths under
+    `invocations[i]`; R85: the environment server; R51: the first violation in check
+    order; R47: the row is left unchanged."""
+    row, expected_path = case
+    event(f"path: {path_kind(expected_path)}")
+    before = copy.deepcopy(row)
+    assert rejection(row).path == expected_path
+    assert row == before
 
 
 @given(malformed_rollouts(include_divergences=False))

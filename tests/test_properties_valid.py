@@ -15,7 +15,7 @@ from hypothesis import event, given
 from openai.types.responses import Response
 
 from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run
-from nemogym_ingest.testing.strategies import valid_rollouts
+from nemogym_ingest.testing.strategies import valid_episode_rows, valid_rollouts
 from tests.docent_oracle import docent_convert_payload, validate_on_docent
 
 Item = dict[str, Any]
@@ -470,3 +470,45 @@ def test_mapping_invariants(rollout: Item) -> None:
     payload = payload_of(rollout)
     for check in MAPPING_INVARIANTS:
         check(rollout, payload)
+
+
+# --- NeMo Gym 0.7.0 episode rows ---------------------------------------------------------
+
+
+def _as_rollout(invocation: Item) -> Item:
+    return {
+        "responses_create_params": invocation["request"],
+        "response": invocation["response"],
+        "agent_ref": {"name": "x"},
+        "_ng_task_index": 0,
+        "_ng_rollout_index": 0,
+    }
+
+
+@given(valid_episode_rows())
+def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
+    """R81, R82: one transcript per invocation, in sequence order, named "SEQUENCE: ROLE",
+    whose messages and message_details are exactly those of the invocation's request and
+    response converted as a rollout; R85: the agent label; the payload validates on
+    Docent's AgentRun; R47: the row is left unchanged."""
+    before = copy.deepcopy(row)
+    payload = convert_nemogym_rollout_to_agent_run(row).to_dict()
+    assert row == before
+    assert validate_on_docent(payload) == payload
+    invocations = sorted(row["invocations"], key=lambda invocation: invocation["sequence"])
+    event(f"invocations: {len(invocations)}")
+    assert [t["name"] for t in payload["transcripts"]] == [
+        f"{invocation['sequence']}: {invocation['role']}" for invocation in invocations
+    ]
+    for invocation, transcript in zip(invocations, payload["transcripts"], strict=True):
+        alone = convert_nemogym_rollout_to_agent_run(_as_rollout(invocation)).to_dict()
+        (expected,) = alone["transcripts"]
+        assert transcript["messages"] == expected["messages"]
+        assert transcript["metadata"]["message_details"] == expected["metadata"]["message_details"]
+        assert transcript["metadata"]["invocation"]["sequence"] == invocation["sequence"]
+    agent = row.get("agent_ref", {}).get("name") or row["_ng_environment_server"]
+    assert (
+        payload["name"]
+        == f"{agent}/task/{row['_ng_task_index']}/rollout/{row['_ng_rollout_index']}"
+    )
+    assert ("agent_name_from" in payload["metadata"]["nemogym"]) == ("agent_ref" not in row)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 
 from nemogym_ingest import ConversionError, ConversionOptions, convert_nemogym_rollout_to_agent_run
 from nemogym_ingest.cli import main
-from nemogym_ingest.convert import TOOL_ITEM_SHAPES, convert_rollout, split_think_tags
+from nemogym_ingest.convert import TOOL_ITEM_SHAPES, convert_row, split_think_tags
 from nemogym_ingest.rescue import rescuing_options
 from nemogym_ingest.testing.strategies import valid_rollouts
 from tests.docent_oracle import validate_on_docent
@@ -219,7 +219,7 @@ def test_think_tags_never_change_a_rollout_without_them() -> None:
 def test_rescuing_options_name_the_new_options(output: list[Any], rescuing: list[str]) -> None:
     rollout = make_rollout([], output)
     with pytest.raises(ConversionError) as caught:
-        convert_rollout(rollout, ConversionOptions(), 1)
+        convert_row(rollout, ConversionOptions(), 1)
     assert rescuing_options(rollout, ConversionOptions(), 1, caught.value) == rescuing
 
 
@@ -298,7 +298,8 @@ def test_d6_phase_and_namespace_are_recorded_and_change_nothing_else(
 # --- inputs that are not rollouts (check, convert) --------------------------------------------
 
 NOT_ROLLOUTS = (
-    "not a NeMo Gym rollouts file ({} lines, none with responses_create_params or response)"
+    "not a NeMo Gym rollouts file ({} lines, none with responses_create_params, response or "
+    "invocations)"
 )
 
 
@@ -327,7 +328,8 @@ def test_check_says_once_that_a_file_is_not_rollouts(
     assert main(["check", "-q", "--format", "json", str(metrics_file)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["files"][0]["not_rollouts"] == f"{metrics_file}: " + NOT_ROLLOUTS.format(3)
-    assert report["errors"] == [] and report["rejected"] == 3
+    assert report["errors"] == [] and report["rejected"] == 0
+    assert (report["not_rollout_lines"], report["blank"], report["lines"]) == (3, 1, 4)
 
 
 @pytest.mark.parametrize("keep_going", [False, True])
@@ -338,8 +340,7 @@ def test_convert_says_it_on_its_first_line(
     args = ["convert", "-q", str(metrics_file), "-o", str(output)] + (["-k"] if keep_going else [])
     assert main(args) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == f"{metrics_file}: " + NOT_ROLLOUTS.format(3)
-    assert len(err) == (2 if keep_going else 1)
+    assert err == [f"{metrics_file}: " + NOT_ROLLOUTS.format(3)]  # no line is a rejected rollout
 
 
 @pytest.mark.parametrize("odd_line", ["not json", "[1, 2]"])

@@ -20,7 +20,7 @@ from nemogym_ingest import (
     jsonl,
     jsonvalue,
 )
-from nemogym_ingest.convert import convert_rollout
+from nemogym_ingest.convert import convert_row
 from nemogym_ingest.jsonl import parse_jsonl_line
 from nemogym_ingest.model import AgentRun
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
@@ -66,8 +66,8 @@ def _checked_and_owned(rollout: Any) -> tuple[Any, Any]:
         parsed, _ = parse_jsonl_line(line)
     except (RecursionError, ConversionError):  # too deep for a line: R64 rejects it unread
         assume(False)
-    checked = outcome(lambda: convert_rollout(rollout, STRICT, 1))
-    owned = outcome(lambda: convert_rollout(parsed, STRICT, 1, owned=parse_jsonl_line(line)[1]))
+    checked = outcome(lambda: convert_row(rollout, STRICT, 1))
+    owned = outcome(lambda: convert_row(parsed, STRICT, 1, owned=parse_jsonl_line(line)[1]))
     return checked, owned
 
 
@@ -90,7 +90,7 @@ def test_numbers_the_line_cannot_vouch_for_fall_back_to_the_checked_path(literal
     line = json.dumps(make_rollout()).encode()[:-1] + f', "score": {literal}}}'.encode()
     assert parse_jsonl_line(line)[1]
     with pytest.raises(ConversionError) as caught:
-        convert_rollout(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
+        convert_row(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
     assert (caught.value.rule, caught.value.loc) == ("R41", ("score",))
 
 
@@ -110,7 +110,7 @@ def test_only_our_own_parsed_lines_take_the_trusted_path(
     """The public dict API keeps R47 (the caller's rollout is never shared or modified);
     the JSONL reader takes the trusted path."""
     counting = _CountingOwnJson()
-    monkeypatch.setattr("nemogym_ingest.convert.rollout.own_json", counting)
+    monkeypatch.setattr("nemogym_ingest.convert.rows.own_json", counting)
     rollout = make_rollout()
     before = copy.deepcopy(rollout)
     run = convert_nemogym_rollout_to_agent_run(rollout)

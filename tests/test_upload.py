@@ -921,3 +921,19 @@ def test_cli_meets_a_misbehaving_docent_and_resumes(
     assert (scenario.resumed.returncode, scenario.resumed.stderr) == (0, "")
     assert arrived(scenario.server, "c1") == payloads(scenario.path)
     assert scenario.server.errors == []
+
+
+def test_failed_attempts_are_left_out_and_counted(server: FakeDocentServer, tmp_path: Path) -> None:
+    """A failures-sidecar row without a rollout (R83) is no bad line: the upload goes on
+    without it, strict, and counts it."""
+    server.add_collection("c1")
+    attempt = {"_ng_failure_class": "agent_request_failed", "_ng_failure_message": "timed out"}
+    path = rollouts_file(tmp_path, 3)
+    lines = path.read_bytes().splitlines()
+    lines.insert(1, json.dumps(attempt).encode())
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = upload("c1", path)
+    assert (result.uploaded, result.failed_attempts, result.rejected) == (3, 1, [])
+    good = lines[:1] + lines[2:]
+    expected = [convert_nemogym_rollout_to_agent_run(json.loads(raw)).to_dict() for raw in good]
+    assert arrived(server, "c1") == expected

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import exit_status
+from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
 from ..options import OPTION_HINTS, add_option_arguments, options_from_args
 from ..pool import Settings, convert_input
 from ..source import InputError, open_source
-from .common import ForeignWatch, add_rollouts_argument, add_run_arguments, progress_line, say
+from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
 
 RejectionGroup = tuple[str, str]
 """How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
@@ -42,6 +43,9 @@ class _FileTally:
     blank: int = 0
     converted: int = 0
     rejected: int = 0
+    failed_attempts: int = 0
+    not_rollout_lines: int = 0
+    """Lines of a file that is not NeMo Gym rollouts at all (counted apart from `rejected`)."""
     unreadable: str | None = None
     not_rollouts: str | None = None
     """The sentence saying the file is not NeMo Gym rollouts at all, if it is not."""
@@ -55,6 +59,14 @@ class _CheckReport:
     first_seen: dict[RejectionGroup, ConversionError] = field(default_factory=dict)
     rescued: dict[RejectionGroup, Counter[tuple[str, ...]]] = field(default_factory=dict)
     """Per group, how many lines each combination of options would let convert."""
+    failure_classes: Counter[str] = field(default_factory=Counter)
+    first_failures: dict[str, FailedAttempt] = field(default_factory=dict)
+    """Per failure class, its first failed attempt (R83)."""
+
+    def add_failures(self, failures: list[FailedAttempt]) -> None:
+        for failure in failures:
+            self.failure_classes[failure.failure_class] += 1
+            self.first_failures.setdefault(failure.failure_class, failure)
 
     def add(self, error: ConversionError, rescue: list[str]) -> None:
         group = rejection_group(error)
@@ -73,6 +85,17 @@ class _CheckReport:
             "blank": self.total("blank"),
             "converted": self.total("converted"),
             "rejected": self.total("rejected"),
+            "failed_attempts": self.total("failed_attempts"),
+            "not_rollout_lines": self.total("not_rollout_lines"),
+            "failed_attempts_by_class": [
+                {
+                    "class": name,
+                    "count": count,
+                    "message": self.first_failures[name].message,
+                    "first": _location(self.first_failures[name]),
+                }
+                for name, count in self.failure_classes.most_common()
+            ],
             "rejected_by_reason": [
                 {
                     "rule": group[0],
@@ -105,9 +128,18 @@ class _CheckReport:
         yield (
             f"checked {len(self.files)} file{'s' if len(self.files) != 1 else ''}: "
             f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
-            f"{self.total('rejected'):,} rejected, {self.total('blank'):,} blank"
+            f"{self.total('rejected'):,} rejected, "
+            + "".join(
+                f"{self.total(name):,} {label}, " for name, label in _APART if self.total(name)
+            )
+            + f"{self.total('blank'):,} blank"
             + (f", {len(unreadable)} unreadable" if unreadable else "")
         )
+        if self.failure_classes:
+            yield "failed attempts by class (failure rows without a rollout):"
+            for name, count in self.failure_classes.most_common():
+                attempt = self.first_failures[name]
+                yield f"  {count:>8,}  {attempt.describe()}  (first: {attempt.file}:{attempt.line})"
         if self.groups:
             yield "rejected by reason:"
             for group, count in self.groups.most_common():
@@ -121,7 +153,11 @@ class _CheckReport:
                     yield f"  {rescued:>8,}    would convert with {' '.join(_flags(options))}"
 
 
-def _location(error: ConversionError) -> dict[str, Any]:
+_APART = (("failed_attempts", "failed attempts"), ("not_rollout_lines", "in files not rollouts"))
+"""The lines counted apart from converted and rejected ones, as the summary names them."""
+
+
+def _location(error: ConversionError | FailedAttempt) -> dict[str, Any]:
     return {"file": error.file, "line": error.line}
 
 
@@ -144,26 +180,31 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
             progress_line("check", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
-            watch = ForeignWatch()
+            verdict = FileVerdict()
             for chunk, result in results:
                 tally.lines += result.blank + result.converted + len(result.errors)
+                tally.lines += len(result.failures)
                 tally.blank += result.blank
                 tally.converted += result.converted
-                tally.rejected += len(result.errors)
+                tally.failed_attempts += len(result.failures)
+                report.add_failures(result.failures)
                 progress.advance(result.converted, chunk.nbytes, chunk.position)
-                if watch.observe(result, stopped=False):
+                if verdict.observe(result, stopped=False):
                     continue
-                rejections = watch.release()
+                rejections = verdict.release()
                 rejections += zip(result.errors, result.rescues, strict=True)
+                tally.rejected += len(rejections)
                 for rejection, rescue in rejections:
                     report.add(rejection, rescue)
                     if text:
                         say(str(rejection), progress, sys.stdout)
                     else:
                         report.errors.append(rejection)
-            tally.not_rollouts = watch.not_rollouts(tally.file)
-            if tally.not_rollouts is not None and text:
-                say(tally.not_rollouts, progress, sys.stdout)
+            tally.not_rollouts = verdict.not_rollouts(tally.file)
+            tally.not_rollout_lines = len(verdict.held) if tally.not_rollouts else 0
+            for sentence in (tally.not_rollouts, verdict.failed_attempts(tally.file)):
+                if sentence is not None and text:
+                    say(sentence, progress, sys.stdout)
     except InputError as error:
         tally.unreadable = str(error)
         say(f"nemogym-ingest: {error}")
@@ -183,7 +224,10 @@ def _check(args: argparse.Namespace) -> int:
             print(line)
     if any(tally.unreadable is not None for tally in report.files):
         return exit_status.UNREADABLE
-    return exit_status.REJECTED if report.total("rejected") else exit_status.OK
+    not_rollouts = any(tally.not_rollouts is not None for tally in report.files)
+    if report.total("rejected") or not_rollouts:
+        return exit_status.REJECTED
+    return exit_status.OK
 
 
 def register(subparsers: Any) -> None:

@@ -1,16 +1,18 @@
 """What the subcommands share: a message on stderr around the progress line (`say`), whole
 number arguments, the run arguments (`-j/--workers`, `-q/--quiet`) and their progress line,
-the output error that stops the program, and the watch over an input holding no rollouts.
+the output error that stops the program, and the verdict on what a file holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
 from ..pool import ChunkResult, default_workers
 from ..progress import Progress
@@ -78,28 +80,41 @@ def progress_line(label: str, source: Source, quiet: bool) -> Progress:
     return Progress(label, source.size, enabled=False if quiet else None)
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 line`, `2,000 lines`."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass
-class ForeignWatch:
-    """Whether an input may not be NeMo Gym rollouts at all (a task list, a metrics dump):
-    every line so far is a JSON object with neither `responses_create_params` nor
-    `response`. While that holds, its rejections are held back, to be replaced by one
-    sentence (`not_rollouts`)."""
+class FileVerdict:
+    """What a file turned out to be, told from its lines' kinds of row (R80): not rollouts
+    at all when every line is of one of the `NOT_ROLLOUT_KINDS` (a task list, task inputs, a
+    metrics dump), whose rejections are meanwhile held back to be replaced by one sentence
+    (`not_rollouts`); and its failed attempts per class (R83), told in one sentence too."""
 
     possible: bool = True
+    kind: RowKind | None = None
     lines: int = 0
     held: list[tuple[ConversionError, list[str]]] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
 
     def observe(self, result: ChunkResult, *, stopped: bool) -> bool:
         """Take a chunk's result (`stopped`: at its first rejection); whether every line so
-        far lacks both keys, its rejections then held back."""
-        self.lines += result.converted + len(result.errors) + result.scanned
+        far is a rejected row of one not-rollouts kind, its rejections then held back."""
+        self.lines += result.converted + len(result.errors) + len(result.failures)
+        self.lines += result.scanned
+        self.failures.update(failure.failure_class for failure in result.failures)
+        kinds = result.rejected_kinds | ({self.kind} if self.kind is not None else set())
         if (
             result.converted
-            or result.foreign < len(result.errors)
-            or (stopped and not result.rest_foreign)
+            or result.failures
+            or len(kinds) > 1
+            or not kinds <= NOT_ROLLOUT_KINDS.keys()
+            or (stopped and not result.rest_uniform)
         ):
             self.possible = False
         if self.possible:
+            self.kind = next(iter(kinds), None)
             rescues = result.rescues or [[] for _ in result.errors]
             self.held += zip(result.errors, rescues, strict=True)
         return self.possible
@@ -111,10 +126,17 @@ class ForeignWatch:
 
     def not_rollouts(self, file: str) -> str | None:
         """The sentence for an input that turned out not to be rollouts (None if it is)."""
-        if not (self.possible and self.held):
+        if not (self.possible and self.held and self.kind is not None):
             return None
-        lines = f"{self.lines:,} line{'s' if self.lines != 1 else ''}"
-        return (
-            f"{file}: not a NeMo Gym rollouts file ({lines}, none with "
-            "responses_create_params or response)"
+        sentence = NOT_ROLLOUT_KINDS[self.kind]
+        return f"{file}: " + sentence.format(
+            lines=plural(self.lines, "line"), rows=plural(self.lines, "row")
         )
+
+    def failed_attempts(self, file: str) -> str | None:
+        """The sentence for the failed attempts of the input, per class (None if none)."""
+        if not self.failures:
+            return None
+        classes = ", ".join(f"{count:,} {name}" for name, count in self.failures.most_common())
+        total = plural(sum(self.failures.values()), "failed attempt")
+        return f"{file}: {total} without a rollout, nothing to convert ({classes})"

@@ -19,7 +19,7 @@ from ..options import add_option_arguments, options_from_args
 from ..pool import Settings, convert_input, write_output
 from ..source import STDIN, open_source
 from .common import (
-    ForeignWatch,
+    FileVerdict,
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
@@ -106,7 +106,7 @@ def _convert(args: argparse.Namespace) -> int:
         )
         return exit_status.USAGE
     settings = Settings(keep_going=args.keep_going, options=options_from_args(args))
-    rejected = lines = 0
+    rejected = lines = not_rollouts = 0
     with _atomic_output(args.output) as output:
         for path in args.rollouts:
             with (
@@ -114,16 +114,16 @@ def _convert(args: argparse.Namespace) -> int:
                 progress_line("convert", source, args.quiet) as progress,
                 closing(convert_input(source, settings, args.workers)) as results,
             ):
-                watch = ForeignWatch()
+                verdict = FileVerdict()
                 for chunk, result in results:
                     stopped = bool(result.errors) and not args.keep_going
-                    lines += result.converted + len(result.errors)
-                    rejected += len(result.errors)
                     progress.advance(result.converted, chunk.nbytes, chunk.position)
-                    if watch.observe(result, stopped=stopped):
+                    if verdict.observe(result, stopped=stopped):
                         continue  # nothing converted: no output to write
-                    held = watch.release()
-                    for error, _ in held[:1] if held and not args.keep_going else held:
+                    held = [error for error, _ in verdict.release()]
+                    lines += len(held) + result.converted + len(result.errors)
+                    rejected += len(held) + len(result.errors)
+                    for error in held[:1] if held and not args.keep_going else held:
                         say(str(error), progress)
                     if held and not args.keep_going:
                         return exit_status.REJECTED
@@ -132,16 +132,18 @@ def _convert(args: argparse.Namespace) -> int:
                         say(str(error), progress)
                     if stopped:
                         return exit_status.REJECTED
-                sentence = watch.not_rollouts(source.name or path)
-                if sentence is not None:
-                    say(sentence, progress)
+                name = source.name or path
+                for sentence in (verdict.not_rollouts(name), verdict.failed_attempts(name)):
+                    if sentence is not None:
+                        say(sentence, progress)
+                if verdict.not_rollouts(name) is not None:
+                    not_rollouts += 1
                     if not args.keep_going:
                         return exit_status.REJECTED
         output.complete = True
     if rejected:
         say(f"nemogym-ingest: {rejected:,} of {lines:,} rollout lines rejected")
-        return exit_status.REJECTED
-    return exit_status.OK
+    return exit_status.REJECTED if rejected or not_rollouts else exit_status.OK
 
 
 def register(subparsers: Any) -> None:

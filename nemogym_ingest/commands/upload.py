@@ -232,6 +232,11 @@ def _summary(result: UploadResult, url: str) -> str:
         lines.append(f"skipped the first {result.skipped:,} runs (--skip)")
     if result.rejected:
         lines.append(f"left out {_lines(len(result.rejected))} that cannot be converted")
+    if result.failed_attempts:
+        lines.append(
+            f"left out {_lines(result.failed_attempts)} recording failed attempts "
+            "(no rollout to upload)"
+        )
     lines.append(f"view it at {url}/dashboard/{result.collection_id}")
     return "\n".join(lines)
 

@@ -1,16 +1,17 @@
-"""The rollout as a whole: the required top-level fields in check order, the run's name,
-its metadata and the payload skeleton.
+"""The rollout as a whole: the required top-level fields in check order, the agent label,
+the run's name, its metadata (a failure row's included) and the payload skeleton; the
+request and response of one exchange (`read_exchange`), which episode rows reuse.
 
-Rules: R1-R10, R35, R42, R44, R45, R47.
+Rules: R1-R10, R35, R42, R44, R45, R47, R84, R85.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import NotAllJson, copy_json, own_json
 from ..model import AgentRun, JsonDict, SystemMessage, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
@@ -35,20 +36,25 @@ from .turn import TranscriptBuilder
 SCHEMA = "nemo_gym_rollout"
 EMPTY_ROLLOUT_TEXT = "This rollout has no messages: it holds no input or output items."
 
-_STRICT = ConversionOptions()
-
-
 _INDEX_KEYS = ("_ng_task_index", "_ng_rollout_index")
 """The members holding the task and rollout indices, in the order of LINE_INDEX_OPTIONS."""
-_INPUT: Loc = ("responses_create_params", "input")
-_OUTPUT: Loc = ("response", "output")
+ENVIRONMENT_SERVER = "_ng_environment_server"
+"""The environment server stamp, which names the agent of a row without `agent_ref` (R85)."""
+FAILURE_MEMBERS = {
+    "_ng_failure_class": "class",
+    "failure_kind": "kind",
+    "failure_reason": "reason",
+    "mask_sample": "mask_sample",
+    "reward": "unscored_reward",
+}
+"""A failure row's members that go to `metadata.nemogym.failure` (R84), and their names there."""
 
 
-def _input_items(raw_input: Any) -> list[Any]:
+def _input_items(raw_input: Any, loc: Loc) -> list[Any]:
     if isinstance(raw_input, str):
-        content = require_text(str(raw_input), _INPUT)
+        content = require_text(str(raw_input), loc)
         return [{"role": "user", "content": content, "type": "message"}]
-    return require_array(raw_input, _INPUT, "R6")
+    return require_array(raw_input, loc, "R6")
 
 
 def _is_transitions(output_items: list[Any]) -> bool:
@@ -63,25 +69,34 @@ def _absence(mapping: JsonDict, key: str) -> str | None:
     return "is null" if mapping[key] is None else None
 
 
-def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | None, bool]:
-    """The agent's name, the `agent_ref` object (None when missing), and whether the name
-    was supplied by `options.agent_name` (R10, R71)."""
-    hint = rescued_by("agent_name")
+def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | None, str]:
+    """The agent's name, the `agent_ref` object (None when missing), and where the name came
+    from: `agent_ref`, `_ng_environment_server` or the `agent_name` option (R10, R71, R85)."""
     absence = _absence(row, "agent_ref")
-    if absence is not None:
-        if options.agent_name is None:
-            raise ConversionError(absence + hint, ("agent_ref",), rule="R10", option="agent_name")
-        return options.agent_name, None, True
-    agent_ref = require_object(row["agent_ref"], ("agent_ref",), "R10")
-    absence = _absence(agent_ref, "name")
-    if absence is not None:
-        if options.agent_name is None:
-            raise ConversionError(
-                absence + hint, ("agent_ref", "name"), rule="R10", option="agent_name"
-            )
-        return options.agent_name, agent_ref, True
-    name = require_non_empty_string(agent_ref["name"], ("agent_ref", "name"), "R10")
-    return name, agent_ref, False
+    agent_ref = None
+    loc: Loc = ("agent_ref",)
+    if absence is None:
+        agent_ref = require_object(row["agent_ref"], loc, "R10")
+        loc = ("agent_ref", "name")
+        absence = _absence(agent_ref, "name")
+        if absence is None:
+            name = require_non_empty_string(agent_ref["name"], loc, "R10")
+            return name, agent_ref, "agent_ref"
+    if _absence(row, ENVIRONMENT_SERVER) is None:
+        stamp = (ENVIRONMENT_SERVER,)
+        return require_non_empty_string(row[ENVIRONMENT_SERVER], stamp, "R85"), agent_ref, stamp[0]
+    if options.agent_name is None:
+        raise ConversionError(
+            absence + rescued_by("agent_name"), loc, rule="R10", option="agent_name"
+        )
+    return options.agent_name, agent_ref, "agent_name"
+
+
+def _failure_class(row: JsonDict) -> str | None:
+    """A failure row's `_ng_failure_class`, a non-empty string when not null (R84)."""
+    if _absence(row, "_ng_failure_class") is not None:
+        return None
+    return require_non_empty_string(row["_ng_failure_class"], ("_ng_failure_class",), "R84")
 
 
 def _index(
@@ -99,119 +114,141 @@ def _index(
     raise ConversionError(absence + rescued_by(option), (key,), rule="R10", option=option)
 
 
-def convert_nemogym_rollout_to_agent_run(
-    rollout: Any, *, options: ConversionOptions | None = None
-) -> AgentRun:
-    """Convert one parsed NeMo Gym rollout into an AgentRun.
+@dataclass
+class Exchange:
+    """One request and its response, converted into a transcript's messages: a rollout's
+    `responses_create_params` and `response`, or an episode invocation's `request` and
+    `response` (R2-R9, at paths under `at`)."""
 
-    Raises `ConversionError` (with the offending field's `path`) for anything that cannot
-    be converted exactly. The rollout is never modified and shares nothing with the result.
-    `options` (default: strict) say what to assume where the rollout is incomplete; a
-    `"line"` index option needs a JSONL line, so it raises `ValueError` here.
-    """
-    options = _STRICT if options is None else options
-    for option in LINE_INDEX_OPTIONS:
-        if getattr(options, option) == "line":
-            raise ValueError(
-                f'{option}="line" needs a JSONL line number: read the file with '
-                "iter_nemogym_jsonl, or pass a fixed integer"
-            )
-    return convert_rollout(rollout, options, line=None)
+    at: Loc
+    request_loc: Loc
+    response_loc: Loc
+    request: JsonDict
+    response: JsonDict
+    input_items: list[Any]
+    output_items: list[Any]
+    out: TranscriptBuilder
 
+    def transcript(self, name: str, schema: str, **extra: JsonDict) -> Transcript:
+        """The transcript, its metadata's facts checked now (R42, after R10), then `extra`."""
+        metadata = _transcript_metadata(self, schema)
+        metadata.update((key, value) for key, value in extra.items() if value)
+        return Transcript(name=name, messages=self.out.messages, metadata=metadata)
 
-def convert_rollout(
-    rollout: Any, options: ConversionOptions, line: int | None, *, owned: bool = False
-) -> AgentRun:
-    """Convert one rollout read from JSONL line `line` (None: not from a file) with `options`.
-
-    `owned`: the rollout was just parsed by this package from a line that the JSONL
-    reader vouched for (`parse_jsonl_line`), and nothing else holds it; its values are
-    then used without checking or copying them (the trusted path). A caller's rollout is
-    never owned (R47).
-    """
-    if owned:
-        try:
-            return _convert(rollout, options, line, own_json)
-        except NotAllJson:  # a number the line could not vouch for: convert the checked way
-            pass
-    return _convert(rollout, options, line, copy_json)
+    def non_trace(self) -> JsonDict:
+        """The request without `input` and the response without `output`, copied (R44)."""
+        copy = self.out.copy
+        return {
+            "request": _copy_without(self.request, self.request_loc, "input", copy),
+            "response": _copy_without(self.response, self.response_loc, "output", copy),
+        }
 
 
-def _convert(
-    rollout: Any, options: ConversionOptions, line: int | None, copy: Callable[..., Any]
-) -> AgentRun:
-    row = require_object(rollout, (), "R1")
-    request = require_object(
-        row.get("responses_create_params", ABSENT), ("responses_create_params",), "R2"
-    )
-    response = require_object(row.get("response", ABSENT), ("response",), "R3")
+def read_exchange(
+    holder: JsonDict,
+    request_key: str,
+    at: Loc,
+    out: TranscriptBuilder,
+    rules: tuple[str, str] = ("R2", "R3"),
+) -> Exchange:
+    """Check `holder[request_key]` and `holder["response"]` (`rules`: the request's and the
+    response's rule), read their items and convert them into `out` (R2-R9)."""
+    request_loc, response_loc = at + (request_key,), at + ("response",)
+    request = require_object(holder.get(request_key, ABSENT), request_loc, rules[0])
+    response = require_object(holder.get("response", ABSENT), response_loc, rules[1])
+    input_loc, output_loc = request_loc + ("input",), response_loc + ("output",)
     if "input" not in request:
-        raise ConversionError("is missing", _INPUT, rule="R4")
+        raise ConversionError("is missing", input_loc, rule="R4")
     if "output" not in response:
-        raise ConversionError("is missing", _OUTPUT, rule="R5")
-    input_items = _input_items(request["input"])
-    output_items = require_array(response["output"], _OUTPUT, "R7")
+        raise ConversionError("is missing", output_loc, rule="R5")
+    input_items = _input_items(request["input"], input_loc)
+    output_items = require_array(response["output"], output_loc, "R7")
+    exchange = Exchange(
+        at, request_loc, response_loc, request, response, input_items, output_items, out
+    )
+    exchange.output_items = _convert_transcript(exchange)
+    return exchange
 
-    out = TranscriptBuilder(options, copy)
-    output_items = _convert_transcript(input_items, output_items, out)
-    agent_name, agent_ref, name_supplied = _agent(row, options)
-    if name_supplied:
-        out.uses["agent_name"] = agent_name
+
+def rollout_run(
+    row: JsonDict, options: ConversionOptions, line: int | None, copy: Callable[..., Any]
+) -> AgentRun:
+    """The AgentRun of a rollout (R1-R10, R35, R42, R44, R45): one transcript."""
+    row = require_object(row, (), "R1")
+    exchange = read_exchange(row, "responses_create_params", (), TranscriptBuilder(options, copy))
+    identity = run_identity(row, options, line, exchange.out.uses)
+    return AgentRun(
+        name=identity.run_name,
+        transcripts=[exchange.transcript(identity.agent_name, SCHEMA)],
+        metadata=run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
+    )
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """Who ran a row and which task and rollout it is (R10, R35, R85)."""
+
+    agent_name: str
+    agent_ref: JsonDict | None
+    agent_name_from: str | None
+    """`_ng_environment_server` when the name is the environment server stamp (R85)."""
+    task_index: int
+    rollout_index: int
+    uses: dict[str, Any]
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.agent_name}/task/{self.task_index}/rollout/{self.rollout_index}"
+
+
+def run_identity(
+    row: JsonDict, options: ConversionOptions, line: int | None, uses: dict[str, Any]
+) -> RunIdentity:
+    """The agent label, then the indices, in check order (R10, R71, R72, R85); each option
+    used is added to `uses`."""
+    agent_name, agent_ref, name_from = _agent(row, options)
+    if name_from == "agent_name":
+        uses["agent_name"] = agent_name
     indices = []
     for key, option in zip(_INDEX_KEYS, LINE_INDEX_OPTIONS, strict=True):
         index, supplied = _index(row, key, option, getattr(options, option), line)
         if supplied is not None:
-            out.uses[option] = supplied
+            uses[option] = supplied
         indices.append(index)
-    task_index, rollout_index = indices
-
-    return AgentRun(
-        name=f"{agent_name}/task/{task_index}/rollout/{rollout_index}",
-        transcripts=[
-            Transcript(
-                name=agent_name,
-                messages=out.messages,
-                metadata=_transcript_metadata(
-                    response, input_items, output_items, out.details, copy
-                ),
-            )
-        ],
-        metadata=_agent_run_metadata(
-            row, request, response, agent_ref, task_index, rollout_index, out.uses, copy
-        ),
-    )
+    _failure_class(row)
+    stamp = name_from if name_from == ENVIRONMENT_SERVER else None
+    return RunIdentity(agent_name, agent_ref, stamp, indices[0], indices[1], uses)
 
 
-def _convert_transcript(
-    input_items: list[Any], output_items: list[Any], out: TranscriptBuilder
-) -> list[Any]:
+def _convert_transcript(exchange: Exchange) -> list[Any]:
     """Convert the input items, then the output items (R8), or the final snapshot of a
-    transition rollout (R73); a rollout without messages is rejected (R9) or gets the
+    transition rollout (R73); an exchange without messages is rejected (R9) or gets the
     placeholder (R77). Returns the output items converted."""
-    options = out.options
+    out, output_loc = exchange.out, exchange.response_loc + ("output",)
+    options, output_items = out.options, exchange.output_items
     transitions = _is_transitions(output_items)
     if transitions and options.transitions == "final":
         final = len(output_items) - 1
-        out.uses["transitions"] = len(output_items)
+        out.uses["transitions"] = out.uses.get("transitions", 0) + len(output_items)
         output_items = output_items[final]
-        convert_items(output_items, "output", _OUTPUT + (final,), out)
+        convert_items(output_items, "output", output_loc + (final,), out)
     else:
-        convert_items(input_items, "input", _INPUT, out)
+        convert_items(exchange.input_items, "input", exchange.request_loc + ("input",), out)
         if transitions:
             raise ConversionError(
                 "must be an object, got an array; response.output holds transition snapshots"
                 " (arrays of items): " + OPTION_HINTS["transitions"].text(),
-                _OUTPUT + (0,),
+                output_loc + (0,),
                 rule="R11",
                 option="transitions",
             )
-        convert_items(output_items, "output", _OUTPUT, out)
+        convert_items(output_items, "output", output_loc, out)
     if not out.messages:
         if options.empty_rollouts != "placeholder":
             raise ConversionError(
                 "must produce at least one transcript message, but the rollout holds no items"
                 + rescued_by("empty_rollouts"),
-                (),
+                exchange.at,
                 rule="R9",
                 option="empty_rollouts",
             )
@@ -221,72 +258,73 @@ def _convert_transcript(
     return output_items
 
 
-def _transcript_metadata(
-    response: JsonDict,
-    input_items: list[Any],
-    output_items: list[Any],
-    message_details: list[JsonDict],
-    copy: Callable[..., Any],
-) -> JsonDict:
+def _transcript_metadata(exchange: Exchange, schema: str) -> JsonDict:
+    response, copy = exchange.response, exchange.out.copy
+
     def response_fact(key: str) -> Any:
-        return copy(response.get(key), ("response", key), prune=True)
+        return copy(response.get(key), exchange.response_loc + (key,), prune=True)
 
     source = pruned(
         {
-            "schema": SCHEMA,
+            "schema": schema,
             "response_id": response_fact("id"),
             "response_model": response_fact("model"),
             "response_created_at": response_fact("created_at"),
             "response_status": response_fact("status"),
-            "input_item_count": len(input_items),
-            "output_item_count": len(output_items),
+            "input_item_count": len(exchange.input_items),
+            "output_item_count": len(exchange.output_items),
         }
     )
-    return {"source": source, "message_details": message_details}
+    return {"source": source, "message_details": exchange.out.details}
 
 
-def _agent_run_metadata(
-    row: JsonDict,
-    request: JsonDict,
-    response: JsonDict,
-    agent_ref: JsonDict | None,
-    task_index: int,
-    rollout_index: int,
-    uses: dict[str, Any],
-    copy: Callable[..., Any],
-) -> JsonDict:
-    def copy_without(mapping: JsonDict, loc: Loc, excluded: str) -> JsonDict:
-        # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
-        rest = {
-            key: value
-            for key, value in mapping.items()
-            if not (isinstance(key, str) and key == excluded)
-        }
-        copied: JsonDict = copy(rest, loc, prune=True)
-        return copied
-
-    benchmark_fields = {
+def _copy_without(mapping: JsonDict, loc: Loc, excluded: str, copy: Callable[..., Any]) -> Any:
+    """`mapping` without its member `excluded`, copied and pruned (R40, R41)."""
+    # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
+    rest = {
         key: value
-        for key, value in row.items()
-        if key not in RESERVED_TOP_LEVEL_KEYS and value is not None
+        for key, value in mapping.items()
+        if not (isinstance(key, str) and key == excluded)
     }
-    non_trace = pruned(
-        {
-            "request": copy_without(request, ("responses_create_params",), "input"),
-            "response": copy_without(response, ("response",), "output"),
-            "benchmark_fields": copy(benchmark_fields, (), prune=True),
-        }
+    return copy(rest, loc, prune=True)
+
+
+def run_metadata(
+    row: JsonDict,
+    identity: RunIdentity,
+    non_trace: JsonDict,
+    schema: str,
+    copy: Callable[..., Any],
+    reserved: frozenset[str] = RESERVED_TOP_LEVEL_KEYS,
+) -> JsonDict:
+    """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in
+    `nemogym.failure` with the failure's members (R84); the rollout's non-trace members."""
+    failure = row.get("_ng_failure_class") is not None
+    if failure:
+        reserved = reserved | FAILURE_MEMBERS.keys()
+    benchmark_fields = {
+        key: value for key, value in row.items() if key not in reserved and value is not None
+    }
+    non_trace["benchmark_fields"] = copy(benchmark_fields, (), prune=True)
+    reward = None if failure else copy(row.get("reward"), ("reward",), prune=True)
+    agent_ref = copy(identity.agent_ref, ("agent_ref",), prune=True)
+    failure_record = (
+        {name: copy(row.get(key), (key,), prune=True) for key, name in FAILURE_MEMBERS.items()}
+        if failure
+        else {}
     )
     metadata = {
-        "scores": pruned({"reward": copy(row.get("reward"), ("reward",), prune=True)}),
+        "scores": pruned({"reward": reward}),
         "nemogym": pruned(
             {
-                "task_index": task_index,
-                "rollout_index": rollout_index,
-                "agent_ref": copy(agent_ref, ("agent_ref",), prune=True),
-                "assumed": assumed_record(uses),
+                "task_index": identity.task_index,
+                "rollout_index": identity.rollout_index,
+                "agent_ref": agent_ref,
+                "agent_name_from": identity.agent_name_from,
+                "failure": pruned(failure_record),
+                "assumed": assumed_record(identity.uses),
             }
         ),
-        "source": pruned({"schema": SCHEMA, "rollout_non_trace": non_trace}),
+        "source": pruned({"schema": schema, "rollout_non_trace": pruned(non_trace)}),
     }
     return pruned(metadata)

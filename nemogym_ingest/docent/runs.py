@@ -1,4 +1,4 @@
-"""The runs an upload sends: a rollouts file read through the reader's per-line loop, the
+"""The runs an upload sends: a rollouts file read through the reader's per-line driver, the
 upload pass that yields exactly the good runs the validation pass found (or `FileChanged`),
 and the runs grouped into chunks of Docent runs, one request each.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 
-from ..jsonl import LineResult, read_lines
+from ..jsonl import LineResult, convert_lines
 from ..model import AgentRun, wire_payload
 from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
@@ -31,15 +31,15 @@ def iter_lines(
     options: ConversionOptions,
     on_chunk: Callable[[Source, Chunk], None] | None = None,
 ) -> Iterator[LineResult]:
-    """Every non-blank line of a rollouts file (plain or .gz): its run or its error, from
-    the reader's per-line loop.
+    """Every non-blank line of a rollouts file (plain or .gz): its run, its failed attempt
+    or its error, from the reader's per-line driver.
 
     A bad line does not end the iteration; a file that cannot be read does (`InputError`).
     `on_chunk` hears of each chunk of lines once its lines are through.
     """
     with open_source(path) as source:
         for chunk in read_chunks(source, CHUNK_BYTES):
-            yield from read_lines(
+            yield from convert_lines(
                 chunk.lines, first_line=chunk.first_line, options=options, file=chunk.file
             )
             if on_chunk is not None:

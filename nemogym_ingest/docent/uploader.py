@@ -62,7 +62,8 @@ class UploadResult:
 
     `uploaded` runs were accepted in `chunks` chunks of `bytes` bytes of JSON in all
     (before gzip); the first `skipped` runs were not sent (`skip`); `rejected` are the bad
-    lines left out (only with `keep_going`).
+    lines left out (only with `keep_going`); `failed_attempts` the failure rows without a
+    rollout, which hold nothing to send (R83).
     """
 
     collection_id: str
@@ -71,6 +72,7 @@ class UploadResult:
     chunks: int = 0
     bytes: int = 0
     rejected: list[ConversionError] = field(default_factory=list)
+    failed_attempts: int = 0
 
     @property
     def accepted(self) -> int:
@@ -160,6 +162,7 @@ class Uploader:
         self.on_progress = on_progress
         self.on_rejected = on_rejected
         self.rejected: list[ConversionError] = []
+        self.failed_attempts = 0
         self.total: int | None = None
         """The good runs of a checked file (None for a run iterable)."""
         self._good = self._read = 0  # the validation pass so far: good runs, bytes read
@@ -181,7 +184,9 @@ class Uploader:
                 if isinstance(self.collection, NewCollection)
                 else self.collection
             )
-            result = UploadResult(collection_id, rejected=self.rejected)
+            result = UploadResult(
+                collection_id, rejected=self.rejected, failed_attempts=self.failed_attempts
+            )
             try:
                 self._send(client, runs, result)
             except FileChanged as error:
@@ -216,8 +221,10 @@ class Uploader:
         """
         rejected: set[int] = set()
         for result in iter_lines(path, self.settings.options, self._checked):
-            if result.error is None:
+            if result.run is not None:
                 self._good += 1
+            elif result.error is None:  # a failed attempt: no rollout to send (R83)
+                self.failed_attempts += 1
             elif self.settings.keep_going:
                 rejected.add(result.line)
                 self.rejected.append(result.error)

@@ -1,0 +1,147 @@
+"""The kinds of row NeMo Gym writes and the one row converter that takes each to its own:
+a rollout (`rollout`), an episode row (`episode`), or a failed attempt, which holds no
+rollout and is never a run (R83); task inputs and other objects are rejected as rollouts.
+
+Rules: R80, R83.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import ConversionError
+from ..jsonvalue import NotAllJson, copy_json, own_json
+from ..model import AgentRun
+from ..options import LINE_INDEX_OPTIONS, ConversionOptions
+from .checks import describe, require_non_empty_string, require_text
+from .episode import episode_run
+from .rollout import rollout_run
+
+RowKind = Literal["rollout", "episode", "failed_attempt", "task_input", "foreign", "other"]
+"""What a parsed line is (R80): a rollout, an episode row, a failed attempt, a task input
+(`responses_create_params` and no `response`), a JSON object that is none of these, or
+not an object at all."""
+
+NOT_ROLLOUT_KINDS: dict[RowKind, str] = {
+    "foreign": "not a NeMo Gym rollouts file ({lines}, none with responses_create_params, "
+    "response or invocations)",
+    "task_input": "NeMo Gym task inputs ({rows} with responses_create_params and no response):"
+    " nothing to convert",
+}
+"""The kinds that make a whole file not rollouts when every line is of one of them, and the
+sentence saying so (`{lines}`: "N lines", `{rows}`: "N rows")."""
+
+_STRICT = ConversionOptions()
+FAILURE_CLASS = "_ng_failure_class"
+_FAILURE_MESSAGE = "_ng_failure_message"
+
+
+def row_kind(row: Any) -> RowKind:
+    """The kind of a parsed line (R80), read from which members it has."""
+    if not isinstance(row, dict):
+        return "other"
+    if "response" in row:
+        return "rollout"
+    if "invocations" in row and "responses_create_params" not in row:
+        return "episode"
+    if row.get(FAILURE_CLASS) is not None:
+        return "failed_attempt"
+    if "responses_create_params" in row:
+        return "task_input"
+    return "foreign"
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """A NeMo Gym failure row that holds no rollout (R83): its class and message."""
+
+    failure_class: str
+    message: str | None
+    line: int | None = None
+    file: str | None = None
+
+    def describe(self) -> str:
+        """`failed attempt (CLASS): MESSAGE`, the sentence for people."""
+        text = f"failed attempt ({self.failure_class})"
+        return text + (f": {self.message}" if self.message else ", no message")
+
+    def __str__(self) -> str:
+        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
+        return f"{where}: {self.describe()}" if where else self.describe()
+
+
+def read_failed_attempt(row: dict[str, Any]) -> FailedAttempt:
+    """The failed attempt of a row of kind `failed_attempt`: `_ng_failure_class` a non-empty
+    string, `_ng_failure_message` a string or null (R83)."""
+    failure_class = require_non_empty_string(row[FAILURE_CLASS], (FAILURE_CLASS,), "R83")
+    message = row.get(_FAILURE_MESSAGE)
+    if message is not None and not isinstance(message, str):
+        raise ConversionError(
+            f"must be a string or null, got {describe(message)}", (_FAILURE_MESSAGE,), rule="R83"
+        )
+    if message is not None:
+        message = require_text(message, (_FAILURE_MESSAGE,))
+    return FailedAttempt(failure_class, message)
+
+
+_RunBuilder = Callable[[dict[str, Any], ConversionOptions, "int | None", Callable[..., Any]], Any]
+
+
+def _run_builder(row: Any) -> _RunBuilder:
+    """The converter of a row: an episode row's, else a rollout's (which rejects what is not one).
+
+    A failed attempt is rejected by R83, naming its class: it holds no rollout to convert."""
+    kind = row_kind(row)
+    if kind == "episode":
+        return episode_run
+    if kind == "failed_attempt":
+        attempt = read_failed_attempt(row)
+        raise ConversionError(
+            f"holds no rollout to convert: the row records a {attempt.describe()}",
+            (FAILURE_CLASS,),
+            rule="R83",
+        )
+    return rollout_run
+
+
+def convert_nemogym_rollout_to_agent_run(
+    rollout: Any, *, options: ConversionOptions | None = None
+) -> AgentRun:
+    """Convert one parsed NeMo Gym row (a rollout or an episode row) into an AgentRun.
+
+    Raises `ConversionError` (with the offending field's `path`) for anything that cannot
+    be converted exactly, and for a failed attempt, which holds no rollout (R83). The row
+    is never modified and shares nothing with the result. `options` (default: strict) say
+    what to assume where the row is incomplete; a `"line"` index option needs a JSONL
+    line, so it raises `ValueError` here.
+    """
+    options = _STRICT if options is None else options
+    for option in LINE_INDEX_OPTIONS:
+        if getattr(options, option) == "line":
+            raise ValueError(
+                f'{option}="line" needs a JSONL line number: read the file with '
+                "iter_nemogym_jsonl, or pass a fixed integer"
+            )
+    return convert_row(rollout, options, line=None)
+
+
+def convert_row(
+    row: Any, options: ConversionOptions, line: int | None, *, owned: bool = False
+) -> AgentRun:
+    """Convert one row read from JSONL line `line` (None: not from a file) with `options`.
+
+    `owned`: the row was just parsed by this package from a line that the JSONL reader
+    vouched for (`parse_jsonl_line`), and nothing else holds it; its values are then used
+    without checking or copying them (the trusted path). A caller's row is never owned (R47).
+    """
+    build = _run_builder(row)
+    if owned:
+        try:
+            run: AgentRun = build(row, options, line, own_json)
+            return run
+        except NotAllJson:  # a number the line could not vouch for: convert the checked way
+            pass
+    checked: AgentRun = build(row, options, line, copy_json)
+    return checked
