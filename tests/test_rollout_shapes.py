@@ -145,9 +145,26 @@ def test_every_generic_item_type_has_its_openai_model() -> None:
 )
 def test_case_items_validate_on_the_openai_models(case: dict[str, Any]) -> None:
     """Every new item of an accepted case (and of each strict rejection) has the Responses
-    API shape of its type."""
+    API shape of its type, but for the cases that pin what the spec does with a shape the
+    API does not write (exactly the problems listed for them)."""
     items = _new_shapes(case["rollout"])
-    assert [problem for item in items if (problem := _openai_problem(item))] == []
+    problems = [problem for item in items if (problem := _openai_problem(item))]
+    assert problems == list(_OFF_MODEL_ON_PURPOSE.get(case["id"], ()))
+
+
+_OFF_MODEL_ON_PURPOSE: dict[str, tuple[str, ...]] = {
+    # R25: an output member that is null is no member (issue 31, item 2).
+    "tool-items-output-members-null": (
+        "custom_tool_call_output: ResponseCustomToolCallOutput: ('output', 'str') "
+        "Input should be a valid string",
+    ),
+    # R27: an image output without a string url is [image] (issue 31, item 16).
+    "tool-items-code-interpreter-image-without-url": (
+        "code_interpreter_call: ResponseCodeInterpreterToolCall: ('outputs', 1, 'OutputLogs', "
+        "'logs') Field required",
+    ),
+}
+"""Cases whose items are deliberately not the Responses API's shape, with the problems."""
 
 
 def test_every_generic_item_type_has_an_accepting_and_a_strict_case() -> None:

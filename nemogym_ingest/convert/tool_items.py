@@ -22,17 +22,20 @@ from .checks import (
     require_non_empty_string,
     require_object,
     require_string,
+    require_text,
     rescued_by,
 )
 from .function_call import output_value_text, tool_arguments
 from .message import marker, message_content
 from .turn import TranscriptBuilder
 
-_OutputText = Callable[[JsonDict, list[str], Loc, TranscriptBuilder], str]
+_OutputText = Callable[[JsonDict, list[str], Loc, TranscriptBuilder, JsonDict], str]
 _NoteText = Callable[[JsonDict, JsonDict, Loc, TranscriptBuilder], str]
 
 
-def _members_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
+def _members_text(
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder, detail: JsonDict
+) -> str:
     """The text of an item's output members `fields`: one member's value, or an object of
     them all (R23, R27)."""
     if len(fields) == 1:
@@ -58,7 +61,8 @@ class _ToolItemShape:
     reference: str = "call_id"
     """An output item: the member naming the call it answers."""
     output_text: _OutputText = _members_text
-    """The tool message text of the output members present (R27)."""
+    """The tool message text of the output members present (R27); it may add facts to the
+    tool message's source item (the `media_parts` of content parts)."""
     note_text: _NoteText | None = None
     """A note: the system message text of the item (R26)."""
 
@@ -81,7 +85,18 @@ def _call_id(item: JsonDict, loc: Loc, rule: str) -> tuple[str, Loc]:
 def _media_output_marker(
     kind: str, sources: list[tuple[str, Any]], loc: Loc, out: TranscriptBuilder
 ) -> str:
-    """A marker for a media output (R27), as R75 writes a media part's; needs `media`."""
+    """A marker for a media output (R27), as R75 writes a media part's; needs `media`.
+    Each source that is a string is checked by R41 at `loc` + its name (non-strings are
+    skipped, R75)."""
+    _require_media(kind, loc, out)
+    for name, value in sources:
+        if isinstance(value, str):
+            require_text(str(value), loc + (name,))
+    return marker(kind, sources)
+
+
+def _require_media(kind: str, loc: Loc, out: TranscriptBuilder) -> None:
+    """A media output needs `media` (R27); counts one more part it applied to."""
     if out.options.media != "placeholder":
         raise ConversionError(
             f"a {kind} output cannot be converted: Docent stores only text" + rescued_by("media"),
@@ -90,18 +105,24 @@ def _media_output_marker(
             option="media",
         )
     out.use("media")
-    return marker(kind, sources)
 
 
-def _custom_output_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
-    """A custom tool's output: content parts as a message's text, else as any output (R27)."""
+def _custom_output_text(
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder, detail: JsonDict
+) -> str:
+    """A custom tool's output: content parts as a message's text, its media parts recorded
+    as a message's are (R75), else as any output (R27)."""
     if isinstance(item["output"], list):
-        text, _ = message_content(item["output"], loc + ("output",), out)
+        text, facts = message_content(item["output"], loc + ("output",), out)
+        if "media_parts" in facts:
+            detail["media_parts"] = facts["media_parts"]
         return text
-    return _members_text(item, fields, loc, out)
+    return _members_text(item, fields, loc, out, detail)
 
 
-def _screenshot_text(item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder) -> str:
+def _screenshot_text(
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder, detail: JsonDict
+) -> str:
     """A computer call's output, a screenshot: its media marker (R27)."""
     screenshot = require_object(item["output"], loc + ("output",), "R27")
     sources = [(name, screenshot.get(name)) for name in ("image_url", "file_id")]
@@ -109,25 +130,22 @@ def _screenshot_text(item: JsonDict, fields: list[str], loc: Loc, out: Transcrip
 
 
 def _image_generation_text(
-    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder, detail: JsonDict
 ) -> str:
     """A generated image: its media marker, then the error's text if any (R27)."""
     if "result" not in fields:
-        return _members_text(item, fields, loc, out)
+        return _members_text(item, fields, loc, out, detail)
     result_loc = loc + ("result",)
-    marker = _media_output_marker(
-        "image_generation_call",
-        [("data", require_string(item["result"], result_loc, "R27"))],
-        result_loc,
-        out,
-    )
+    result = require_string(item["result"], result_loc, "R27")
+    _require_media("image_generation_call", result_loc, out)
+    text = marker("image_generation_call", [("data", result)])
     if "error" not in fields:
-        return marker
-    return marker + "\n" + output_value_text(item["error"], loc + ("error",), out)
+        return text
+    return text + "\n" + output_value_text(item["error"], loc + ("error",), out)
 
 
 def _code_interpreter_text(
-    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder
+    item: JsonDict, fields: list[str], loc: Loc, out: TranscriptBuilder, detail: JsonDict
 ) -> str:
     """A code interpreter call's `outputs` (R27)."""
     return _code_interpreter_outputs(item["outputs"], loc + ("outputs",), out)
@@ -181,9 +199,9 @@ def _generic_call(
     turn.source_items.append(detail)
     fields = _present(item, shape.outputs)
     if fields:
-        text = shape.output_text(item, fields, loc, out)
-        out.flush_turn()
         output_detail = {**detail, "output_members": fields}
+        text = shape.output_text(item, fields, loc, out, output_detail)
+        out.flush_turn()
         out.emit(
             ToolMessage(content=text, tool_call_id=call_id, function=function), [output_detail]
         )
@@ -212,8 +230,8 @@ def _generic_output(
             rule="R25",
         )
     fields = _present(item, shape.outputs)
-    text = shape.output_text(item, fields, loc, out) if fields else ""
     detail["call_id"] = call_id
+    text = shape.output_text(item, fields, loc, out, detail) if fields else ""
     out.emit(ToolMessage(content=text, tool_call_id=call_id, function=function), [detail])
 
 
@@ -241,7 +259,7 @@ def _mcp_list_tools_note(item: JsonDict, detail: JsonDict, loc: Loc, out: Transc
     error = item.get("error")
     if error is not None:
         text += " error: " + output_value_text(error, loc + ("error",), out)
-    detail["server_label"] = server
+    detail.update(pruned({"server_label": server}))  # "" is pruned, as everywhere (R40, R43)
     return text
 
 
