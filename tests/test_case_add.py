@@ -143,7 +143,10 @@ def test_added_cases_pass_the_suite_and_the_runner(
         )
         assert (status, err) == (0, ""), err
         assert said in out
-        assert "next: review the diff" in out
+        next_step = out.splitlines()[-1]
+        assert next_step.startswith("next: review the files written above")  # not under git
+        assert ("read the golden file" in next_step) == (": accepted (" in out)
+        assert next_step.endswith(f"nemogym-ingest conformance --takes-options --spec {suite}")
     document = json.loads((suite / "cases" / f"{group}.json").read_text())
     cases = {case["id"]: case for case in document["cases"]}
     assert list(cases) == CASE_IDS
@@ -167,7 +170,7 @@ def test_added_cases_pass_the_suite_and_the_runner(
     accepted = json.loads((golden / "real-accepted.json").read_text())
     assert (golden / "real-accepted.json").read_text() == golden_text(accepted)
 
-    conformance = main(["conformance", "--spec", str(suite), "--case", "real-*", "--rules"])
+    conformance = main(["conformance", "--spec", str(suite), "--case", "real-*", "--check-rules"])
     assert conformance == 0, capsys.readouterr().out
     assert f"{len(CASE_IDS)} passed, 0 failed" in capsys.readouterr().out
 

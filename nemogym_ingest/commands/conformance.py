@@ -98,7 +98,7 @@ def _invocation(args: argparse.Namespace) -> str:
         if value:
             words += [flag, value]
     if args.options:
-        words.append("--options")
+        words.append("--takes-options")
     for pattern in args.error_path_from:
         words += ["--error-path-from", pattern]
     for glob in args.case:
@@ -108,7 +108,7 @@ def _invocation(args: argparse.Namespace) -> str:
     if args.strict_allow:
         words.append("--strict-allow")
     if args.rules:
-        words.append("--rules")
+        words.append("--check-rules")
     return " \\\n    ".join(
         " ".join(shlex.quote(word) for word in chunk) for chunk in _flag_chunks(words)
     )
@@ -207,10 +207,20 @@ def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
         help="fail (exit 1) when an allow-file entry's case passes now or is not in the suite",
     )
     suite.add_argument(
-        "--rules",
+        "--check-rules",
+        dest="rules",
         action="store_true",
         help="a rejection must also name the case's rule (the error's 'rule' member or "
         "attribute); by default only its path (and line) are compared",
+    )
+    suite.add_argument(  # the old name of --check-rules: one meaning per flag name
+        "--rules",
+        nargs="?",
+        action=_Renamed,
+        const="--check-rules",
+        metavar="R1,R2",
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
 
 
@@ -238,10 +248,20 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="a program given a JSONL file path as its last argument (JSONL cases)",
     )
     target.add_argument(
-        "--options",
+        "--takes-options",
+        dest="options",
         action="store_true",
         help="the implementation takes case options: options=DICT in Python, --options JSON "
         "for commands (else such cases are skipped)",
+    )
+    target.add_argument(  # the old name of --takes-options: one meaning per flag name
+        "--options",
+        nargs="?",
+        action=_Renamed,
+        const="--takes-options",
+        metavar="JSON",
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
     target.add_argument(
         "--error-path-from",
@@ -271,6 +291,16 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )
+
+
+class _Renamed(argparse.Action):
+    """An old switch name, refused with its new one (`const`): `--options JSON` and `--rules
+    R1,R2` take values in `case add` (and `--options JSON` in the protocol), so here the
+    switches are `--takes-options` and `--check-rules`."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        old = self.option_strings[0]
+        parser.error(f"{old} is {self.const} here (a switch); {old} {self.metavar} is case add's")
 
 
 def _add_output_arguments(output: argparse._ArgumentGroup) -> None:
