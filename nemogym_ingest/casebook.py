@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
+from .convert.checks import describe
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
 from .minimize import Keeps, Minimized, minimize, transcript_shape
@@ -70,7 +71,7 @@ def parse_rollout(content: bytes, where: str) -> dict[str, Any]:
     except ConversionError as error:
         raise CaseError(f"{where}: {error.reason}: {by_hand}") from None
     if not isinstance(rollout, dict):
-        kind = "null" if rollout is None else type(rollout).__name__
+        kind = describe(rollout)
         raise CaseError(f"{where}: the line is not a JSON object but {kind}: {by_hand}")
     try:  # numbers as text: only the keys matter here
         json.loads(

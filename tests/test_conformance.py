@@ -994,3 +994,23 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 yield from _parsers(sub)
+
+
+def test_the_package_s_own_functions_pass_its_runner_with_options(
+    suite: list[Case], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The public functions, plugged in as any Python implementation is: the runner gives
+    them `options=` as a dict, which they take."""
+    status, output = run_cli(
+        [
+            "conformance",
+            "--takes-options",
+            "--python",
+            "nemogym_ingest:convert_nemogym_rollout_to_agent_run",
+            "--python-file",
+            "nemogym_ingest:convert_nemogym_jsonl_file_to_agent_runs",
+        ],
+        capsys,
+    )
+    assert status == 0, output
+    assert output == f"{len(suite)} passed, 0 failed, 0 skipped\n"

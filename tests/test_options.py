@@ -129,6 +129,46 @@ def test_r70_invalid_option_values_are_a_usage_error(options: dict[str, Any]) ->
     assert not isinstance(caught.value, ConversionError)
 
 
+def test_options_may_be_given_as_a_mapping_read_as_from_json_reads_it(tmp_path: Path) -> None:
+    """`options=` takes `ConversionOptions` or a mapping of its fields (as the conformance
+    runner passes them): the same runs either way, and a bad mapping is refused as
+    `from_json` refuses it."""
+    rollout = make_rollout()
+    del rollout["agent_ref"]
+    mapping = {"agent_name": "fallback", "rollout_index": 4}
+    typed = ConversionOptions(agent_name="fallback", rollout_index=4)
+    assert convert_nemogym_rollout_to_agent_run(
+        rollout, options=mapping
+    ) == convert_nemogym_rollout_to_agent_run(rollout, options=typed)
+    path = tmp_path / "rollouts.jsonl"
+    path.write_text(json.dumps(rollout) + "\n")
+    by_line = {"agent_name": "fallback", "task_index": "line"}
+    assert convert_nemogym_jsonl_file_to_agent_runs(path, options=by_line) == list(
+        iter_nemogym_jsonl(
+            path, options=ConversionOptions(agent_name="fallback", task_index="line")
+        )
+    )
+    with pytest.raises(ValueError, match=r"^options: unknown colour; known: agent_name, "):
+        convert_nemogym_rollout_to_agent_run(rollout, options={"colour": "red"})
+    media = r'^options: media must be null or "placeholder", got "drop"$'
+    with pytest.raises(ValueError, match=media):
+        iter_nemogym_jsonl(path, options={"media": "drop"})
+
+
+@pytest.mark.parametrize("options", [[("agent_name", "a")], "agent_name=a", 0, True])
+def test_options_of_another_type_raise_a_type_error_naming_conversion_options(
+    options: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "rollouts.jsonl"
+    path.write_text(json.dumps(make_rollout()) + "\n")
+    for convert in (
+        lambda: convert_nemogym_rollout_to_agent_run(make_rollout(), options=options),
+        lambda: iter_nemogym_jsonl(path, options=options),
+    ):
+        with pytest.raises(TypeError, match=r"^options must be ConversionOptions, a mapping"):
+            convert()
+
+
 def test_options_are_keyword_only_frozen_and_picklable() -> None:
     with pytest.raises(TypeError):
         ConversionOptions("agent")  # type: ignore[call-arg]

@@ -181,6 +181,7 @@ def register(subparsers: Any) -> None:
     _add_suite_arguments(parser.add_argument_group("suite"))
     _add_implementation_arguments(parser.add_argument_group("implementation"))
     _add_output_arguments(parser.add_argument_group("output"))
+    _add_renamed_switches(parser)
     parser.set_defaults(handler=_run_conformance)
 
 
@@ -212,15 +213,6 @@ def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
         action="store_true",
         help="a rejection must also name the case's rule (the error's 'rule' member or "
         "attribute); by default only its path (and line) are compared",
-    )
-    suite.add_argument(  # the old name of --check-rules: one meaning per flag name
-        "--rules",
-        nargs="?",
-        action=_Renamed,
-        const="--check-rules",
-        metavar="R1,R2",
-        default=argparse.SUPPRESS,
-        help=argparse.SUPPRESS,
     )
 
 
@@ -254,15 +246,6 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="the implementation takes case options: options=DICT in Python, --options JSON "
         "for commands (else such cases are skipped)",
     )
-    target.add_argument(  # the old name of --takes-options: one meaning per flag name
-        "--options",
-        nargs="?",
-        action=_Renamed,
-        const="--takes-options",
-        metavar="JSON",
-        default=argparse.SUPPRESS,
-        help=argparse.SUPPRESS,
-    )
     target.add_argument(
         "--error-path-from",
         metavar="REGEX",
@@ -291,6 +274,23 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )
+
+
+def _add_renamed_switches(parser: argparse.ArgumentParser) -> None:
+    """The switches' old names, hidden and refused: one meaning per flag name."""
+    for old, new, value in (
+        ("--options", "--takes-options", "JSON"),
+        ("--rules", "--check-rules", "R1,R2"),
+    ):
+        parser.add_argument(
+            old,
+            nargs="?",
+            action=_Renamed,
+            const=new,
+            metavar=value,
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+        )
 
 
 class _Renamed(argparse.Action):

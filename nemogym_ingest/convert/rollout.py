@@ -17,7 +17,9 @@ from ..options import (
     OPTION_HINTS,
     ConversionOptions,
     IndexSource,
+    OptionsArgument,
     assumed_record,
+    options_of,
 )
 from ..schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
 from .checks import (
@@ -100,16 +102,17 @@ def _index(
 
 
 def convert_nemogym_rollout_to_agent_run(
-    rollout: Any, *, options: ConversionOptions | None = None
+    rollout: Any, *, options: OptionsArgument = None
 ) -> AgentRun:
     """Convert one parsed NeMo Gym rollout into an AgentRun.
 
     Raises `ConversionError` (with the offending field's `path`) for anything that cannot
     be converted exactly. The rollout is never modified and shares nothing with the result.
-    `options` (default: strict) say what to assume where the rollout is incomplete; a
-    `"line"` index option needs a JSONL line, so it raises `ValueError` here.
+    `options` (default: strict; `ConversionOptions` or a mapping of its fields) say what to
+    assume where the rollout is incomplete; a `"line"` index option needs a JSONL line, so it
+    raises `ValueError` here.
     """
-    options = _STRICT if options is None else options
+    options = _STRICT if options is None else options_of(options)
     for option in LINE_INDEX_OPTIONS:
         if getattr(options, option) == "line":
             raise ValueError(

@@ -11,7 +11,7 @@ from typing import Any
 from .. import convert as core_convert
 from .. import jsonl as core_jsonl
 from ..model import AgentRun
-from ..options import ConversionOptions
+from ..options import OptionsArgument
 from ..source import RolloutsSource
 from ._sdk import DocentAgentRun
 
@@ -27,7 +27,7 @@ def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:
 
 
 def convert_nemogym_rollout_to_agent_run(
-    rollout: Any, *, options: ConversionOptions | None = None
+    rollout: Any, *, options: OptionsArgument = None
 ) -> DocentAgentRun:
     """`nemogym_ingest.convert_nemogym_rollout_to_agent_run` as Docent's own AgentRun: a
     drop-in for `docent.sdk.integrations.convert_nemogym_rollout_to_agent_run`.
@@ -39,7 +39,7 @@ def convert_nemogym_rollout_to_agent_run(
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    file_path: RolloutsSource, *, options: ConversionOptions | None = None
+    file_path: RolloutsSource, *, options: OptionsArgument = None
 ) -> list[DocentAgentRun]:
     """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
     `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for
