@@ -26,10 +26,12 @@ ACCEPTING_EXAMPLES = [example for example in EXAMPLES if "error" not in example[
 
 
 def assert_exact(run: AgentRun) -> DocentAgentRun:
-    """`to_docent(run)` is a Docent AgentRun whose dump is our payload, ids aside."""
+    """`to_docent(run)` is a Docent AgentRun whose dump is our payload once the ids and
+    defaults `normalize_payload` drops are gone (and only then: the raw dump has them)."""
     docent_run = to_docent(run)
     assert isinstance(docent_run, DocentAgentRun)
     assert docent_payload(docent_run) == run.to_dict()
+    assert docent_run.model_dump(mode="json") != run.to_dict()
     validate_no_user_set_ids([docent_run])  # add_agent_runs would refuse ids we set
     return docent_run
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -168,3 +169,40 @@ def test_case_add_from_the_installed_wheel_edits_only_the_suite_named_by_spec(
     assert "git diff" not in added.stdout  # the copy is not under git
     assert _tree(site) == before
     assert sorted(p.name for p in work.iterdir()) == ["rollouts.jsonl"]
+
+
+def _readme_convert_command() -> list[str]:
+    """The README's main command, from `nemogym-ingest` on."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [line for line in readme.splitlines() if "nemogym-ingest convert examples/" in line]
+    return line.split("nemogym-ingest", 1)[1].split()
+
+
+def test_the_readme_main_command_leaves_git_status_clean_and_the_sdist_without_its_output(
+    tmp_path: Path,
+) -> None:
+    """On a copy of the checkout (its tracked files, under a fresh git): the output the
+    README's command writes is ignored by git and left out of `uv build --sdist`."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    checkout = tmp_path / "checkout"
+    for name in filter(None, tracked.split("\0")):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, checkout / name)
+    _checked(["git", "init", "--quiet"], checkout)
+    _checked(["git", "add", "--all"], checkout)
+    command = _readme_convert_command()
+    assert command[:2] == ["convert", "examples/rollouts.jsonl"]
+    _checked([sys.executable, "-m", "nemogym_ingest", *command], checkout)
+    output = checkout / command[command.index("-o") + 1]
+    assert output.stat().st_size > 0
+    untracked = _checked(["git", "status", "--porcelain", "--untracked-files=all"], checkout)
+    assert [line for line in untracked.splitlines() if not line.startswith("A ")] == []
+    build = [_uv(), "build", "--sdist", "--no-build-isolation", "--python", sys.executable]
+    _checked([*build, "--out-dir", str(tmp_path / "dist"), str(checkout)], tmp_path)
+    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    assert "examples/rollouts.jsonl" in names
+    assert output.name not in names

@@ -1,5 +1,5 @@
-"""Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump equals our payload, ids
-aside), and the drop-ins for Docent's converters that return them, so Docent's "convert, then
+"""Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump, without the ids and
+defaults `normalize_payload` drops, equals our payload), and the drop-ins for Docent's converters that return them, so Docent's "convert, then
 `add_agent_runs`" code needs only its import changed.
 """
 
@@ -17,7 +17,9 @@ from ._sdk import DocentAgentRun
 
 
 def to_docent(run: AgentRun) -> DocentAgentRun:
-    """`run` as Docent's own pydantic AgentRun (Docent assigns fresh ids; no id is set)."""
+    """`run` as Docent's own pydantic AgentRun, validated from `run.to_dict()`: its
+    `model_dump(mode="json")` adds fresh ids, `null` members, `transcript_groups: []` and
+    `redacted: false`, which `normalize_payload` drops again (no id is set by us)."""
     return DocentAgentRun.model_validate(run.to_dict())
 
 
