@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -216,8 +216,8 @@ class OptionHint:
         return f"{self.flag} {shown}"
 
     def text(self) -> str:
-        """`pass media="placeholder" / --media placeholder to replace …`."""
-        return f"pass {self.library} / {self.usage} to {self.effect}"
+        """`pass media="placeholder" (Python) or --media placeholder (command line) to …`."""
+        return f"pass {self.library} (Python) or {self.usage} (command line) to {self.effect}"
 
 
 OPTION_HINTS: dict[str, OptionHint] = {
@@ -345,6 +345,19 @@ OPTION_HINTS: dict[str, OptionHint] = {
 
 LINE_INDEX_OPTIONS = ("task_index", "rollout_index")
 """The options that may take the JSONL line number (`"line"`), which a rollout alone lacks."""
+
+
+def suggested_flags(options: Sequence[str]) -> list[str]:
+    """The flags `check` suggests for options that together let a line convert: each
+    option's `probe_flag`, but a rollout index is fixed at 0 beside a task index taken from
+    the line, so that runs are named `AGENT/task/L/rollout/0`: distinct (one line, one task)
+    and readable, where `line` for both would read `task/3/rollout/3`."""
+    return [
+        f"{OPTION_HINTS[option].flag} 0"
+        if option == "rollout_index" and "task_index" in options
+        else OPTION_HINTS[option].probe_flag
+        for option in options
+    ]
 
 
 def assumed_record(uses: dict[str, Any]) -> dict[str, str]:

@@ -25,7 +25,12 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_rollout
-from nemogym_ingest.options import OPTION_HINTS, add_option_arguments, options_from_args
+from nemogym_ingest.options import (
+    OPTION_HINTS,
+    add_option_arguments,
+    options_from_args,
+    suggested_flags,
+)
 from nemogym_ingest.rescue import rescuing_options
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.docent_oracle import validate_on_docent
@@ -685,7 +690,9 @@ def test_every_command_takes_every_option_flag(command: str) -> None:
 
 def test_the_hint_text_names_the_flag_and_the_library_argument() -> None:
     hint = OPTION_HINTS["media"]
-    assert hint.text() == 'pass media="placeholder" / --media placeholder to ' + hint.effect
+    assert hint.text() == (
+        'pass media="placeholder" (Python) or --media placeholder (command line) to ' + hint.effect
+    )
     assert OPTION_HINTS["task_index"].probe_flag == "--task-index line"
     assert OPTION_HINTS["agent_name"].probe_flag == "--agent-name NAME"
 
@@ -889,3 +896,14 @@ def test_r71_r72_identity_options_change_only_name_and_record(rollout: Any) -> N
             "assumed": assumed(payload),
         }
     }
+
+
+def test_check_suggests_a_fixed_rollout_index_beside_a_task_index_by_line() -> None:
+    """Both by line would name runs `task/3/rollout/3`; one task a line needs rollout 0.
+    Alone, the rollout index is the line: several rollouts of one task stay distinct."""
+    assert suggested_flags(["task_index", "rollout_index"]) == [
+        "--task-index line",
+        "--rollout-index 0",
+    ]
+    assert suggested_flags(["rollout_index"]) == ["--rollout-index line"]
+    assert suggested_flags(["agent_name", "media"]) == ["--agent-name NAME", "--media placeholder"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from .. import exit_status
+from ..errors import ConversionError
 from ..options import add_option_arguments, options_from_args
 from ..pool import Settings, convert_input, write_output
+from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
     ForeignWatch,
@@ -97,6 +100,17 @@ def _output_is_an_input(output: str | None, inputs: Sequence[str]) -> str | None
     return None
 
 
+def _stopped_by(error: ConversionError, path: str, progress: Progress) -> int:
+    """Stop at `error`; when an option would resolve it, say that `check` lists them all."""
+    if error.option is not None:
+        say(
+            f"nemogym-ingest: convert stops at the first rejected line; "
+            f"nemogym-ingest check {shlex.quote(path)} lists every option the file needs",
+            progress,
+        )
+    return exit_status.REJECTED
+
+
 def _convert(args: argparse.Namespace) -> int:
     clobbered = _output_is_an_input(args.output, args.rollouts)
     if clobbered is not None:
@@ -126,12 +140,12 @@ def _convert(args: argparse.Namespace) -> int:
                     for error, _ in held[:1] if held and not args.keep_going else held:
                         say(str(error), progress)
                     if held and not args.keep_going:
-                        return exit_status.REJECTED
+                        return _stopped_by(held[0][0], path, progress)
                     write_output(result, output.stream)
                     for error in result.errors:
                         say(str(error), progress)
                     if stopped:
-                        return exit_status.REJECTED
+                        return _stopped_by(result.errors[0], path, progress)
                 sentence = watch.not_rollouts(source.name or path)
                 if sentence is not None:
                     say(sentence, progress)

@@ -1,6 +1,7 @@
 """Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump, without the ids and
-defaults `normalize_payload` drops, equals our payload), and the drop-ins for Docent's converters that return them, so Docent's "convert, then
-`add_agent_runs`" code needs only its import changed.
+defaults `normalize_payload` drops, equals our payload), and the drop-ins for Docent's
+converters that return them, so Docent's "convert, then `add_agent_runs`" code needs only
+its import changed.
 """
 
 from __future__ import annotations
