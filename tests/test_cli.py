@@ -568,3 +568,34 @@ def test_convert_stopping_where_an_option_helps_points_at_check_which_lists_them
     assert names == [f"myagent/task/{line}/rollout/0" for line in (1, 2, 3)]
     assert main(["convert", str(_write_jsonl(tmp_path / "bad.jsonl", [[1]])), "-q"]) == 1
     assert "check" not in capsys.readouterr().err  # no option would help
+
+
+def test_stdout_redirected_into_an_input_is_refused_and_the_input_untouched(
+    tmp_path: Path,
+) -> None:
+    """`convert FILE >> FILE` (as `cat` refuses "input file is output file"): exit 2."""
+    source = tmp_path / "rollouts.jsonl"
+    source.write_bytes(EXAMPLES.read_bytes())
+    with source.open("ab") as appended:
+        done = subprocess.run(
+            [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
+            stdout=appended,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"nemogym-ingest: stdout: the output is the input {source}; "
+        "nothing written (convert never changes an input)\n"
+    )
+    assert source.read_bytes() == EXAMPLES.read_bytes()
+    elsewhere = tmp_path / "runs.jsonl"
+    with elsewhere.open("ab") as appended:
+        done = subprocess.run(
+            [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
+            stdout=appended,
+            check=False,
+        )
+    assert done.returncode == 0
+    assert len(elsewhere.read_text().splitlines()) == len(EXAMPLES.read_text().splitlines())

@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -89,13 +90,18 @@ def _umask() -> int:
 
 
 def _output_is_an_input(output: str | None, inputs: Sequence[str]) -> str | None:
-    """The input that `output` names too (through a link or another spelling), or None."""
-    if output is None or output == STDIN:
+    """The input that `output` names too (through a link or another spelling; stdout
+    redirected into it, `convert FILE >> FILE`), or None."""
+    try:
+        written = os.stat(output) if output not in (None, STDIN) else os.fstat(1)
+    except (OSError, ValueError):  # no such output yet, or no stdout
+        return None
+    if not stat.S_ISREG(written.st_mode):  # a terminal, a pipe, /dev/null
         return None
     for path in inputs:
         if path != STDIN:
             with contextlib.suppress(OSError, ValueError):  # a missing input is reported later
-                if os.path.samefile(path, output):
+                if os.path.samestat(os.stat(path), written):
                     return path
     return None
 
@@ -114,8 +120,9 @@ def _stopped_by(error: ConversionError, path: str, progress: Progress) -> int:
 def _convert(args: argparse.Namespace) -> int:
     clobbered = _output_is_an_input(args.output, args.rollouts)
     if clobbered is not None:
+        output = "stdout" if args.output in (None, STDIN) else args.output
         say(
-            f"nemogym-ingest: {args.output}: the output is the input {clobbered}; "
+            f"nemogym-ingest: {output}: the output is the input {clobbered}; "
             "nothing written (convert never changes an input)"
         )
         return exit_status.USAGE
