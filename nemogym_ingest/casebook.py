@@ -21,6 +21,7 @@ from .convert.checks import describe
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
 from .minimize import Keeps, Minimized, minimize, transcript_shape
+from .model import AgentRun
 from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
@@ -111,14 +112,24 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
 # --- minimizing --------------------------------------------------------------------------------
 
 
+def _assumed(run: AgentRun) -> Any:
+    """What a run records of the options it used (`metadata.nemogym.assumed`, R70)."""
+    nemogym = run.metadata.get("nemogym")
+    return nemogym.get("assumed") if isinstance(nemogym, dict) else None
+
+
 def outcome_keeper(
-    rollout: Any, options: ConversionOptions, view: DocentView | None
+    rollout: Any,
+    options: ConversionOptions,
+    view: DocentView | None,
+    declared: tuple[str, ...] = (),
 ) -> tuple[Keeps, str]:
     """Whether a candidate keeps `rollout`'s outcome, and what is kept, in words.
 
     A rejection keeps its rule at its path pattern (array indices as `[*]`); an acceptance
-    its transcript shape. With Docent, its verdict too: agreeing, or diverging with the
-    same divergences.
+    its transcript shape and what it records of the options used (`final of 2 snapshots`
+    stays 2 snapshots). With Docent, its verdict too: agreeing, or diverging with the same
+    divergences (`declared`, the ones given by `--divergence`, named as given).
     """
     original = outcome_of(rollout, options)
     verdict = docent_verdict(rollout, original, view)
@@ -134,7 +145,7 @@ def outcome_keeper(
         if view is None
         else ", Docent agreeing"
         if verdict.agrees
-        else f", Docent diverging ({', '.join(verdict.divergence) or 'unattributed'})"
+        else f", Docent diverging ({_divergence_words(verdict, declared)})"
     )
     if original.error is not None:
         rule = original.error.rule
@@ -151,18 +162,27 @@ def outcome_keeper(
 
         return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
     assert original.run is not None
-    shape = transcript_shape(original.run)
+    shape, assumed = transcript_shape(original.run), _assumed(original.run)
 
     def keeps_shape(candidate: Any) -> bool:
         outcome = outcome_of(candidate, options)
         return (
             outcome.run is not None
             and transcript_shape(outcome.run) == shape
+            and _assumed(outcome.run) == assumed
             and same_docent(candidate, outcome)
         )
 
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
-    return keeps_shape, f"the transcript shape ({roles}){docent}"
+    recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
+    return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
+
+
+def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
+    """The divergences a diverging verdict is kept with: told, or else as declared."""
+    if verdict.divergence:
+        return ", ".join(verdict.divergence)
+    return f"{', '.join(declared)}, as given" if declared else "unattributed"
 
 
 # --- the case's files ----------------------------------------------------------------------------
@@ -243,7 +263,7 @@ def _divergence(request: Request, verdict: DocentVerdict) -> tuple[str, ...]:
         kind, f"fails with {value}"
     )
     raise CaseError(
-        f"Docent 0.1.88 {said}, and no divergence D1-D5 could be told from the rollout: "
+        f"Docent 0.1.88 {said}, and no divergence D1-D6 could be told from the rollout: "
         "say which with --divergence D… (spec/README.md, Divergences), or fix the rule"
     )
 
@@ -257,7 +277,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     view = None if request.options else view  # the suite compares Docent without options only
     minimized, kept = None, ""
     if request.minimize:
-        keeps, kept = outcome_keeper(rollout, options, view)
+        keeps, kept = outcome_keeper(rollout, options, view, request.divergence)
         minimized = minimize(rollout, keeps)
         rollout = minimized.rollout
     problem = i_json_problem(rollout)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from nemogym_ingest import casebook, verdict
+from nemogym_ingest import ConversionOptions, casebook, verdict
 from nemogym_ingest.cli import main
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
@@ -374,3 +374,62 @@ def test_a_divergence_no_d_number_explains_must_be_named(
     status, out, err = _add(capsys, suite, *args, "--divergence", "D2")
     assert status == 0, err
     assert "Docent 0.1.88: differs; divergence D2" in out
+
+
+def test_minimize_keeps_what_the_options_record(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A transitions case keeps both snapshots (`final of 2 snapshots`): with one it could
+    not tell the final snapshot from the first."""
+    question = {"type": "message", "role": "user", "content": "2+2?"}
+    answer = {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "4", "annotations": []}],
+    }
+    snapshots = [[question, answer], [question, answer, {**question, "content": "3+3?"}]]
+    row = {**rollout(0), "response": {**rollout(0)["response"], "output": snapshots}}
+    source = _lines_file(tmp_path, [row])
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "snapshots-kept", "--group", "g", "--rules",
+        "R73", "--options", '{"transitions": "final"}', "--minimize",
+    )  # fmt: skip
+    assert (status, err) == (0, ""), err
+    assert "transitions: final of 2 snapshots" in out
+    (case,) = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    assert len(case["rollout"]["response"]["output"]) == 2
+
+
+def test_d6_is_attributed_like_the_others(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `phase: "final_answer"` message (NeMo Gym 0.7.0), which Docent drops, and a phase
+    that is not a string, which Docent takes: both marked D6 without --divergence."""
+    kept = rollout(0)
+    message = next(item for item in kept["response"]["output"] if item["type"] == "message")
+    message["phase"] = "final_answer"
+    refused = copy.deepcopy(kept)
+    next(item for item in refused["response"]["output"] if "phase" in item)["phase"] = 7
+    source = _lines_file(tmp_path, [kept, refused])
+    for line, case_id in ((1, "phase-kept"), (2, "phase-refused")):
+        status, out, err = _add(
+            capsys, suite, f"{source}:{line}", "--id", case_id, "--group", "g", "--rules",
+            "R48", "--minimize",
+        )  # fmt: skip
+        assert (status, err) == (0, ""), err
+        assert "divergence D6" in out and "Docent diverging (D6)" in out
+    cases = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    assert [case["divergence"] for case in cases] == [["D6"], ["D6"]]
+
+
+def test_a_declared_divergence_is_kept_and_shown_as_given() -> None:
+    """Docent differs in a way no D-number can be told from: the kept verdict names the
+    divergence the user gave, never "unattributed" beside it."""
+
+    def differs(_: Any) -> tuple[str, Any]:
+        return ("run", {"differs": True})
+
+    _, kept = casebook.outcome_keeper(rollout(0), ConversionOptions(), differs, ("D2",))
+    assert kept.endswith(", Docent diverging (D2, as given)")
+    _, kept = casebook.outcome_keeper(rollout(0), ConversionOptions(), differs)
+    assert kept.endswith(", Docent diverging (unattributed)")

@@ -592,10 +592,10 @@ def test_stdout_redirected_into_an_input_is_refused_and_the_input_untouched(
     assert source.read_bytes() == EXAMPLES.read_bytes()
     elsewhere = tmp_path / "runs.jsonl"
     with elsewhere.open("ab") as appended:
-        done = subprocess.run(
+        status = subprocess.run(
             [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
             stdout=appended,
             check=False,
-        )
-    assert done.returncode == 0
+        ).returncode
+    assert status == 0
     assert len(elsewhere.read_text().splitlines()) == len(EXAMPLES.read_text().splitlines())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
 import shutil
@@ -793,31 +792,6 @@ def test_wrapper_script_passes_the_mini_suite_with_files_and_options(
 @pytest.fixture(scope="module")
 def suite() -> list[Case]:
     return load_suite(ROOT / "spec")
-
-
-def test_wrapper_script_passes_the_whole_suite(
-    suite: list[Case], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The language-neutral path end to end: our implementation behind --command.
-
-    One process per case, as the protocol has it: the slowest test of this module.
-    """
-    command = f"{sys.executable} {WRAPPER}"
-    status, output = run_cli(
-        [
-            "conformance",
-            "--command",
-            command,
-            "--command-file",
-            command,
-            "--takes-options",
-            "--workers",
-            str(max(2, os.cpu_count() or 2)),
-        ],
-        capsys,
-    )
-    assert status == 0, output
-    assert tally_line(output) == f"{len(suite)} passed, 0 failed, 0 skipped"
 
 
 def test_public_api_through_python_passes_the_suite(
