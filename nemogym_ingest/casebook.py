@@ -9,9 +9,12 @@ writer works without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +201,48 @@ def case_file_text(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def _file_mode() -> int:
+    """The mode a file created now gets (0o666 less the umask), which mkstemp does not give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+def write_all_or_nothing(texts: dict[Path, str]) -> None:
+    """Write every file of `texts` or none: each is written beside its target under a
+    temporary name, then all are renamed into place; a failure restores what was there."""
+    temporaries: dict[Path, Path] = {}
+    before = {path: path.read_bytes() if path.is_file() else None for path in texts}
+    replaced: list[Path] = []
+    try:
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temporaries[path] = Path(name)
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.chmod(name, _FILE_MODE)
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+            replaced.append(path)
+    except OSError as error:
+        for path in replaced:
+            old = before[path]
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink()
+                else:
+                    path.write_bytes(old)
+        raise CaseError(f"cannot write: {error}; nothing written") from None
+    finally:
+        for temporary in temporaries.values():
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
 def schema_problems(suite: Suite, document: Any) -> list[str] | None:
     """Where `document` breaks `case.schema.json` (None when jsonschema is not installed)."""
     try:
@@ -349,12 +394,7 @@ def _write(
         cases_now = len(suite.case_ids()) + 1
         manifest["cases"] = cases_now
         texts[manifest_path] = case_file_text(manifest)
-    try:
-        for path, text in texts.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CaseError(f"cannot write: {error}") from None
+    write_all_or_nothing(texts)
     return Added(
         case=case,
         outcome=outcome,

@@ -433,3 +433,30 @@ def test_a_declared_divergence_is_kept_and_shown_as_given() -> None:
     assert kept.endswith(", Docent diverging (D2, as given)")
     _, kept = casebook.outcome_keeper(rollout(0), ConversionOptions(), differs)
     assert kept.endswith(", Docent diverging (unattributed)")
+
+
+def test_a_failure_part_way_leaves_the_suite_as_it_was(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group file, the golden file and the manifest are written together or not at all:
+    here the last rename fails after the first two were done."""
+    source = _lines_file(tmp_path, [rollout(0)])
+    before = _snapshot(suite)
+    renames: list[str] = []
+    real_replace = casebook.os.replace
+
+    def failing_third(source_path: Any, target: Any) -> None:
+        renames.append(str(target))
+        if len(renames) == 3:
+            raise OSError(28, "No space left on device")
+        real_replace(source_path, target)
+
+    monkeypatch.setattr(casebook.os, "replace", failing_third)
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "x-y", "--group", "naming", "--rules", "R13"
+    )
+    assert (status, out) == (2, "")
+    assert "No space left on device; nothing written" in err
+    assert len(renames) == 3
+    assert _snapshot(suite) == before
+    assert not [path for path in suite.parent.rglob(".*") if path.is_file()]  # no temporaries
