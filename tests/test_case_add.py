@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -443,7 +444,7 @@ def test_a_failure_part_way_leaves_the_suite_as_it_was(
     source = _lines_file(tmp_path, [rollout(0)])
     before = _snapshot(suite)
     renames: list[str] = []
-    real_replace = casebook.os.replace
+    real_replace = os.replace
 
     def failing_third(source_path: Any, target: Any) -> None:
         renames.append(str(target))
@@ -451,7 +452,7 @@ def test_a_failure_part_way_leaves_the_suite_as_it_was(
             raise OSError(28, "No space left on device")
         real_replace(source_path, target)
 
-    monkeypatch.setattr(casebook.os, "replace", failing_third)
+    monkeypatch.setattr(os, "replace", failing_third)
     status, out, err = _add(
         capsys, suite, f"{source}:1", "--id", "x-y", "--group", "naming", "--rules", "R13"
     )
