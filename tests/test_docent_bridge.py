@@ -6,6 +6,7 @@ import copy
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,12 @@ def test_missing_docent_names_the_extra() -> None:
     assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ImportError: nemogym_ingest.docent needs Docent's SDK")
-    assert last_line.endswith("pip install 'nemogym-ingest[docent]'")
+    (hint,) = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["docent"]
+    assert last_line.endswith(
+        f"pip install '{hint}' (the docent extra; in a checkout, uv sync installs it)"
+    )
 
 
 def test_the_core_and_the_cli_never_import_docent() -> None:

@@ -6,7 +6,7 @@
 - `mutated_rollouts()`: valid rollouts with arbitrary parts replaced, removed or added.
 - `json_values()`: arbitrary JSON, deep nesting included, for fuzzing (R52).
 
-Needs the `testing` extra (`pip install "nemogym-ingest[testing]"`). Everything drawn is a
+Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
 fresh object: mutate it freely.
 """
 
@@ -24,7 +24,7 @@ try:
 except ModuleNotFoundError as error:
     raise ImportError(
         f"nemogym_ingest.testing.strategies needs Hypothesis ({error}): "
-        "pip install 'nemogym-ingest[testing]'"
+        "pip install 'hypothesis>=6.100' (the testing extra; in a checkout, uv sync installs it)"
     ) from error
 
 from nemogym_ingest.errors import render_path
