@@ -119,7 +119,7 @@ def _report_lines(request: Request, added: Added) -> list[str]:
     if not added.validated:
         lines.append("  not checked against case.schema.json (jsonschema is not installed)")
     for path in added.written:
-        lines.append(f"  wrote {path}")
+        lines.append(f"  wrote {_shown(path)}")
     if added.cases_now is not None:
         lines.append(f"  manifest.json: cases {added.cases_now}")
     lines.append(_next_step(request, added))
