@@ -9,17 +9,22 @@ writer works without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
+from .convert.checks import describe
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
 from .minimize import Keeps, Minimized, minimize, transcript_shape
+from .model import AgentRun
 from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
@@ -70,7 +75,7 @@ def parse_rollout(content: bytes, where: str) -> dict[str, Any]:
     except ConversionError as error:
         raise CaseError(f"{where}: {error.reason}: {by_hand}") from None
     if not isinstance(rollout, dict):
-        kind = "null" if rollout is None else type(rollout).__name__
+        kind = describe(rollout)
         raise CaseError(f"{where}: the line is not a JSON object but {kind}: {by_hand}")
     try:  # numbers as text: only the keys matter here
         json.loads(
@@ -110,14 +115,24 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
 # --- minimizing --------------------------------------------------------------------------------
 
 
+def _assumed(run: AgentRun) -> Any:
+    """What a run records of the options it used (`metadata.nemogym.assumed`, R70)."""
+    nemogym = run.metadata.get("nemogym")
+    return nemogym.get("assumed") if isinstance(nemogym, dict) else None
+
+
 def outcome_keeper(
-    rollout: Any, options: ConversionOptions, view: DocentView | None
+    rollout: Any,
+    options: ConversionOptions,
+    view: DocentView | None,
+    declared: tuple[str, ...] = (),
 ) -> tuple[Keeps, str]:
     """Whether a candidate keeps `rollout`'s outcome, and what is kept, in words.
 
     A rejection keeps its rule at its path pattern (array indices as `[*]`); an acceptance
-    its transcript shape. With Docent, its verdict too: agreeing, or diverging with the
-    same divergences.
+    its transcript shape and what it records of the options used (`final of 2 snapshots`
+    stays 2 snapshots). With Docent, its verdict too: agreeing, or diverging with the same
+    divergences (`declared`, the ones given by `--divergence`, named as given).
     """
     original = outcome_of(rollout, options)
     verdict = docent_verdict(rollout, original, view)
@@ -133,7 +148,7 @@ def outcome_keeper(
         if view is None
         else ", Docent agreeing"
         if verdict.agrees
-        else f", Docent diverging ({', '.join(verdict.divergence) or 'unattributed'})"
+        else f", Docent diverging ({_divergence_words(verdict, declared)})"
     )
     if original.error is not None:
         rule = original.error.rule
@@ -150,18 +165,27 @@ def outcome_keeper(
 
         return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
     assert original.run is not None
-    shape = transcript_shape(original.run)
+    shape, assumed = transcript_shape(original.run), _assumed(original.run)
 
     def keeps_shape(candidate: Any) -> bool:
         outcome = outcome_of(candidate, options)
         return (
             outcome.run is not None
             and transcript_shape(outcome.run) == shape
+            and _assumed(outcome.run) == assumed
             and same_docent(candidate, outcome)
         )
 
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
-    return keeps_shape, f"the transcript shape ({roles}){docent}"
+    recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
+    return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
+
+
+def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
+    """The divergences a diverging verdict is kept with: told, or else as declared."""
+    if verdict.divergence:
+        return ", ".join(verdict.divergence)
+    return f"{', '.join(declared)}, as given" if declared else "unattributed"
 
 
 # --- the case's files ----------------------------------------------------------------------------
@@ -175,6 +199,48 @@ def golden_text(value: Any) -> str:
 def case_file_text(document: Any) -> str:
     """A case file's (or the manifest's) text in the house format."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _file_mode() -> int:
+    """The mode a file created now gets (0o666 less the umask), which mkstemp does not give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+def write_all_or_nothing(texts: dict[Path, str]) -> None:
+    """Write every file of `texts` or none: each is written beside its target under a
+    temporary name, then all are renamed into place; a failure restores what was there."""
+    temporaries: dict[Path, Path] = {}
+    before = {path: path.read_bytes() if path.is_file() else None for path in texts}
+    replaced: list[Path] = []
+    try:
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temporaries[path] = Path(name)
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.chmod(name, _FILE_MODE)
+        for path, temporary in temporaries.items():
+            os.replace(temporary, path)
+            replaced.append(path)
+    except OSError as error:
+        for path in replaced:
+            old = before[path]
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink()
+                else:
+                    path.write_bytes(old)
+        raise CaseError(f"cannot write: {error}; nothing written") from None
+    finally:
+        for temporary in temporaries.values():
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
 def schema_problems(suite: Suite, document: Any) -> list[str] | None:
@@ -242,7 +308,7 @@ def _divergence(request: Request, verdict: DocentVerdict) -> tuple[str, ...]:
         kind, f"fails with {value}"
     )
     raise CaseError(
-        f"Docent 0.1.88 {said}, and no divergence D1-D5 could be told from the rollout: "
+        f"Docent 0.1.88 {said}, and no divergence D1-D6 could be told from the rollout: "
         "say which with --divergence D… (spec/README.md, Divergences), or fix the rule"
     )
 
@@ -256,7 +322,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     view = None if request.options else view  # the suite compares Docent without options only
     minimized, kept = None, ""
     if request.minimize:
-        keeps, kept = outcome_keeper(rollout, options, view)
+        keeps, kept = outcome_keeper(rollout, options, view, request.divergence)
         minimized = minimize(rollout, keeps)
         rollout = minimized.rollout
     problem = i_json_problem(rollout)
@@ -328,12 +394,7 @@ def _write(
         cases_now = len(suite.case_ids()) + 1
         manifest["cases"] = cases_now
         texts[manifest_path] = case_file_text(manifest)
-    try:
-        for path, text in texts.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CaseError(f"cannot write: {error}") from None
+    write_all_or_nothing(texts)
     return Added(
         case=case,
         outcome=outcome,

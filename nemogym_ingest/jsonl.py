@@ -17,7 +17,7 @@ from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import MAX_NESTING, no_lone_surrogate_escape, parse_json_text, parsed_too_deep
 from .model import AgentRun
-from .options import ConversionOptions
+from .options import ConversionOptions, OptionsArgument, options_of
 from .rescue import rescuing_options
 from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
@@ -45,7 +45,7 @@ def line_content(raw: bytes, line: int) -> bytes:
 
 def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     """The JSON value of a non-blank line's content, and whether it may take the trusted
-    path (`convert_rollout(owned=…)`): the value is then known to be all JSON.
+    path (`convert_row(owned=…)`): the value is then known to be all JSON.
 
     Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
     than MAX_NESTING levels anywhere in the line (R63, R64). With the `fast` extra the
@@ -168,23 +168,24 @@ def _located(failure: FailedAttempt, file: str | None, line: int) -> FailedAttem
     return FailedAttempt(failure.failure_class, failure.message, line=line, file=file)
 
 
-def _results(source: Source, options: ConversionOptions | None) -> Iterator[LineResult]:
+def _results(source: Source, options: ConversionOptions) -> Iterator[LineResult]:
     with source:
-        options = ConversionOptions() if options is None else options
         yield from convert_lines(iter_raw_lines(source), options=options, file=source.name)
 
 
 def iter_nemogym_jsonl_results(
-    source: RolloutsSource, *, options: ConversionOptions | None = None
+    source: RolloutsSource, *, options: OptionsArgument = None
 ) -> Iterator[LineResult]:
     """A `LineResult` (a run or an error) for every non-blank line of NeMo Gym JSONL, lazily.
 
     `source` is a path (plain or gzip) or a binary file object (left open). A bad line does
     not stop the iteration; an input that cannot be read does: opening it fails here, and a
     read error partway raises `InputError` (a `ConversionError`, rule R68) from the
-    iteration. `options` (default: strict) say what to assume.
+    iteration. `options` (default: strict; `ConversionOptions` or a mapping of its fields)
+    say what to assume.
     """
-    return _results(open_source(source), options)
+    checked = options_of(options)  # a bad value raises here, before the input is opened
+    return _results(open_source(source), checked)
 
 
 def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:
@@ -196,7 +197,7 @@ def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:
 
 
 def iter_nemogym_jsonl(
-    source: RolloutsSource, *, options: ConversionOptions | None = None
+    source: RolloutsSource, *, options: OptionsArgument = None
 ) -> Iterator[AgentRun]:
     """AgentRuns of NeMo Gym JSONL, lazily, one line in memory at a time.
 
@@ -210,7 +211,7 @@ def iter_nemogym_jsonl(
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    source: RolloutsSource, *, options: ConversionOptions | None = None
+    source: RolloutsSource, *, options: OptionsArgument = None
 ) -> list[AgentRun]:
     """All AgentRuns of NeMo Gym JSONL (a path, plain or gzip, or a binary file object);
     stops at the first bad line."""

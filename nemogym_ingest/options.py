@@ -12,7 +12,8 @@ Rules: R70-R78.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,25 +25,39 @@ IndexSource = Literal["line"] | int
 _INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
 
-def _name_problem(name: str, value: object) -> str | None:
+Show = Callable[[object], str]
+"""How a value is written in a message: `repr` for Python, `json_text` for JSON options."""
+
+
+def json_text(value: object) -> str:
+    """`value` as JSON text (`null`, `"drop"`), or its repr when it is no JSON value."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _name_problem(name: str, value: object, show: Show = repr) -> str | None:
     if not isinstance(value, str) or not value:
-        return f"{name} must be None or a non-empty string, got {value!r}"
+        return f"{name} must be {show(None)} or a non-empty string, got {show(value)}"
     return text_problem(value, name)  # lone surrogates: bytes the locale cannot decode
 
 
-def _index_source_problem(name: str, value: object) -> str | None:
+def _index_source_problem(name: str, value: object, show: Show = repr) -> str | None:
     if value == "line":
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"{name} must be None, 'line' or an integer, got {value!r}"
+        return f"{name} must be {show(None)}, {show('line')} or an integer, got {show(value)}"
     if not -_INTEGER_BOUND < value < _INTEGER_BOUND:
         return f"{name} has more than {MAX_INTEGER_DIGITS} digits"
     return None
 
 
-def _choice_problem(choice: str) -> Callable[[str, object], str | None]:
-    def problem(name: str, value: object) -> str | None:
-        return None if value == choice else f"{name} must be None or {choice!r}, got {value!r}"
+def _choice_problem(choice: str) -> Callable[[str, object, Show], str | None]:
+    def problem(name: str, value: object, show: Show = repr) -> str | None:
+        if value == choice:
+            return None
+        return f"{name} must be {show(None)} or {show(choice)}, got {show(value)}"
 
     return problem
 
@@ -79,7 +94,7 @@ class ConversionOptions:
     def __post_init__(self) -> None:
         for name, hint in OPTION_HINTS.items():
             value = getattr(self, name)
-            problem = None if value is None else hint.problem(name, value)
+            problem = None if value is None else hint.problem(name, value, repr)
             if problem is not None:
                 raise ValueError(problem)
 
@@ -99,10 +114,32 @@ class ConversionOptions:
             raise ValueError(f"{where}: unknown {', '.join(unknown)}; known: {known}")
         if refuse_line is not None and "line" in (obj.get(name) for name in LINE_INDEX_OPTIONS):
             raise ValueError(f"{where}: {refuse_line}")
-        try:
-            return cls(**obj)
-        except ValueError as error:
-            raise ValueError(f"{where}: {error}") from None
+        for name, value in obj.items():
+            problem = None if value is None else OPTION_HINTS[name].problem(name, value, json_text)
+            if problem is not None:
+                raise ValueError(f"{where}: {problem}")
+        return cls(**obj)
+
+
+OptionsArgument = ConversionOptions | Mapping[str, Any] | None
+"""What the library's `options=` takes: `ConversionOptions`, a mapping of its fields (read
+as `ConversionOptions.from_json` reads a JSON object) or None (strict)."""
+
+
+def options_of(options: object) -> ConversionOptions:
+    """`options=` as `ConversionOptions`: None is the strict default, a mapping is read by
+    `ConversionOptions.from_json`'s rules (a bad one raises `ValueError`), anything else
+    raises `TypeError`."""
+    if options is None:
+        return ConversionOptions()
+    if isinstance(options, ConversionOptions):
+        return options
+    if isinstance(options, Mapping):
+        return ConversionOptions.from_json(dict(options), "options")
+    raise TypeError(
+        "options must be ConversionOptions, a mapping of its fields (such as "
+        f"{{'agent_name': 'agent'}}) or None, got {type(options).__name__}"
+    )
 
 
 # --- each option, in one table ---------------------------------------------------------------
@@ -154,8 +191,8 @@ class OptionHint:
     """The only values accepted (empty: those `parse` accepts)."""
     parse: Callable[[str], Any] = str
     """The argparse `type` turning the flag's text into the option's value."""
-    problem: Callable[[str, object], str | None]
-    """Why a `ConversionOptions` value is not accepted (None when it is)."""
+    problem: Callable[[str, object, Show], str | None]
+    """Why a value is not accepted (None when it is), values written by `Show`."""
     help: str
     """The flag's `--help` text."""
     effect: str
@@ -180,8 +217,8 @@ class OptionHint:
         return f"{self.flag} {shown}"
 
     def text(self) -> str:
-        """`pass media="placeholder" / --media placeholder to replace …`."""
-        return f"pass {self.library} / {self.usage} to {self.effect}"
+        """`pass media="placeholder" (Python) or --media placeholder (command line) to …`."""
+        return f"pass {self.library} (Python) or {self.usage} (command line) to {self.effect}"
 
 
 OPTION_HINTS: dict[str, OptionHint] = {
@@ -309,6 +346,19 @@ OPTION_HINTS: dict[str, OptionHint] = {
 
 LINE_INDEX_OPTIONS = ("task_index", "rollout_index")
 """The options that may take the JSONL line number (`"line"`), which a rollout alone lacks."""
+
+
+def suggested_flags(options: Sequence[str]) -> list[str]:
+    """The flags `check` suggests for options that together let a line convert: each
+    option's `probe_flag`, but a rollout index is fixed at 0 beside a task index taken from
+    the line, so that runs are named `AGENT/task/L/rollout/0`: distinct (one line, one task)
+    and readable, where `line` for both would read `task/3/rollout/3`."""
+    return [
+        f"{OPTION_HINTS[option].flag} 0"
+        if option == "rollout_index" and "task_index" in options
+        else OPTION_HINTS[option].probe_flag
+        for option in options
+    ]
 
 
 def assumed_record(uses: dict[str, Any]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """A rollout's outcome as a case records it (`Outcome`: our run or rejection), Docent's
 outcome beside it (`docent_view`, loading `nemogym_ingest.docent.oracle` only when Docent is
-installed) and Docent's verdict on it: agreeing, or differing by the divergences (D1-D5 of
+installed) and Docent's verdict on it: agreeing, or differing by the divergences (D1-D6 of
 spec/README.md) that can be told from the rollout.
 """
 
@@ -114,11 +114,20 @@ def _too_deep_text(value: Any) -> bool:
     return parsed_too_deep(value, parsed)
 
 
+def _phase_or_namespace(items: Any) -> bool:
+    """Whether an item carries a `phase` or `namespace` (D6: Docent drops them)."""
+    return isinstance(items, list) and any(
+        isinstance(item, dict)
+        and (item.get("phase") is not None or item.get("namespace") is not None)
+        for item in items
+    )
+
+
 def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
     """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
     far as they can be told: D1 reasoning content, D2 split turns, D3 an `arguments` string
-    nested too deeply, D4 an empty agent name, D5 a value that is not JSON. Empty when none
-    explains it."""
+    nested too deeply, D4 an empty agent name, D5 a value that is not JSON, D6 a `phase` or
+    `namespace` (kept, or rejected when not a string). Empty when none explains it."""
     if ours.error is not None:
         rule = ours.error.rule
         agent = rollout.get("agent_ref")
@@ -128,6 +137,8 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
             return ["D5"]
         if rule == "R18":
             return ["D1"]
+        if rule == "R48":
+            return ["D6"]
         if rule == "R20" and _too_deep_text(_value_at(rollout, ours.error.loc)):
             return ["D3"]
         return []
@@ -144,6 +155,8 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
         found.append("D1")
     if any(_splits_a_turn(items) for items in both):
         found.append("D2")
+    if any(_phase_or_namespace(items) for items in both):
+        found.append("D6")
     return found
 
 

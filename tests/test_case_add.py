@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nemogym_ingest import casebook, verdict
+from nemogym_ingest import ConversionOptions, casebook, verdict
 from nemogym_ingest.cli import main
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
@@ -143,7 +144,10 @@ def test_added_cases_pass_the_suite_and_the_runner(
         )
         assert (status, err) == (0, ""), err
         assert said in out
-        assert "next: review the diff" in out
+        next_step = out.splitlines()[-1]
+        assert next_step.startswith("next: review the files written above")  # not under git
+        assert ("read the golden file" in next_step) == (": accepted (" in out)
+        assert next_step.endswith(f"nemogym-ingest conformance --takes-options --spec {suite}")
     document = json.loads((suite / "cases" / f"{group}.json").read_text())
     cases = {case["id"]: case for case in document["cases"]}
     assert list(cases) == CASE_IDS
@@ -167,7 +171,7 @@ def test_added_cases_pass_the_suite_and_the_runner(
     accepted = json.loads((golden / "real-accepted.json").read_text())
     assert (golden / "real-accepted.json").read_text() == golden_text(accepted)
 
-    conformance = main(["conformance", "--spec", str(suite), "--case", "real-*", "--rules"])
+    conformance = main(["conformance", "--spec", str(suite), "--case", "real-*", "--check-rules"])
     assert conformance == 0, capsys.readouterr().out
     assert f"{len(CASE_IDS)} passed, 0 failed" in capsys.readouterr().out
 
@@ -264,8 +268,8 @@ _TAKEN_GOLDEN = "metadata-pruning"  # an accepting case of the suite: its golden
         ([], ["missing.jsonl:1"], "missing.jsonl: cannot read file: No such file"),
         ([{"a": 1}], ["SOURCE:3"], "line 3 is past the end (the file has 1 lines)"),
         (["", {"a": 1}], ["SOURCE:1"], "SOURCE:1: the line is blank"),
-        (["[1, 2]"], ["SOURCE:1"], "the line is not a JSON object but list"),
-        (["null"], ["SOURCE:1"], "the line is not a JSON object but null"),
+        (["[1, 2]"], ["SOURCE:1"], "the line is not a JSON object but an array:"),
+        (["null"], ["SOURCE:1"], "the line is not a JSON object but null:"),
         (["{not json"], ["SOURCE:1"], "invalid JSON: Expecting property name"),
         (['{"a": 1, "a": 2}'], ["SOURCE:1"], "duplicate key 'a', which a case file cannot hold"),
         (['{"a": NaN}'], ["SOURCE:1"], "a: nan, not a JSON number: case files are I-JSON"),
@@ -365,9 +369,95 @@ def test_a_divergence_no_d_number_explains_must_be_named(
     before = _snapshot(suite)
     status, _, err = _add(capsys, suite, *args)
     assert status == 2
-    assert "Docent 0.1.88 accepts it with another payload, and no divergence D1-D5" in err
+    assert "Docent 0.1.88 accepts it with another payload, and no divergence D1-D6" in err
     assert "say which with --divergence D…" in err
     assert _snapshot(suite) == before
     status, out, err = _add(capsys, suite, *args, "--divergence", "D2")
     assert status == 0, err
     assert "Docent 0.1.88: differs; divergence D2" in out
+
+
+def test_minimize_keeps_what_the_options_record(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A transitions case keeps both snapshots (`final of 2 snapshots`): with one it could
+    not tell the final snapshot from the first."""
+    question = {"type": "message", "role": "user", "content": "2+2?"}
+    answer = {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "4", "annotations": []}],
+    }
+    snapshots = [[question, answer], [question, answer, {**question, "content": "3+3?"}]]
+    row = {**rollout(0), "response": {**rollout(0)["response"], "output": snapshots}}
+    source = _lines_file(tmp_path, [row])
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "snapshots-kept", "--group", "g", "--rules",
+        "R73", "--options", '{"transitions": "final"}', "--minimize",
+    )  # fmt: skip
+    assert (status, err) == (0, ""), err
+    assert "transitions: final of 2 snapshots" in out
+    (case,) = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    assert len(case["rollout"]["response"]["output"]) == 2
+
+
+def test_d6_is_attributed_like_the_others(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `phase: "final_answer"` message (NeMo Gym 0.7.0), which Docent drops, and a phase
+    that is not a string, which Docent takes: both marked D6 without --divergence."""
+    kept = rollout(0)
+    message = next(item for item in kept["response"]["output"] if item["type"] == "message")
+    message["phase"] = "final_answer"
+    refused = copy.deepcopy(kept)
+    next(item for item in refused["response"]["output"] if "phase" in item)["phase"] = 7
+    source = _lines_file(tmp_path, [kept, refused])
+    for line, case_id in ((1, "phase-kept"), (2, "phase-refused")):
+        status, out, err = _add(
+            capsys, suite, f"{source}:{line}", "--id", case_id, "--group", "g", "--rules",
+            "R48", "--minimize",
+        )  # fmt: skip
+        assert (status, err) == (0, ""), err
+        assert "divergence D6" in out and "Docent diverging (D6)" in out
+    cases = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    assert [case["divergence"] for case in cases] == [["D6"], ["D6"]]
+
+
+def test_a_declared_divergence_is_kept_and_shown_as_given() -> None:
+    """Docent differs in a way no D-number can be told from: the kept verdict names the
+    divergence the user gave, never "unattributed" beside it."""
+
+    def differs(_: Any) -> tuple[str, Any]:
+        return ("run", {"differs": True})
+
+    _, kept = casebook.outcome_keeper(rollout(0), ConversionOptions(), differs, ("D2",))
+    assert kept.endswith(", Docent diverging (D2, as given)")
+    _, kept = casebook.outcome_keeper(rollout(0), ConversionOptions(), differs)
+    assert kept.endswith(", Docent diverging (unattributed)")
+
+
+def test_a_failure_part_way_leaves_the_suite_as_it_was(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group file, the golden file and the manifest are written together or not at all:
+    here the last rename fails after the first two were done."""
+    source = _lines_file(tmp_path, [rollout(0)])
+    before = _snapshot(suite)
+    renames: list[str] = []
+    real_replace = os.replace
+
+    def failing_third(source_path: Any, target: Any) -> None:
+        renames.append(str(target))
+        if len(renames) == 3:
+            raise OSError(28, "No space left on device")
+        real_replace(source_path, target)
+
+    monkeypatch.setattr(os, "replace", failing_third)
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "x-y", "--group", "naming", "--rules", "R13"
+    )
+    assert (status, out) == (2, "")
+    assert "No space left on device; nothing written" in err
+    assert len(renames) == 3
+    assert _snapshot(suite) == before
+    assert not [path for path in suite.parent.rglob(".*") if path.is_file()]  # no temporaries

@@ -540,3 +540,62 @@ def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
     )
     assert (piped.returncode, piped.stderr) == (0, b"")
     assert piped.stdout.decode() == _expected_lines(source)
+
+
+def test_convert_stopping_where_an_option_helps_points_at_check_which_lists_them_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file needing three options: convert names the first and says `check FILE` lists
+    every one; check does, and its advice followed gives distinct, readable run names."""
+    rows = [_rollout(task) for task in range(3)]
+    for row in rows:
+        for key in ("agent_ref", "_ng_task_index", "_ng_rollout_index"):
+            del row[key]
+    source = _write_jsonl(tmp_path / "needs options.jsonl", rows)
+    assert main(["convert", str(source), "-q"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{source}:1: agent_ref: is missing; pass agent_name=NAME")
+    assert err[1:] == [
+        "nemogym-ingest: convert stops at the first rejected line; "
+        f"nemogym-ingest check '{source}' lists every option the file needs"
+    ]
+    assert main(["check", str(source), "-q"]) == 1
+    advice = capsys.readouterr().out.splitlines()[-1].split("would convert with ")[1].split()
+    assert advice == ["--agent-name", "NAME", "--task-index", "line", "--rollout-index", "0"]
+    flags = ["myagent" if word == "NAME" else word for word in advice]
+    assert main(["convert", str(source), "-q", *flags]) == 0
+    names = [json.loads(line)["name"] for line in capsys.readouterr().out.splitlines()]
+    assert names == [f"myagent/task/{line}/rollout/0" for line in (1, 2, 3)]
+    assert main(["convert", str(_write_jsonl(tmp_path / "bad.jsonl", [[1]])), "-q"]) == 1
+    assert "check" not in capsys.readouterr().err  # no option would help
+
+
+def test_stdout_redirected_into_an_input_is_refused_and_the_input_untouched(
+    tmp_path: Path,
+) -> None:
+    """`convert FILE >> FILE` (as `cat` refuses "input file is output file"): exit 2."""
+    source = tmp_path / "rollouts.jsonl"
+    source.write_bytes(EXAMPLES.read_bytes())
+    with source.open("ab") as appended:
+        done = subprocess.run(
+            [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
+            stdout=appended,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"nemogym-ingest: stdout: the output is the input {source}; "
+        "nothing written (convert never changes an input)\n"
+    )
+    assert source.read_bytes() == EXAMPLES.read_bytes()
+    elsewhere = tmp_path / "runs.jsonl"
+    with elsewhere.open("ab") as appended:
+        status = subprocess.run(
+            [sys.executable, "-m", "nemogym_ingest", "convert", str(source)],
+            stdout=appended,
+            check=False,
+        ).returncode
+    assert status == 0
+    assert len(elsewhere.read_text().splitlines()) == len(EXAMPLES.read_text().splitlines())

@@ -4,14 +4,14 @@ verdicts on our implementation, on deliberately broken ones and on Docent 0.1.88
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as doce
 from jsonschema import Draft202012Validator
 
 from nemogym_ingest import convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
-from nemogym_ingest.cli import main
+from nemogym_ingest.cli import build_parser, main
 from nemogym_ingest.conformance import (
     Case,
     ErrorPathPatterns,
@@ -302,7 +302,7 @@ def test_broken_implementation_fails_with_a_diff(
             str(mini_spec),
             "--python",
             f"tests.broken_implementations:{broken.__name__}",
-            "--options",
+            "--takes-options",
         ],
         capsys,
     )
@@ -565,7 +565,7 @@ def test_strict_allow_fails_on_entries_that_no_longer_fail(
     mini_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     glue = ["conformance", "--spec", str(mini_spec), "--python"]
-    glue += ["tests.broken_implementations:glues_assistant_messages", "--options"]
+    glue += ["tests.broken_implementations:glues_assistant_messages", "--takes-options"]
     allow = tmp_path / "allow.txt"
     allow.write_text("two-messages # glues messages on purpose\n")
     assert run_cli([*glue, "--allow", str(allow), "--strict-allow"], capsys)[0] == 0
@@ -776,7 +776,7 @@ def test_wrapper_script_passes_the_mini_suite_with_files_and_options(
             command,
             "--command-file",
             command,
-            "--options",
+            "--takes-options",
             "--workers",
             "2",
         ],
@@ -792,31 +792,6 @@ def test_wrapper_script_passes_the_mini_suite_with_files_and_options(
 @pytest.fixture(scope="module")
 def suite() -> list[Case]:
     return load_suite(ROOT / "spec")
-
-
-def test_wrapper_script_passes_the_whole_suite(
-    suite: list[Case], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The language-neutral path end to end: our implementation behind --command.
-
-    One process per case, as the protocol has it: the slowest test of this module.
-    """
-    command = f"{sys.executable} {WRAPPER}"
-    status, output = run_cli(
-        [
-            "conformance",
-            "--command",
-            command,
-            "--command-file",
-            command,
-            "--options",
-            "--workers",
-            str(max(2, os.cpu_count() or 2)),
-        ],
-        capsys,
-    )
-    assert status == 0, output
-    assert tally_line(output) == f"{len(suite)} passed, 0 failed, 0 skipped"
 
 
 def test_public_api_through_python_passes_the_suite(
@@ -884,7 +859,7 @@ def test_the_suite_catches_each_broken_implementation(
 def test_rules_flag_also_compares_the_rule(
     suite: list[Case], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """By default only paths are compared; with --rules a right path under another rule
+    """By default only paths are compared; with --check-rules a right path under another rule
     (or no rule at all) fails."""
     rejecting = [case for case in suite if isinstance(case.expected, ExpectedError)]
     rollouts = [case for case in rejecting if not case.is_file]
@@ -901,7 +876,7 @@ def test_rules_flag_also_compares_the_rule(
     ours = PythonImplementation(nemogym_ingest_rollout, options=True)
     assert {result.status for result in run_suite(ours, rollouts, rules=True)} == {"pass"}
     status, output = run_cli(
-        ["conformance", "--rules", "--python", "tests.broken_implementations:misnames_rules"],
+        ["conformance", "--check-rules", "--python", "tests.broken_implementations:misnames_rules"],
         capsys,
     )
     assert status == 1 and "with rule R0" in output and "expected rule R" in output
@@ -948,3 +923,68 @@ def test_docent_fails_exactly_the_divergences_and_error_path_differences(
     for result in results:
         if result.status == "fail" and result.case.id not in divergent:
             assert re.match(r"rejected at .*; expected `", result.summary), result
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (["--options"], "--options is --takes-options here"),
+        (["--options", '{"agent_name": "a"}'], "--options is --takes-options here"),
+        (["--rules"], "--rules is --check-rules here"),
+        (["--rules", "R13"], "--rules is --check-rules here"),
+    ],
+)
+def test_conformance_refuses_the_old_switch_names_with_the_new_ones(
+    given: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--options JSON` and `--rules R1,R2` take values in `case add`; here the switches are
+    `--takes-options` and `--check-rules`, and the old spellings say so (exit 2, nothing run)."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["conformance", *given])
+    captured = capsys.readouterr()
+    assert stopped.value.code == 2
+    assert said in captured.err
+    assert captured.out == ""
+
+
+def test_every_flag_name_has_one_meaning_across_the_commands() -> None:
+    """A flag spelled the same in two subcommands takes the same kind of value in both."""
+    meanings: dict[str, set[tuple[Any, ...]]] = {}
+    for parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            kind = (action.nargs, type(action).__name__, action.choices is not None)
+            for flag in action.option_strings:
+                meanings.setdefault(flag, set()).add(kind)
+    assert {flag: kinds for flag, kinds in meanings.items() if len(kinds) > 1} == {}
+    assert len(meanings) > 30  # every subcommand was read
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """`parser` and its subcommands' parsers, at any depth."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_the_package_s_own_functions_pass_its_runner_with_options(
+    suite: list[Case], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The public functions, plugged in as any Python implementation is: the runner gives
+    them `options=` as a dict, which they take."""
+    status, output = run_cli(
+        [
+            "conformance",
+            "--takes-options",
+            "--python",
+            "nemogym_ingest:convert_nemogym_rollout_to_agent_run",
+            "--python-file",
+            "nemogym_ingest:convert_nemogym_jsonl_file_to_agent_runs",
+        ],
+        capsys,
+    )
+    assert status == 0, output
+    assert output == f"{len(suite)} passed, 0 failed, 0 skipped\n"

@@ -6,6 +6,7 @@ import copy
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,12 @@ ACCEPTING_EXAMPLES = [example for example in EXAMPLES if "error" not in example[
 
 
 def assert_exact(run: AgentRun) -> DocentAgentRun:
-    """`to_docent(run)` is a Docent AgentRun whose dump is our payload, ids aside."""
+    """`to_docent(run)` is a Docent AgentRun whose dump is our payload once the ids and
+    defaults `normalize_payload` drops are gone (and only then: the raw dump has them)."""
     docent_run = to_docent(run)
     assert isinstance(docent_run, DocentAgentRun)
     assert docent_payload(docent_run) == run.to_dict()
+    assert docent_run.model_dump(mode="json") != run.to_dict()
     validate_no_user_set_ids([docent_run])  # add_agent_runs would refuse ids we set
     return docent_run
 
@@ -93,7 +96,12 @@ def test_missing_docent_names_the_extra() -> None:
     assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("ImportError: nemogym_ingest.docent needs Docent's SDK")
-    assert last_line.endswith("pip install 'nemogym-ingest[docent]'")
+    (hint,) = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["docent"]
+    assert last_line.endswith(
+        f"pip install '{hint}' (the docent extra; in a checkout, uv sync installs it)"
+    )
 
 
 def test_the_core_and_the_cli_never_import_docent() -> None:

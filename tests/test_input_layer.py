@@ -11,6 +11,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -356,4 +357,7 @@ def test_strategies_without_hypothesis_name_the_testing_extra() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert "pip install 'nemogym-ingest[testing]'" in completed.stdout
+    (hint,) = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())[
+        "project"
+    ]["optional-dependencies"]["testing"]
+    assert f"pip install '{hint}' (the testing extra" in completed.stdout

@@ -25,7 +25,12 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_row
-from nemogym_ingest.options import OPTION_HINTS, add_option_arguments, options_from_args
+from nemogym_ingest.options import (
+    OPTION_HINTS,
+    add_option_arguments,
+    options_from_args,
+    suggested_flags,
+)
 from nemogym_ingest.rescue import rescuing_options
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.docent_oracle import validate_on_docent
@@ -127,6 +132,46 @@ def test_r70_invalid_option_values_are_a_usage_error(options: dict[str, Any]) ->
     with pytest.raises(ValueError, match=next(iter(options))) as caught:
         ConversionOptions(**options)
     assert not isinstance(caught.value, ConversionError)
+
+
+def test_options_may_be_given_as_a_mapping_read_as_from_json_reads_it(tmp_path: Path) -> None:
+    """`options=` takes `ConversionOptions` or a mapping of its fields (as the conformance
+    runner passes them): the same runs either way, and a bad mapping is refused as
+    `from_json` refuses it."""
+    rollout = make_rollout()
+    del rollout["agent_ref"]
+    mapping = {"agent_name": "fallback", "rollout_index": 4}
+    typed = ConversionOptions(agent_name="fallback", rollout_index=4)
+    assert convert_nemogym_rollout_to_agent_run(
+        rollout, options=mapping
+    ) == convert_nemogym_rollout_to_agent_run(rollout, options=typed)
+    path = tmp_path / "rollouts.jsonl"
+    path.write_text(json.dumps(rollout) + "\n")
+    by_line = {"agent_name": "fallback", "task_index": "line"}
+    assert convert_nemogym_jsonl_file_to_agent_runs(path, options=by_line) == list(
+        iter_nemogym_jsonl(
+            path, options=ConversionOptions(agent_name="fallback", task_index="line")
+        )
+    )
+    with pytest.raises(ValueError, match=r"^options: unknown colour; known: agent_name, "):
+        convert_nemogym_rollout_to_agent_run(rollout, options={"colour": "red"})
+    media = r'^options: media must be null or "placeholder", got "drop"$'
+    with pytest.raises(ValueError, match=media):
+        iter_nemogym_jsonl(path, options={"media": "drop"})
+
+
+@pytest.mark.parametrize("options", [[("agent_name", "a")], "agent_name=a", 0, True])
+def test_options_of_another_type_raise_a_type_error_naming_conversion_options(
+    options: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "rollouts.jsonl"
+    path.write_text(json.dumps(make_rollout()) + "\n")
+    for convert in (
+        lambda: convert_nemogym_rollout_to_agent_run(make_rollout(), options=options),
+        lambda: iter_nemogym_jsonl(path, options=options),
+    ):
+        with pytest.raises(TypeError, match=r"^options must be ConversionOptions, a mapping"):
+            convert()
 
 
 def test_options_are_keyword_only_frozen_and_picklable() -> None:
@@ -645,7 +690,9 @@ def test_every_command_takes_every_option_flag(command: str) -> None:
 
 def test_the_hint_text_names_the_flag_and_the_library_argument() -> None:
     hint = OPTION_HINTS["media"]
-    assert hint.text() == 'pass media="placeholder" / --media placeholder to ' + hint.effect
+    assert hint.text() == (
+        'pass media="placeholder" (Python) or --media placeholder (command line) to ' + hint.effect
+    )
     assert OPTION_HINTS["task_index"].probe_flag == "--task-index line"
     assert OPTION_HINTS["agent_name"].probe_flag == "--agent-name NAME"
 
@@ -849,3 +896,14 @@ def test_r71_r72_identity_options_change_only_name_and_record(rollout: Any) -> N
             "assumed": assumed(payload),
         }
     }
+
+
+def test_check_suggests_a_fixed_rollout_index_beside_a_task_index_by_line() -> None:
+    """Both by line would name runs `task/3/rollout/3`; one task a line needs rollout 0.
+    Alone, the rollout index is the line: several rollouts of one task stay distinct."""
+    assert suggested_flags(["task_index", "rollout_index"]) == [
+        "--task-index line",
+        "--rollout-index 0",
+    ]
+    assert suggested_flags(["rollout_index"]) == ["--rollout-index line"]
+    assert suggested_flags(["agent_name", "media"]) == ["--agent-name NAME", "--media placeholder"]

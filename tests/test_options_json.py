@@ -16,7 +16,7 @@ from nemogym_ingest import ConversionOptions
     [
         ([1], 'case: expected a JSON object such as {"agent_name": "agent"}'),
         ({"b": 1, "a": 2}, "case: unknown a, b; known: agent_name, task_index, rollout_index,"),
-        ({"media": "omit"}, "case: media must be None or 'placeholder', got 'omit'"),
+        ({"media": "omit"}, 'case: media must be null or "placeholder", got "omit"'),
         ({"rollout_index": "line", "media": "omit"}, "case: no line here"),
     ],
 )

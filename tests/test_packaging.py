@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -85,7 +86,9 @@ def test_the_installed_wheel_passes_its_own_suite_from_an_empty_directory(
     installed: Path, tmp_path: Path
 ) -> None:
     manifest = json.loads((ROOT / "spec" / "manifest.json").read_text(encoding="utf-8"))
-    output = _checked([str(installed / "nemogym-ingest"), "conformance", "--options"], tmp_path)
+    output = _checked(
+        [str(installed / "nemogym-ingest"), "conformance", "--takes-options"], tmp_path
+    )
     assert output.splitlines()[-1] == f"{manifest['cases']} passed, 0 failed, 0 skipped"
     assert list(tmp_path.iterdir()) == []
 
@@ -99,7 +102,7 @@ def test_the_installed_wheel_takes_another_suite_with_spec(installed: Path, tmp_
         if case_file.name != "naming.json":
             case_file.unlink()
     count = len(json.loads((suite / "spec" / "cases" / "naming.json").read_text())["cases"])
-    arguments = ["conformance", "--options", "--spec", str(suite / "spec")]
+    arguments = ["conformance", "--takes-options", "--spec", str(suite / "spec")]
     output = _checked([str(installed / "nemogym-ingest"), *arguments], tmp_path)
     assert output.splitlines()[-1] == f"{count} passed, 0 failed, 0 skipped"
 
@@ -129,3 +132,77 @@ def test_the_installed_wheel_carries_license_metadata_and_no_docent(
     assert found["keywords"]
     assert Path(found["module"]).is_relative_to(installed.parent)
     assert found["docent"] is False
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` but Python's bytecode caches."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_case_add_from_the_installed_wheel_edits_only_the_suite_named_by_spec(
+    installed: Path, tmp_path: Path
+) -> None:
+    """An installed package's suite copy is never edited: without --spec, `case add` exits 2
+    saying so; with it, it writes there and nowhere else."""
+    site = installed.parent / "lib"
+    before = _tree(site)
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(ROOT / "examples" / "rollouts.jsonl", work / "rollouts.jsonl")
+    command = [str(installed / "nemogym-ingest"), "case", "add", "rollouts.jsonl:1"]
+    command += ["--id", "x-y", "--group", "g", "--rules", "R13"]
+    refused = _run(command, work)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "pass --spec DIR" in refused.stderr
+    assert refused.stdout == ""
+    assert sorted(p.name for p in work.iterdir()) == ["rollouts.jsonl"]
+    shutil.copytree(ROOT / "spec", tmp_path / "suite" / "spec")
+    shutil.copytree(ROOT / "golden", tmp_path / "suite" / "golden")
+    added = _run([*command, "--spec", str(tmp_path / "suite" / "spec")], work)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert (tmp_path / "suite" / "spec" / "cases" / "g.json").is_file()
+    assert (tmp_path / "suite" / "golden" / "x-y.json").is_file()
+    assert "git diff" not in added.stdout  # the copy is not under git
+    assert _tree(site) == before
+    assert sorted(p.name for p in work.iterdir()) == ["rollouts.jsonl"]
+
+
+def _readme_convert_command() -> list[str]:
+    """The README's main command, from `nemogym-ingest` on."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [line for line in readme.splitlines() if "nemogym-ingest convert examples/" in line]
+    return line.split("nemogym-ingest", 1)[1].split()
+
+
+def test_the_readme_main_command_leaves_git_status_clean_and_the_sdist_without_its_output(
+    tmp_path: Path,
+) -> None:
+    """On a copy of the checkout (its tracked files, under a fresh git): the output the
+    README's command writes is ignored by git and left out of `uv build --sdist`."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    checkout = tmp_path / "checkout"
+    for name in filter(None, tracked.split("\0")):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, checkout / name)
+    _checked(["git", "init", "--quiet"], checkout)
+    _checked(["git", "add", "--all"], checkout)
+    command = _readme_convert_command()
+    assert command[:2] == ["convert", "examples/rollouts.jsonl"]
+    _checked([sys.executable, "-m", "nemogym_ingest", *command], checkout)
+    output = checkout / command[command.index("-o") + 1]
+    assert output.stat().st_size > 0
+    untracked = _checked(["git", "status", "--porcelain", "--untracked-files=all"], checkout)
+    assert [line for line in untracked.splitlines() if not line.startswith("A ")] == []
+    build = [_uv(), "build", "--sdist", "--no-build-isolation", "--python", sys.executable]
+    _checked([*build, "--out-dir", str(tmp_path / "dist"), str(checkout)], tmp_path)
+    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
+    assert "examples/rollouts.jsonl" in names
+    assert output.name not in names

@@ -244,7 +244,7 @@ def test_a_bad_line_stops_before_anything_is_sent(server: FakeDocentServer, tmp_
     with pytest.raises(ConversionError) as caught:
         upload(NewCollection("never"), path)
     assert (caught.value.line, caught.value.path) == (3, "responses_create_params")
-    assert server.paths() == ["GET /rest/api-keys/test"]  # the key check only
+    assert server.paths() == []  # the file is checked before logging in
     assert server.collections == {}
 
 
@@ -535,6 +535,22 @@ def test_cli_no_api_key(
     assert status == 3
     assert err.startswith("nemogym-ingest: cannot use Docent: api_key is required")
     assert "DOCENT_API_KEY" in err
+    assert server.requests == []
+
+
+def test_cli_checks_the_file_before_asking_for_credentials(
+    server: FakeDocentServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A file of bad lines and no key: the bad line is what the user learns first (exit 1)."""
+    monkeypatch.delenv("DOCENT_API_KEY")
+    bad = rollouts_file(tmp_path, 2, bad_lines=(2,))
+    status, out, err = run_cli(capsys, str(bad), "--collection-id", "c1")
+    assert (status, out) == (1, "")
+    assert err.startswith(f"{bad}:2: ")
+    assert "api_key" not in err and "DOCENT_API_KEY" not in err
     assert server.requests == []
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import casebook, exit_status, verdict
 from ..casebook import Added, CaseError, Request
-from ..conformance.suite import Suite, SuiteError, default_spec_dir
+from ..conformance.suite import Suite, SuiteError, checkout_spec_dir
 from ..options import ConversionOptions
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -55,10 +55,14 @@ def _options(text: str | None) -> dict[str, Any] | None:
 def _request(args: argparse.Namespace) -> Request:
     """The request, checked: the arguments, the suite, the id and the rules."""
     source, line = _source_and_line(args.source_line)
-    spec = Path(args.spec) if args.spec is not None else default_spec_dir()
-    if spec is None or not Suite(spec).cases.is_dir():
-        where = "no spec/ found (installed or in a checkout)" if spec is None else f"{spec}"
-        raise CaseError(f"{where}: not a spec directory holding cases/; pass --spec DIR")
+    spec = Path(args.spec) if args.spec is not None else checkout_spec_dir()
+    if spec is None:
+        raise CaseError(
+            "not run from a source checkout, and the installed suite is not edited: "
+            "pass --spec DIR (the spec/ of a checkout or a copy of the suite)"
+        )
+    if not Suite(spec).cases.is_dir():
+        raise CaseError(f"{spec}: not a spec directory holding cases/; pass --spec DIR")
     suite = Suite(spec)
     for flag, value in (("--id", args.id), ("--group", args.group)):
         if not _ID.fullmatch(value):
@@ -115,15 +119,45 @@ def _report_lines(request: Request, added: Added) -> list[str]:
     if not added.validated:
         lines.append("  not checked against case.schema.json (jsonschema is not installed)")
     for path in added.written:
-        lines.append(f"  wrote {path}")
+        lines.append(f"  wrote {_shown(path)}")
     if added.cases_now is not None:
         lines.append(f"  manifest.json: cases {added.cases_now}")
-    lines.append(
-        "next: review the diff (git diff spec/ golden/; read the golden file, do not trust it), "
-        "record the case in CHANGELOG.md, then run uv run pytest tests/test_spec_cases.py "
-        "and nemogym-ingest conformance"
-    )
+    lines.append(_next_step(request, added))
     return lines
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current directory when under it, else absolute."""
+    absolute = path.resolve()
+    return (
+        str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(path)
+    )
+
+
+def _next_step(request: Request, added: Added) -> str:
+    """What to do next, for the suite that was written: its diff (when under git), its
+    changelog and its tests (when beside it), and the runner on it."""
+    suite = request.suite
+    root = suite.spec.resolve().parent
+    written = " ".join(_shown(folder) for folder in (suite.spec, suite.golden))
+    trust = "; read the golden file, do not trust it" if added.outcome.run is not None else ""
+    if any((folder / ".git").exists() for folder in (root, *root.parents)):
+        steps = [f"review the diff (git diff -- {written}{trust})"]
+    else:
+        steps = [f"review the files written above{trust}"]
+    if (root / "CHANGELOG.md").is_file():
+        steps.append(f"record the case in {_shown(root / 'CHANGELOG.md')}")
+    runs = []
+    if (root / "tests" / "test_spec_cases.py").is_file():
+        runs.append(f"uv run pytest {_shown(root / 'tests' / 'test_spec_cases.py')}")
+    default = checkout_spec_dir()
+    spec_flag = (
+        ""
+        if default and default.resolve() == suite.spec.resolve()
+        else f" --spec {_shown(suite.spec)}"
+    )
+    runs.append(f"nemogym-ingest conformance --takes-options{spec_flag}")
+    return f"next: {', '.join(steps)}, then run {' and '.join(runs)}"
 
 
 def _case_add(args: argparse.Namespace) -> int:
@@ -181,6 +215,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--spec",
         metavar="DIR",
-        help="the spec directory (golden/ beside it; default: the checkout's spec/)",
+        help="the spec directory (golden/ beside it; default: the spec/ of the source checkout "
+        "the package runs from; required for an installed package, whose suite is not edited)",
     )
     parser.set_defaults(handler=_case_add)

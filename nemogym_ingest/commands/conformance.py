@@ -98,7 +98,7 @@ def _invocation(args: argparse.Namespace) -> str:
         if value:
             words += [flag, value]
     if args.options:
-        words.append("--options")
+        words.append("--takes-options")
     for pattern in args.error_path_from:
         words += ["--error-path-from", pattern]
     for glob in args.case:
@@ -108,7 +108,7 @@ def _invocation(args: argparse.Namespace) -> str:
     if args.strict_allow:
         words.append("--strict-allow")
     if args.rules:
-        words.append("--rules")
+        words.append("--check-rules")
     return " \\\n    ".join(
         " ".join(shlex.quote(word) for word in chunk) for chunk in _flag_chunks(words)
     )
@@ -181,6 +181,7 @@ def register(subparsers: Any) -> None:
     _add_suite_arguments(parser.add_argument_group("suite"))
     _add_implementation_arguments(parser.add_argument_group("implementation"))
     _add_output_arguments(parser.add_argument_group("output"))
+    _add_renamed_switches(parser)
     parser.set_defaults(handler=_run_conformance)
 
 
@@ -207,7 +208,8 @@ def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
         help="fail (exit 1) when an allow-file entry's case passes now or is not in the suite",
     )
     suite.add_argument(
-        "--rules",
+        "--check-rules",
+        dest="rules",
         action="store_true",
         help="a rejection must also name the case's rule (the error's 'rule' member or "
         "attribute); by default only its path (and line) are compared",
@@ -238,7 +240,8 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="a program given a JSONL file path as its last argument (JSONL cases)",
     )
     target.add_argument(
-        "--options",
+        "--takes-options",
+        dest="options",
         action="store_true",
         help="the implementation takes case options: options=DICT in Python, --options JSON "
         "for commands (else such cases are skipped)",
@@ -271,6 +274,33 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )
+
+
+def _add_renamed_switches(parser: argparse.ArgumentParser) -> None:
+    """The switches' old names, hidden and refused: one meaning per flag name."""
+    for old, new, value in (
+        ("--options", "--takes-options", "JSON"),
+        ("--rules", "--check-rules", "R1,R2"),
+    ):
+        parser.add_argument(
+            old,
+            nargs="?",
+            action=_Renamed,
+            const=new,
+            metavar=value,
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+        )
+
+
+class _Renamed(argparse.Action):
+    """An old switch name, refused with its new one (`const`): `--options JSON` and `--rules
+    R1,R2` take values in `case add` (and `--options JSON` in the protocol), so here the
+    switches are `--takes-options` and `--check-rules`."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        old = self.option_strings[0]
+        parser.error(f"{old} is {self.const} here (a switch); {old} {self.metavar} is case add's")
 
 
 def _add_output_arguments(output: argparse._ArgumentGroup) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from .. import exit_status
+from ..errors import ConversionError
 from ..options import add_option_arguments, options_from_args
 from ..pool import Settings, convert_input, write_output
+from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
     FileVerdict,
@@ -86,22 +90,39 @@ def _umask() -> int:
 
 
 def _output_is_an_input(output: str | None, inputs: Sequence[str]) -> str | None:
-    """The input that `output` names too (through a link or another spelling), or None."""
-    if output is None or output == STDIN:
+    """The input that `output` names too (through a link or another spelling; stdout
+    redirected into it, `convert FILE >> FILE`), or None."""
+    try:
+        written = os.stat(output) if output not in (None, STDIN) else os.fstat(1)
+    except (OSError, ValueError):  # no such output yet, or no stdout
+        return None
+    if not stat.S_ISREG(written.st_mode):  # a terminal, a pipe, /dev/null
         return None
     for path in inputs:
         if path != STDIN:
             with contextlib.suppress(OSError, ValueError):  # a missing input is reported later
-                if os.path.samefile(path, output):
+                if os.path.samestat(os.stat(path), written):
                     return path
     return None
+
+
+def _stopped_by(error: ConversionError, path: str, progress: Progress) -> int:
+    """Stop at `error`; when an option would resolve it, say that `check` lists them all."""
+    if error.option is not None:
+        say(
+            f"nemogym-ingest: convert stops at the first rejected line; "
+            f"nemogym-ingest check {shlex.quote(path)} lists every option the file needs",
+            progress,
+        )
+    return exit_status.REJECTED
 
 
 def _convert(args: argparse.Namespace) -> int:
     clobbered = _output_is_an_input(args.output, args.rollouts)
     if clobbered is not None:
+        output = "stdout" if args.output in (None, STDIN) else args.output
         say(
-            f"nemogym-ingest: {args.output}: the output is the input {clobbered}; "
+            f"nemogym-ingest: {output}: the output is the input {clobbered}; "
             "nothing written (convert never changes an input)"
         )
         return exit_status.USAGE
@@ -126,12 +147,12 @@ def _convert(args: argparse.Namespace) -> int:
                     for error in held[:1] if held and not args.keep_going else held:
                         say(str(error), progress)
                     if held and not args.keep_going:
-                        return exit_status.REJECTED
+                        return _stopped_by(held[0], path, progress)
                     write_output(result, output.stream)
                     for error in result.errors:
                         say(str(error), progress)
                     if stopped:
-                        return exit_status.REJECTED
+                        return _stopped_by(result.errors[0], path, progress)
                 name = source.name or path
                 for sentence in (verdict.not_rollouts(name), verdict.failed_attempts(name)):
                     if sentence is not None:

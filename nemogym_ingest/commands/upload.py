@@ -25,7 +25,7 @@ from .common import whole_number
 
 if TYPE_CHECKING:
     from ..docent._sdk import Docent
-    from ..docent.uploader import UploadError, UploadProgress, UploadResult
+    from ..docent.uploader import Uploader, UploadError, UploadProgress, UploadResult
 
 _DESCRIPTION = """\
 Convert NeMo Gym rollouts (.jsonl or .jsonl.gz) and upload them as AgentRuns into a
@@ -267,6 +267,11 @@ def _upload(args: argparse.Namespace) -> int:
     reporter = _Reporter(args, source, stderr)
     source.close()
     _configure_sdk_logging(args.quiet, stderr)
+    uploader = _uploader(args, settings, reporter)
+    status = _check(args, uploader, reporter)  # the file first, then the credentials
+    if status is not None:
+        reporter.close()
+        return status
     try:
         client = docent.default_client(args.timeout)
     except ValueError as error:  # no API key, or a bad docent.env profile
@@ -275,33 +280,31 @@ def _upload(args: argparse.Namespace) -> int:
     except requests.RequestException as error:
         reason = docent.describe_request_error(error, args.timeout)
         reporter.say(f"nemogym-ingest: cannot log in to Docent: {reason}")
+        reporter.close()
         return exit_status.DOCENT_UNAVAILABLE
     try:
-        return _send(args, settings, client, reporter)
+        return _send(args, settings, uploader, client, reporter)
     finally:
         reporter.close()
 
 
-def _send(
-    args: argparse.Namespace, settings: UploadSettings, client: Docent, reporter: _Reporter
-) -> int:
-    """Upload the checked arguments' file with `client`; the exit status."""
-    import requests  # noqa: PLC0415 - the optional extra, found installed by `_upload`
-
-    from ..docent import client as docent  # noqa: PLC0415 - likewise
-    from ..docent.uploader import Uploader, UploadError  # noqa: PLC0415 - likewise
+def _uploader(args: argparse.Namespace, settings: UploadSettings, reporter: _Reporter) -> Uploader:
+    """The upload the arguments ask for, reporting to `reporter`."""
+    from ..docent.uploader import Uploader  # noqa: PLC0415 - the optional extra, found by now
 
     collection: str | NewCollection = (
         args.collection_id if args.new_collection is None else NewCollection(args.new_collection)
     )
-    uploader = Uploader(
+    return Uploader(
         collection, settings, on_progress=reporter.progress, on_rejected=reporter.rejected
     )
+
+
+def _check(args: argparse.Namespace, uploader: Uploader, reporter: _Reporter) -> int | None:
+    """The validation pass over the file; the exit status when it stops the upload."""
     try:
-        # The SDK draws a tqdm bar per request on stderr; ours replaces them.
-        with open(os.devnull, "w") as sink, redirect_stderr(sink):
-            result = uploader.run(args.rollouts, client)
-    except InputError as error:  # the file became unreadable during the validation pass
+        uploader.check(args.rollouts)
+    except InputError as error:  # the file became unreadable
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE
     except ConversionError as error:
@@ -311,6 +314,32 @@ def _send(
             "and leaves the bad ones out)"
         )
         return exit_status.REJECTED
+    except ValueError as error:  # --skip N beyond the file's runs
+        reporter.say(f"nemogym-ingest: {error}")
+        return exit_status.USAGE
+    return None
+
+
+def _send(
+    args: argparse.Namespace,
+    settings: UploadSettings,
+    uploader: Uploader,
+    client: Docent,
+    reporter: _Reporter,
+) -> int:
+    """Upload the checked file with `client`; the exit status."""
+    import requests  # noqa: PLC0415 - the optional extra, found installed by `_upload`
+
+    from ..docent import client as docent  # noqa: PLC0415 - likewise
+    from ..docent.uploader import UploadError  # noqa: PLC0415 - likewise
+
+    try:
+        # The SDK draws a tqdm bar per request on stderr; ours replaces them.
+        with open(os.devnull, "w") as sink, redirect_stderr(sink):
+            result = uploader.run(args.rollouts, client)
+    except InputError as error:  # the file became unreadable after the validation pass
+        reporter.say(f"nemogym-ingest: {error}")
+        return exit_status.UNREADABLE
     except UploadError as error:
         reporter.say(_stopped(args.rollouts, settings, error))
         return exit_status.INTERRUPTED
@@ -324,9 +353,6 @@ def _send(
     except (LookupError, docent.DocentAnswerError) as error:  # no such collection, or so
         reporter.say(f"nemogym-ingest: {error}; nothing was sent")
         return exit_status.DOCENT_UNAVAILABLE
-    except ValueError as error:  # --skip N beyond the file's runs
-        reporter.say(f"nemogym-ingest: {error}")
-        return exit_status.USAGE
     if not args.quiet:
         print(_summary(result, client.frontend_url), flush=True)
     return exit_status.REJECTED if result.rejected else exit_status.OK

@@ -97,7 +97,7 @@ def skip_reason(implementation: Implementation, case: Case) -> str | None:
         return "a JSONL file case; the implementation has no file entry point"
     if case.options is not None and not implementation.handles_options:
         options = json.dumps(case.options, sort_keys=True)
-        return f"needs options {options}; the implementation does not declare --options"
+        return f"needs options {options}; the implementation does not declare --takes-options"
     return None
 
 

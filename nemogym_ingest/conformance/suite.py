@@ -59,6 +59,17 @@ def default_spec_dir() -> Path | None:
     return None
 
 
+def checkout_spec_dir() -> Path | None:
+    """The `spec/` of the source checkout the package runs from (a `pyproject.toml` beside
+    it), where `case add` writes by default; None for an installed wheel, whose suite copy
+    is not to be edited."""
+    checkout = _PACKAGE_DIR.parent
+    spec = checkout / "spec"
+    if (spec / "cases").is_dir() and (checkout / "pyproject.toml").is_file():
+        return spec
+    return None
+
+
 def read_json(path: Path) -> Any:
     """A suite file's JSON (a case file, a golden payload, the manifest, the schema)."""
     try:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from ..errors import ConversionError
 from ..jsonvalue import NotAllJson, copy_json, own_json
 from ..model import AgentRun
-from ..options import LINE_INDEX_OPTIONS, ConversionOptions
+from ..options import LINE_INDEX_OPTIONS, ConversionOptions, OptionsArgument, options_of
 from .checks import describe, require_non_empty_string, require_text
 from .episode import episode_run
 from .rollout import rollout_run
@@ -107,17 +107,17 @@ def _run_builder(row: Any) -> _RunBuilder:
 
 
 def convert_nemogym_rollout_to_agent_run(
-    rollout: Any, *, options: ConversionOptions | None = None
+    rollout: Any, *, options: OptionsArgument = None
 ) -> AgentRun:
     """Convert one parsed NeMo Gym row (a rollout or an episode row) into an AgentRun.
 
     Raises `ConversionError` (with the offending field's `path`) for anything that cannot
     be converted exactly, and for a failed attempt, which holds no rollout (R83). The row
-    is never modified and shares nothing with the result. `options` (default: strict) say
-    what to assume where the row is incomplete; a `"line"` index option needs a JSONL
-    line, so it raises `ValueError` here.
+    is never modified and shares nothing with the result. `options` (default: strict;
+    `ConversionOptions` or a mapping of its fields) say what to assume where the row is
+    incomplete; a `"line"` index option needs a JSONL line, so it raises `ValueError` here.
     """
-    options = _STRICT if options is None else options
+    options = _STRICT if options is None else options_of(options)
     for option in LINE_INDEX_OPTIONS:
         if getattr(options, option) == "line":
             raise ValueError(

@@ -10,7 +10,8 @@ try:
     from docent.sdk.client import MAX_AGENT_RUN_PAYLOAD_BYTES
 except ModuleNotFoundError as error:
     raise ImportError(
-        f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'nemogym-ingest[docent]'"
+        f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'docent==0.1.88' "
+        "(the docent extra; in a checkout, uv sync installs it)"
     ) from error
 
 __all__ = [

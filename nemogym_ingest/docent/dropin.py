@@ -1,6 +1,7 @@
-"""Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump equals our payload, ids
-aside), and the drop-ins for Docent's converters that return them, so Docent's "convert, then
-`add_agent_runs`" code needs only its import changed.
+"""Our AgentRuns as Docent's own (`to_docent`: the Docent model's dump, without the ids and
+defaults `normalize_payload` drops, equals our payload), and the drop-ins for Docent's
+converters that return them, so Docent's "convert, then `add_agent_runs`" code needs only
+its import changed.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from typing import Any
 from .. import convert as core_convert
 from .. import jsonl as core_jsonl
 from ..model import AgentRun
-from ..options import ConversionOptions
+from ..options import OptionsArgument
 from ..source import RolloutsSource
 from ._sdk import DocentAgentRun
 
 
 def to_docent(run: AgentRun) -> DocentAgentRun:
-    """`run` as Docent's own pydantic AgentRun (Docent assigns fresh ids; no id is set)."""
+    """`run` as Docent's own pydantic AgentRun, validated from `run.to_dict()`: its
+    `model_dump(mode="json")` adds fresh ids, `null` members, `transcript_groups: []` and
+    `redacted: false`, which `normalize_payload` drops again (no id is set by us)."""
     return DocentAgentRun.model_validate(run.to_dict())
 
 
@@ -27,7 +30,7 @@ def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:
 
 
 def convert_nemogym_rollout_to_agent_run(
-    rollout: Any, *, options: ConversionOptions | None = None
+    rollout: Any, *, options: OptionsArgument = None
 ) -> DocentAgentRun:
     """`nemogym_ingest.convert_nemogym_rollout_to_agent_run` as Docent's own AgentRun: a
     drop-in for `docent.sdk.integrations.convert_nemogym_rollout_to_agent_run`.
@@ -39,7 +42,7 @@ def convert_nemogym_rollout_to_agent_run(
 
 
 def convert_nemogym_jsonl_file_to_agent_runs(
-    file_path: RolloutsSource, *, options: ConversionOptions | None = None
+    file_path: RolloutsSource, *, options: OptionsArgument = None
 ) -> list[DocentAgentRun]:
     """Every run of a NeMo Gym JSONL file as Docent's own AgentRun: a drop-in for
     `docent.sdk.integrations.convert_nemogym_jsonl_file_to_agent_runs`, ready for

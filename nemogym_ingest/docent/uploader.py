@@ -166,19 +166,23 @@ class Uploader:
         self.total: int | None = None
         """The good runs of a checked file (None for a run iterable)."""
         self._good = self._read = 0  # the validation pass so far: good runs, bytes read
+        self._prepared: Iterable[AgentRun] = ()
+        self._prepared_for: object = None
+        """The runs of the file `check` checked, and that file."""
 
     def run(
         self,
         runs_or_path: str | os.PathLike[str] | Iterable[AgentRun],
         client: Docent | None = None,
     ) -> UploadResult:
-        """Upload the runs (`client`: by default `default_client()`)."""
+        """Upload the runs (`client`: by default `default_client()`), a file's once it is
+        checked (`check`, if not called before): a bad file fails before logging in."""
+        runs = self._prepared if self._prepared_for is runs_or_path else self._runs(runs_or_path)
         if client is None:
             client = default_client(self.settings.timeout)
         with request_timeout(client._session, self.settings.timeout):
             if isinstance(self.collection, str):
                 find_collection(client, self.collection)
-            runs = self._runs(runs_or_path)
             collection_id = (
                 create_collection(client, self.collection)
                 if isinstance(self.collection, NewCollection)
@@ -198,6 +202,12 @@ class Uploader:
             except RunTooLarge as error:
                 raise self._failure(result, str(error), 1) from None
             return result
+
+    def check(self, path: str | os.PathLike[str]) -> None:
+        """The validation pass over file `path` on its own, before `run(path, …)` logs in:
+        raises what `run` would for the file (its first bad line's `ConversionError` unless
+        `keep_going`, `InputError`, `ValueError` for a `skip` beyond its runs)."""
+        self._prepared, self._prepared_for = self._runs(path), path
 
     def _runs(
         self, runs_or_path: str | os.PathLike[str] | Iterable[AgentRun]
@@ -309,15 +319,16 @@ def upload(
 ) -> UploadResult:
     """Upload runs into a Docent collection, chunk by chunk, each chunk confirmed processed.
 
-    `collection` is an existing collection's id (checked first) or a `NewCollection`.
-    `runs_or_path` is a rollouts JSONL file (plain or .gz), converted with `options`
-    (default: strict) and read twice: a validation pass, in which the first bad line raises
-    its `ConversionError` before anything is sent (with `keep_going`, bad lines are passed
-    to `on_rejected`, listed in the result, and left out), then the upload pass, one chunk
-    in memory at a time. Or it is an iterable of AgentRuns, uploaded as they come (a
-    `ConversionError` it raises, e.g. from `iter_nemogym_jsonl`, becomes an `UploadError`
-    after the runs before it). `client` defaults to `default_client()`, configured like the
-    SDK itself. The first `skip` runs are not sent (to resume an upload).
+    `collection` is an existing collection's id (checked once the runs are) or a
+    `NewCollection`. `runs_or_path` is a rollouts JSONL file (plain or .gz), converted with
+    `options` (default: strict) and read twice: a validation pass, in which the first bad
+    line raises its `ConversionError` before logging in or sending anything (with
+    `keep_going`, bad lines are passed to `on_rejected`, listed in the result, and left
+    out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
+    AgentRuns, uploaded as they come (a `ConversionError` it raises, e.g. from
+    `iter_nemogym_jsonl`, becomes an `UploadError` after the runs before it). `client`
+    defaults to `default_client()`, configured like the SDK itself. The first `skip` runs
+    are not sent (to resume an upload).
 
     A chunk holds at most `chunk_size` runs and `chunk_bytes` of JSON (a bigger run goes
     alone, up to `max_request_bytes`, Docent's limit). Each chunk is one

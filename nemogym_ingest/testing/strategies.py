@@ -8,7 +8,7 @@
 - `valid_episode_rows()`, `malformed_episode_rows()`: the same for NeMo Gym 0.7.0's episode
   rows (R81, R82), one transcript per invocation.
 
-Needs the `testing` extra (`pip install "nemogym-ingest[testing]"`). Everything drawn is a
+Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
 fresh object: mutate it freely.
 """
 
@@ -27,7 +27,7 @@ try:
 except ModuleNotFoundError as error:
     raise ImportError(
         f"nemogym_ingest.testing.strategies needs Hypothesis ({error}): "
-        "pip install 'nemogym-ingest[testing]'"
+        "pip install 'hypothesis>=6.100' (the testing extra; in a checkout, uv sync installs it)"
     ) from error
 
 from nemogym_ingest.errors import render_path
