@@ -7,6 +7,8 @@ Rules: R60-R67.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from .source import RolloutsSource, Source, iter_raw_lines, open_source
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = b" \t\r\n"
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+_RECURSION_SAFE = 500
+"""Brackets a line may hold for `json` to parse it far below Python's recursion limit."""
 
 _orjson_loads: Callable[[bytes], Any] | None = ORJSON_LOADS
 """orjson's parser with the `fast` extra, else None (see `fast`)."""
@@ -76,6 +80,21 @@ def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> tuple[A
     return value, True
 
 
+@contextlib.contextmanager
+def _no_collection_if_deep(content: bytes) -> Iterator[None]:
+    """No garbage collection while `json` may recurse to its limit (a line with more than
+    _RECURSION_SAFE brackets): a finalizer the collector ran there (an unclosed generator's)
+    would find no stack left and fail as an unraisable exception."""
+    if content.count(b"[") + content.count(b"{") <= _RECURSION_SAFE or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _parse_with_json(content: bytes, constants: list[str]) -> Any:
     """`content` read by `json`, each NaN or Infinity literal appended to `constants`."""
     try:
@@ -85,7 +104,8 @@ def _parse_with_json(content: bytes, constants: list[str]) -> Any:
             f"invalid UTF-8 at byte {error.start}: {error.reason}", rule="R63"
         ) from None
     try:
-        return parse_json_text(text, constants)
+        with _no_collection_if_deep(content):
+            return parse_json_text(text, constants)
     except json.JSONDecodeError as error:
         message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
         raise ConversionError(

@@ -234,3 +234,44 @@ def test_the_nesting_check_is_the_bracket_depth_of_the_text(value: Any, ascii_on
     deepest = _bracket_depth(text)
     assert parsed_too_deep(text, value) is (deepest > MAX_NESTING)
     assert parsed_too_deep(text.encode(), value) is (deepest > MAX_NESTING)
+
+
+def test_no_finalizer_runs_at_the_recursion_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line nested 10,000 levels deep is parsed by `json` up to Python's recursion limit;
+    a collection there would run an unclosed generator's `finally` with no stack left (an
+    unraisable exception, which pytest fails a test on). None runs while it parses."""
+    import gc
+    import sys
+
+    from nemogym_ingest import jsonl
+
+    monkeypatch.setattr(jsonl, "_orjson_loads", None)
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def suspended() -> Any:
+        try:
+            yield
+        finally:
+            json.dumps([1])  # needs a few frames
+
+    thresholds = gc.get_threshold()
+    try:
+        for threshold in range(700, 1000, 10):  # a collection deep in the recursion
+            gc.collect()
+            gc.set_threshold(threshold)
+            generator = suspended()
+            next(generator)
+            cycle: list[Any] = [generator]
+            cycle.append(cycle)  # only the collector frees it
+            del generator, cycle
+            with pytest.raises(ConversionError) as caught:
+                jsonl.parse_jsonl_line(b"[" * 10_000 + b"]" * 10_000)
+            assert (caught.value.rule, caught.value.reason) == (
+                "R64",
+                "nested deeper than 200 levels",
+            )
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.collect()
+    assert unraisable == []
