@@ -320,6 +320,11 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     rollout = parse_rollout(read_line(request.source, request.line), where)
     options = ConversionOptions.from_json(request.options or {})
     view = None if request.options else view  # the suite compares Docent without options only
+    if not request.rules and outcome_of(rollout, options).error is None:
+        raise CaseError(  # before any minimizing: it keeps the acceptance
+            f"{where} is accepted: say which rules it exercises with --rules R…,R… "
+            "(spec/README.md); a rejection defaults to the rule it breaks"
+        )
     minimized, kept = None, ""
     if request.minimize:
         keeps, kept = outcome_keeper(rollout, options, view, request.divergence)
@@ -334,12 +339,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
         )
     outcome = outcome_of(rollout, options)
     rules = request.rules
-    if not rules:
-        if outcome.error is None:
-            raise CaseError(
-                f"{where} is accepted: say which rules it exercises with --rules R…,R… "
-                "(spec/README.md); a rejection defaults to the rule it breaks"
-            )
+    if not rules and outcome.error is not None:
         rules = (outcome.error.rule,)
     verdict = docent_verdict(rollout, outcome, view)
     divergence = _divergence(request, verdict)

@@ -299,6 +299,11 @@ _TAKEN_GOLDEN = "metadata-pruning"  # an accepting case of the suite: its golden
         ),
         (
             [rollout(3)],
+            ["SOURCE:1", "--minimize"],
+            "SOURCE:1 is accepted: say which rules it exercises with --rules",
+        ),
+        (
+            [rollout(3)],
             ["SOURCE:1", "--rules", "R31", "--divergence", "D2"],
             "--divergence D2: Docent agrees with this case",
         ),
@@ -308,7 +313,7 @@ _TAKEN_GOLDEN = "metadata-pruning"  # an accepting case of the suite: its golden
         "duplicate-key", "nan", "lone-surrogate", "no-line", "line-zero", "bad-id", "bad-group",
         "id-taken", "golden-taken", "unknown-rule", "bad-rule-name", "divergence-not-d",
         "options-not-json", "options-not-object", "options-unknown", "options-bad-value",
-        "options-line", "accepted-without-rules", "divergence-but-agrees",
+        "options-line", "accepted-without-rules", "accepted-without-rules-minimize", "divergence-but-agrees",
     ],
 )  # fmt: skip
 def test_refusals_exit_2_and_write_nothing(
