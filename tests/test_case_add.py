@@ -313,7 +313,8 @@ _TAKEN_GOLDEN = "metadata-pruning"  # an accepting case of the suite: its golden
         "duplicate-key", "nan", "lone-surrogate", "no-line", "line-zero", "bad-id", "bad-group",
         "id-taken", "golden-taken", "unknown-rule", "bad-rule-name", "divergence-not-d",
         "options-not-json", "options-not-object", "options-unknown", "options-bad-value",
-        "options-line", "accepted-without-rules", "accepted-without-rules-minimize", "divergence-but-agrees",
+        "options-line", "accepted-without-rules", "accepted-without-rules-minimize",
+        "divergence-but-agrees",
     ],
 )  # fmt: skip
 def test_refusals_exit_2_and_write_nothing(
