@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,12 @@ from typing import Any
 from .conformance.suite import Suite, read_json
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
+from .jsonvalue import SURROGATE
 from .minimize import Keeps, Minimized, minimize, transcript_shape
 from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _I_JSON_INTEGER = 2**53
 
 
@@ -90,7 +89,7 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
     ±2^53, NaN or Infinity), or None."""
     where = render_path(loc) or "the rollout"
     if isinstance(value, str):
-        return f"{where}: a lone surrogate" if _SURROGATE.search(value) else None
+        return f"{where}: a lone surrogate" if SURROGATE.search(value) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -99,7 +98,7 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
         return None if math.isfinite(value) else f"{where}: {value!r}, not a JSON number"
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        if isinstance(key, str) and _SURROGATE.search(key):
+        if isinstance(key, str) and SURROGATE.search(key):
             return f"{where}: a lone surrogate in a key"
         problem = i_json_problem(item, (*loc, key))
         if problem is not None:

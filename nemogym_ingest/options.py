@@ -16,12 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .jsonvalue import MAX_INTEGER_DIGITS, text_problem
+from .jsonvalue import INTEGER_BOUND, MAX_INTEGER_DIGITS, text_problem
 
 IndexSource = Literal["line"] | int
 """Where a missing task or rollout index comes from: the JSONL line number, or a fixed number."""
-
-_INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
 
 def _name_problem(name: str, value: object) -> str | None:
@@ -35,7 +33,7 @@ def _index_source_problem(name: str, value: object) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return f"{name} must be None, 'line' or an integer, got {value!r}"
-    if not -_INTEGER_BOUND < value < _INTEGER_BOUND:
+    if not -INTEGER_BOUND < value < INTEGER_BOUND:
         return f"{name} has more than {MAX_INTEGER_DIGITS} digits"
     return None
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep
+from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep, require_text
 from ..model import JsonDict, ToolCall, ToolMessage
 from ..schema import ABSENT
-from .checks import describe, pruned, require_non_empty_string, require_text, wrong
+from .checks import describe, pruned, require_non_empty_string, wrong
 from .message import record_string_member
 from .turn import TranscriptBuilder
 

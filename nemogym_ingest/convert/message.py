@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..jsonvalue import JSON_WHITESPACE, require_text
 from ..model import JsonDict, SystemMessage, UserMessage
 from ..options import plural
 from ..schema import ABSENT
@@ -19,7 +20,6 @@ from .checks import (
     require_choice,
     require_object,
     require_string,
-    require_text,
     rescued_by,
     wrong,
 )
@@ -181,14 +181,10 @@ def split_think_tags(text: str) -> tuple[str, str] | None:
     if end < 0:
         return None
     head = text[:end]
-    stripped = head.lstrip(_JSON_WHITESPACE)
+    stripped = head.lstrip(JSON_WHITESPACE)
     opened = stripped.startswith(_THINK_OPEN)
     reasoning = stripped[len(_THINK_OPEN) :] if opened else head
     if _THINK_OPEN in reasoning:  # an opening tag that does not lead the text
         return None
     answer = text[end + len(_THINK_CLOSE) :]
-    return reasoning.strip(_JSON_WHITESPACE), answer.lstrip(_JSON_WHITESPACE)
-
-
-_JSON_WHITESPACE = " \t\n\r"
-"""The whitespace R76 trims: JSON's, not Unicode's (a no-break space stays)."""
+    return reasoning.strip(JSON_WHITESPACE), answer.lstrip(JSON_WHITESPACE)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..jsonvalue import require_text
 from ..model import AgentRun, JsonDict, SystemMessage, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
@@ -27,7 +28,6 @@ from .checks import (
     require_index,
     require_non_empty_string,
     require_object,
-    require_text,
     rescued_by,
 )
 from .items import convert_items
@@ -106,7 +106,7 @@ def _index(
     was supplied (`("line", 7)`, `(0, 0)`) (R10, R72)."""
     absence = _absence(row, key)
     if absence is None:
-        return require_index(row[key], (key,)), None
+        return require_index(row[key], (key,), "R10"), None
     if source == "line" and line is not None:
         return line, (source, line)
     if isinstance(source, int):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from ..errors import ConversionError, Loc
+from ..jsonvalue import require_text
 from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
 from ..options import plural
 from ..schema import ABSENT
@@ -22,7 +23,6 @@ from .checks import (
     require_non_empty_string,
     require_object,
     require_string,
-    require_text,
     rescued_by,
 )
 from .function_call import output_value_text, tool_arguments
