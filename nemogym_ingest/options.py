@@ -1,12 +1,13 @@
-"""The opt-in conversion options (R70-R78): `ConversionOptions` and the one table
-(`OPTION_HINTS`) saying, per option, its rule, flag, accepted values, help, `check` probe
-and recorded text, from which the command line, the rescue hints and the README's list are made.
+"""The opt-in conversion options: `ConversionOptions` and the one table (`OPTION_HINTS`)
+saying, per option, its rule, flag, accepted values, help, `check` probe and recorded
+text, from which the command line, the rescue hints and the README's list are made.
 
 Each option resolves one kind of rejection by saying what the user knows; each use is
-recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order.
+recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order. What each
+option does (R71-R78) is done by the module that applies it, whose `Rules:` line names it.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 
-Rules: R70-R78.
+Rules: R70.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The checking helpers every converter module uses: required kinds, the error wording
-(`describe`, `wrong`), the option hint of a rejection, Unicode text and truthiness, and the
-pruning of a converter's own small objects. They own no rule; each caller names its rule.
+(`describe`, `wrong`), truthiness, and the pruning of a converter's own small objects.
+They own no rule: each caller names the rule it checks.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import JSON_TYPES, copy_json, require_text
 from ..model import JsonDict
-from ..options import OPTION_HINTS
 from ..schema import ABSENT
 
 
@@ -76,11 +75,6 @@ def require_index(value: Any, loc: Loc, rule: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConversionError(f"must be an integer, got {describe(value)}", loc, rule=rule)
     return int(copy_json(value, loc))
-
-
-def rescued_by(option: str) -> str:
-    """The end of a reason naming the option that would resolve it (R70)."""
-    return "; " + OPTION_HINTS[option].text()
 
 
 _KEPT_FALSY = (bool, int, float)

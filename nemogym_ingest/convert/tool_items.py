@@ -1,7 +1,7 @@
-"""Hosted and custom tool items, converted with `tool_items="generic"` (R24-R27): one
+"""Hosted and custom tool items, converted with `tool_items="generic"` (R24-R27, R78): one
 table of item shapes says how each type becomes a tool call, a tool message or a note.
 
-Rules: R24-R27.
+Rules: R24-R27, R78.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from .checks import (
     require_non_empty_string,
     require_object,
     require_string,
-    rescued_by,
 )
-from .function_call import output_value_text, tool_arguments
-from .message import marker, message_content
+from .content import marker, message_content, output_value_text, tool_arguments
 from .turn import TranscriptBuilder
 
 _OutputText = Callable[[JsonDict, list[str], Loc, TranscriptBuilder, JsonDict], str]
@@ -99,7 +97,7 @@ def _require_media(kind: str, loc: Loc, out: TranscriptBuilder) -> None:
     """A media output needs `media` (R27); counts one more part it applied to."""
     if out.options.media != "placeholder":
         raise ConversionError(
-            f"a {kind} output cannot be converted: Docent stores only text" + rescued_by("media"),
+            f"a {kind} output cannot be converted: Docent stores only text",
             loc,
             rule="R27",
             option="media",
