@@ -88,9 +88,9 @@ class ConversionError(ValueError):
 
 def _with_hint(reason: str, option: str) -> str:
     """`reason`, then the hint naming `option`: `…; pass media="placeholder" / …` (R70)."""
-    from .options import OPTION_HINTS  # noqa: PLC0415 - options imports this module
+    from .options import OPTIONS  # noqa: PLC0415 - options imports this module
 
-    hint = OPTION_HINTS[option].text()
+    hint = OPTIONS[option].text()
     return f"{reason} {hint}" if reason.endswith(":") else f"{reason}; {hint}"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import OPTION_HINTS, add_option_arguments, options_from_args
+from ..options import OPTIONS, add_option_arguments, options_from_args
 from ..pool import Settings, convert_input
 from ..source import InputError, open_source
 from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
@@ -33,7 +33,7 @@ def rejection_group(error: ConversionError) -> RejectionGroup:
 
 def _flags(options: Sequence[str]) -> list[str]:
     """Option names as the flags `check` reports: `--agent-name NAME`, `--task-index line`."""
-    return [OPTION_HINTS[option].probe_flag for option in options]
+    return [OPTIONS[option].probe_flag for option in options]
 
 
 @dataclass

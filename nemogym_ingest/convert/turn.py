@@ -93,7 +93,7 @@ class TranscriptBuilder:
     """Generic tool calls declared so far: (item type, id) -> function (R25)."""
     uses: dict[str, Any] = field(default_factory=dict)
     """Each option used: how many items (parts, messages) it applied to, or what it
-    supplied (a name, an index); `OPTION_HINTS` records them (R70)."""
+    supplied (a name, an index); `OPTIONS` records them (R70)."""
 
     def source_item(self, item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonDict:
         """An item's source item in `message_details`, before its kind's fields (R43)."""
