@@ -18,7 +18,7 @@ from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
 from ..options import OPTIONS, add_option_arguments, options_from_args
-from ..pool import Settings, convert_input
+from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
 
@@ -172,7 +172,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         say(f"nemogym-ingest: {error}")
         return
     tally.file = source.name or path
-    settings = Settings(
+    settings = ChunkSettings(
         keep_going=True, serialize=False, options=options_from_args(args), rescue=True
     )
     try:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import render_path
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
 
 _DIFF_LINES = 40
 _SHOWN_CHARS = 300

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import JSON_TYPES, copy_json, require_text
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
 
 
 def describe(value: Any) -> str:

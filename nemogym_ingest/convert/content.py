@@ -13,9 +13,9 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep, require_text
+from ..members import ABSENT
 from ..model import JsonDict
 from ..options import plural
-from ..schema import ABSENT
 from .checks import (
     describe,
     json_truthy,

@@ -7,8 +7,8 @@ Rules: R20-R22.
 from __future__ import annotations
 
 from ..errors import ConversionError, Loc
+from ..members import ABSENT
 from ..model import JsonDict, ToolCall, ToolMessage
-from ..schema import ABSENT
 from .checks import describe, pruned, require_non_empty_string
 from .content import output_value_text, record_string_member, tool_arguments
 from .turn import TranscriptBuilder

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
 from .checks import describe, one_of, require_object, wrong
 from .function_call import function_call_item, function_call_output_item
 from .message import message_item

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..errors import Loc
 from ..jsonvalue import JSON_WHITESPACE
+from ..members import ABSENT
 from ..model import JsonDict, SystemMessage, UserMessage
-from ..schema import ABSENT
 from .checks import require_choice
 from .content import message_content, record_string_member
 from .turn import TranscriptBuilder

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
 from .checks import (
     describe,
     json_truthy,

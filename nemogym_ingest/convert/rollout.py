@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
+from ..members import ABSENT, RESERVED_TOP_LEVEL_KEYS
 from ..model import AgentRun, JsonDict, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
@@ -22,7 +23,6 @@ from ..options import (
     IndexSource,
     assumed_record,
 )
-from ..schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
 from .checks import (
     pruned,
     require_array,

@@ -12,9 +12,9 @@ from typing import Any, Literal, cast
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
+from ..members import ABSENT
 from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
 from ..options import plural
-from ..schema import ABSENT
 from .checks import (
     describe,
     pruned,

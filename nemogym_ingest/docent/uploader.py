@@ -26,7 +26,7 @@ from .client import (
     request_timeout,
     submit,
 )
-from .runs import FileChanged, RunTooLarge, checked_runs, chunks, iter_lines
+from .runs import FileChanged, RunTooLarge, checked_runs, chunks, iter_results
 from .settings import (
     DEFAULT_CHUNK_BYTES,
     DEFAULT_CHUNK_SIZE,
@@ -220,7 +220,7 @@ class Uploader:
         The first bad line raises its `ConversionError` unless `keep_going`.
         """
         rejected: set[int] = set()
-        for result in iter_lines(path, self.settings.options, self._checked):
+        for result in iter_results(path, self.settings.options, self._checked):
             if result.run is not None:
                 self._good += 1
             elif result.error is None:  # a failed attempt: no rollout to send (R83)
