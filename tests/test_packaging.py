@@ -3,6 +3,7 @@ the built wheel, installed alone, carries its license, metadata and conformance 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -129,3 +130,18 @@ def test_the_installed_wheel_carries_license_metadata_and_no_docent(
     assert found["keywords"]
     assert Path(found["module"]).is_relative_to(installed.parent)
     assert found["docent"] is False
+
+
+def test_every_package_lists_what_it_makes_public() -> None:
+    """Each package of nemogym_ingest says what is public in its `__all__`, and every name
+    listed there is importable from it."""
+    package_dir = ROOT / "nemogym_ingest"
+    packages = sorted(
+        ".".join(("nemogym_ingest", *init.parent.relative_to(package_dir).parts))
+        for init in package_dir.rglob("__init__.py")
+    )
+    assert len(packages) == 6
+    for name in packages:
+        package = importlib.import_module(name)
+        assert isinstance(package.__all__, list), name
+        assert [public for public in package.__all__ if not hasattr(package, public)] == []
