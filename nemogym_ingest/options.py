@@ -188,6 +188,24 @@ class OptionDefinition:
         return f"pass {self.library} / {self.usage} to {self.effect}"
 
 
+def _index_option(index: str) -> OptionDefinition:
+    """The row of the `task` or `rollout` index, supplied where `_ng_INDEX_index` is missing."""
+    name = f"{index}_index"
+    return OptionDefinition(
+        name=name,
+        rule="R72",
+        library=f'{name}="line" or an integer',
+        metavar="line|N",
+        parse=_index_source_argument,
+        problem=_index_source_problem,
+        help=f"{index} index for rollouts without _ng_{name}: the line number or N",
+        effect="supply it",
+        probe="line",
+        recorded="line L or fixed N",
+        record=_index_record,
+    )
+
+
 def _single_value(
     name: str,
     value: str,
@@ -231,32 +249,8 @@ OPTIONS: dict[str, OptionDefinition] = {
             recorded="NAME",
             record=str,
         ),
-        OptionDefinition(
-            name="task_index",
-            rule="R72",
-            library='task_index="line" or an integer',
-            metavar="line|N",
-            parse=_index_source_argument,
-            problem=_index_source_problem,
-            help="task index for rollouts without _ng_task_index: the line number or N",
-            effect="supply it",
-            probe="line",
-            recorded="line L or fixed N",
-            record=_index_record,
-        ),
-        OptionDefinition(
-            name="rollout_index",
-            rule="R72",
-            library='rollout_index="line" or an integer',
-            metavar="line|N",
-            parse=_index_source_argument,
-            problem=_index_source_problem,
-            help="rollout index for rollouts without _ng_rollout_index: the line number or N",
-            effect="supply it",
-            probe="line",
-            recorded="line L or fixed N",
-            record=_index_record,
-        ),
+        _index_option("task"),
+        _index_option("rollout"),
         _single_value(
             "transitions",
             "final",
