@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
+from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
 from .jsonvalue import SURROGATE
@@ -241,7 +242,7 @@ def _divergence(request: Request, verdict: DocentVerdict) -> tuple[str, ...]:
         kind, f"fails with {value}"
     )
     raise CaseError(
-        f"Docent 0.1.88 {said}, and no divergence D1-D5 could be told from the rollout: "
+        f"Docent {DOCENT_VERSION} {said}, and no divergence D1-D5 could be told from the rollout: "
         "say which with --divergence D… (spec/README.md, Divergences), or fix the rule"
     )
 

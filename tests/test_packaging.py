@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from nemogym_ingest.docent.settings import DOCENT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,7 +24,7 @@ def test_runtime_dependencies_are_minimal() -> None:
     assert [dep.split(">")[0].split("=")[0] for dep in project["dependencies"]] == [
         "dataclasses-json"
     ]
-    assert project["optional-dependencies"]["docent"] == ["docent==0.1.88"]
+    assert project["optional-dependencies"]["docent"] == [f"docent=={DOCENT_VERSION}"]
 
 
 def test_import_does_not_pull_docent_or_pydantic() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import OPTIONS, add_option_arguments, options_from_args
+from ..options import OPTIONS, add_option_arguments, options_from_args, plural
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
@@ -126,7 +126,7 @@ class _CheckReport:
     def summary_lines(self) -> Iterator[str]:
         unreadable = [tally for tally in self.files if tally.unreadable is not None]
         yield (
-            f"checked {len(self.files)} file{'s' if len(self.files) != 1 else ''}: "
+            f"checked {plural(len(self.files), 'file')}: "
             f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
             f"{self.total('rejected'):,} rejected, "
             + "".join(

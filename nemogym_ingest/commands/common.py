@@ -45,6 +45,17 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def seconds(text: str) -> float:
+    """The argparse `type` of a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
 def add_rollouts_argument(parser: argparse.ArgumentParser) -> None:
     """The input files of `convert` and `check`: one or more, `-` for stdin."""
     parser.add_argument(

@@ -32,6 +32,7 @@ from .settings import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
+    STDIN_REFUSED,
     NewCollection,
     UploadSettings,
 )
@@ -206,7 +207,7 @@ class Uploader:
         if not isinstance(runs_or_path, str | os.PathLike):
             return runs_or_path
         if os.fspath(runs_or_path) == STDIN:
-            raise ValueError("upload reads its file twice, so it cannot read stdin ('-')")
+            raise ValueError(f"{STDIN_REFUSED} ('{STDIN}')")
         total, rejected_lines = self._check_file(runs_or_path)
         skip = self.settings.skip
         if skip > total:
