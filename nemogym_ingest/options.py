@@ -125,9 +125,10 @@ def _index_source_argument(text: str) -> IndexSource:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 item`, `2 items`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, *, grouped: bool = False) -> str:
+    """`1 item`, `2 items`; `grouped`: with thousands separators, `2,000 lines`."""
+    number = f"{count:,}" if grouped else str(count)
+    return f"{number} {noun}" if count == 1 else f"{number} {noun}s"
 
 
 def _index_record(supplied: tuple[IndexSource, int]) -> str:

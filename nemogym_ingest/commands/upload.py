@@ -24,11 +24,10 @@ from ..docent.settings import (
     UploadSettings,
 )
 from ..errors import ConversionError
-from ..options import ConversionOptions, add_option_arguments, options_from_args
-from ..options import plural as plain_plural
+from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
 from ..progress import Progress
 from ..source import STDIN, InputError, Source, open_source
-from .common import plural, seconds, whole_number
+from .common import seconds, whole_number
 
 if TYPE_CHECKING:
     from ..docent._sdk import Docent
@@ -230,7 +229,7 @@ def _size(nbytes: int) -> str:
 
 
 def _summary(result: UploadResult, url: str) -> str:
-    chunks = plain_plural(result.chunks, "chunk")
+    chunks = plural(result.chunks, "chunk")
     lines = [
         f"uploaded {result.uploaded:,} runs ({_size(result.bytes)}) in {chunks} "
         f"to collection {result.collection_id}"
@@ -238,12 +237,11 @@ def _summary(result: UploadResult, url: str) -> str:
     if result.skipped:
         lines.append(f"skipped the first {result.skipped:,} runs (--skip)")
     if result.rejected:
-        lines.append(f"left out {plural(len(result.rejected), 'line')} that cannot be converted")
+        rejected = plural(len(result.rejected), "line", grouped=True)
+        lines.append(f"left out {rejected} that cannot be converted")
     if result.failed_attempts:
-        lines.append(
-            f"left out {plural(result.failed_attempts, 'line')} recording failed attempts "
-            "(no rollout to upload)"
-        )
+        failed = plural(result.failed_attempts, "line", grouped=True)
+        lines.append(f"left out {failed} recording failed attempts (no rollout to upload)")
     lines.append(f"view it at {url}/dashboard/{result.collection_id}")
     return "\n".join(lines)
 
