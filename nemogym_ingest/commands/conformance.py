@@ -260,19 +260,16 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
         default=DEFAULT_TIMEOUT,
         help="per-case limit for commands (default: %(default)g)",
     )
+    workers = whole_number(1)
     target.add_argument(  # the old name
-        "--jobs",
-        type=whole_number(1),
-        dest="jobs",
-        default=argparse.SUPPRESS,
-        help=argparse.SUPPRESS,
+        "--jobs", type=workers, dest="jobs", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     target.add_argument(
         "-j",
         "--workers",
         dest="jobs",
         metavar="N",
-        type=whole_number(1),
+        type=workers,
         default=default_workers(),
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
