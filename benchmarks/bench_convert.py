@@ -184,11 +184,10 @@ def _breakdown(corpus: Path) -> None:
     import orjson
     from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 
-    from nemogym_ingest import jsonl, output
+    from nemogym_ingest import ConversionOptions, jsonl, output
     from nemogym_ingest.convert import convert_row
     from nemogym_ingest.jsonl import line_content, parse_jsonl_line
     from nemogym_ingest.model import wire_payload
-    from nemogym_ingest.options import ConversionOptions
     from nemogym_ingest.output import payload_line
 
     options = ConversionOptions()

@@ -13,7 +13,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +20,16 @@ from typing import Any
 
 from .conformance.suite import Suite, read_json
 from .convert.checks import describe
+from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
+from .jsonvalue import SURROGATE
 from .minimize import Keeps, Minimized, minimize, transcript_shape
 from .model import AgentRun
 from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _I_JSON_INTEGER = 2**53
 
 
@@ -95,7 +95,7 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
     ±2^53, NaN or Infinity), or None."""
     where = render_path(loc) or "the rollout"
     if isinstance(value, str):
-        return f"{where}: a lone surrogate" if _SURROGATE.search(value) else None
+        return f"{where}: a lone surrogate" if SURROGATE.search(value) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -104,7 +104,7 @@ def i_json_problem(value: Any, loc: Loc = ()) -> str | None:
         return None if math.isfinite(value) else f"{where}: {value!r}, not a JSON number"
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        if isinstance(key, str) and _SURROGATE.search(key):
+        if isinstance(key, str) and SURROGATE.search(key):
             return f"{where}: a lone surrogate in a key"
         problem = i_json_problem(item, (*loc, key))
         if problem is not None:
@@ -308,7 +308,7 @@ def _divergence(request: Request, verdict: DocentVerdict) -> tuple[str, ...]:
         kind, f"fails with {value}"
     )
     raise CaseError(
-        f"Docent 0.1.88 {said}, and no divergence D1-D6 could be told from the rollout: "
+        f"Docent {DOCENT_VERSION} {said}, and no divergence D1-D7 could be told from the rollout: "
         "say which with --divergence D… (spec/README.md, Divergences), or fix the rule"
     )
 

@@ -1,5 +1,6 @@
 """`ConversionError`: a rejection as data (its rule, its location, the option that would
-rescue it), and the rendering of a location as a field path (spec rules R50-R52).
+rescue it), and the rendering of a location as a field path (R50; the check order, R51,
+and totality, R52, are rules of the text that every converter module keeps).
 
 Rules: R50.
 """
@@ -42,7 +43,9 @@ class ConversionError(ValueError):
     - `rule`: the spec rule it breaks (`"R22"`), a stable slug defined in spec/README.md;
     - `loc`: where, as segments (`("response", "output", 1, "call_id")`; `()` is the
       rollout itself), and `path`, the same rendered as R50 asks (`response.output[1].call_id`);
-    - `option`: the `ConversionOptions` field that would let it convert, or None;
+    - `option`: the `ConversionOptions` field that would let it convert, or None; the
+      reason given is then followed by the hint naming it (R70), after `"; "` (after a
+      space when the reason ends with a colon);
     - `line` (1-based) and `file`: where it was read from, when known;
     - `reason`: the human-readable why. `str(error)` reads `FILE:LINE: PATH: reason`.
     """
@@ -57,7 +60,7 @@ class ConversionError(ValueError):
         line: int | None = None,
         file: str | None = None,
     ) -> None:
-        self.reason = reason
+        self.reason = reason if option is None else _with_hint(reason, option)
         self.loc = loc
         self.rule = rule
         self.option = option
@@ -74,9 +77,7 @@ class ConversionError(ValueError):
 
     def located(self, *, file: str | None, line: int | None) -> ConversionError:
         """The same error placed at `line` of `file`."""
-        return ConversionError(
-            self.reason, self.loc, rule=self.rule, option=self.option, line=line, file=file
-        )
+        return _rebuild(self.reason, self.loc, self.rule, self.option, line, file)
 
     def __reduce__(self) -> tuple[object, ...]:
         return (
@@ -85,7 +86,18 @@ class ConversionError(ValueError):
         )
 
 
+def _with_hint(reason: str, option: str) -> str:
+    """`reason`, then the hint naming `option`: `…; pass media="placeholder" / …` (R70)."""
+    from .options import OPTIONS  # noqa: PLC0415 - options imports this module
+
+    hint = OPTIONS[option].text()
+    return f"{reason} {hint}" if reason.endswith(":") else f"{reason}; {hint}"
+
+
 def _rebuild(
     reason: str, loc: Loc, rule: str, option: str | None, line: int | None, file: str | None
 ) -> ConversionError:
-    return ConversionError(reason, loc, rule=rule, option=option, line=line, file=file)
+    """The error again, its `reason` already followed by the option's hint."""
+    error = ConversionError(reason, loc, rule=rule, line=line, file=file)
+    error.option = option
+    return error

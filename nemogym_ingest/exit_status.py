@@ -5,7 +5,7 @@ from __future__ import annotations
 OK = 0
 """Every line converted (and, for `upload`, every run uploaded)."""
 REJECTED = 1
-"""A line could not be converted."""
+"""A line could not be converted (`conformance`: a case failed)."""
 UNREADABLE = 2
 """An input or output that cannot be read or written, or a wrong command line."""
 USAGE = UNREADABLE
@@ -17,8 +17,8 @@ KEYBOARD_INTERRUPT = 130
 """Ctrl-C (128 + SIGINT), as shells report it."""
 
 CONVERT_HELP = (
-    "exit status: 0 when every line converts, 1 when a line is rejected, "
-    "2 when a file cannot be read or written (missing, a directory, no permission, "
-    "corrupt .gz) or the command line is wrong."
+    f"exit status: {OK} when every line converts, {REJECTED} when a line is rejected, "
+    f"{UNREADABLE} when a file cannot be read or written (missing, a directory, no "
+    "permission, corrupt .gz) or the command line is wrong."
 )
 """The exit statuses as `convert` and `check` describe them in `--help`."""

@@ -17,15 +17,20 @@ from typing import Any
 from .convert import FailedAttempt, RowKind, convert_row, read_failed_attempt, row_kind
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
-from .jsonvalue import MAX_NESTING, no_lone_surrogate_escape, parse_json_text, parsed_too_deep
+from .jsonvalue import (
+    JSON_WHITESPACE,
+    TOO_DEEP,
+    no_lone_surrogate_escape,
+    parse_json_text,
+    parsed_too_deep,
+)
 from .model import AgentRun
 from .options import ConversionOptions, OptionsArgument, options_of
 from .rescue import rescuing_options
 from .source import RolloutsSource, Source, iter_raw_lines, open_source
 
 _BOM = b"\xef\xbb\xbf"
-_JSON_WHITESPACE = b" \t\r\n"
-_TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+_JSON_WHITESPACE = JSON_WHITESPACE.encode()
 _RECURSION_SAFE = 500
 """Brackets a line may hold for `json` to parse it far below Python's recursion limit."""
 
@@ -64,7 +69,7 @@ def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
         parsed = value, not constants and no_lone_surrogate_escape(content)
     value, owned = parsed
     if parsed_too_deep(content, value):
-        raise ConversionError(_TOO_DEEP, rule="R64")
+        raise ConversionError(TOO_DEEP, rule="R64")
     return value, owned
 
 
@@ -112,7 +117,7 @@ def _parse_with_json(content: bytes, constants: list[str]) -> Any:
             f"invalid JSON: {message} at column {error.colno}", rule="R64"
         ) from None
     except RecursionError:
-        raise ConversionError(_TOO_DEEP, rule="R64") from None
+        raise ConversionError(TOO_DEEP, rule="R64") from None
 
 
 RowConverter = Callable[[Any, ConversionOptions, int | None, bool], AgentRun]

@@ -20,12 +20,21 @@ MAX_NESTING = 200
 MAX_INTEGER_DIGITS = 4000
 """Longest integer (in decimal digits) accepted; longer ones cannot be written out portably."""
 
-_INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
+INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
+"""The bound an accepted integer stays strictly within, either side of zero."""
+
+TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+"""The reason a value nested deeper than MAX_NESTING is rejected (R41, R64)."""
+
+JSON_WHITESPACE = " \t\n\r"
+"""JSON's whitespace, which R61 skips and R76 trims (not Unicode's: a no-break space stays)."""
+
+_FLOAT_MAX = sys.float_info.max
 
 JSON_TYPES: tuple[type[Any], ...] = (str, int, float, dict, list)
 """The Python types of JSON values but null and booleans (`bool` is an `int`)."""
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 """A surrogate code point: in a Python str from JSON always a lone one (a pair decodes to
 one astral code point)."""
 
@@ -41,7 +50,7 @@ class _OversizedInteger(int):
 def _parse_integer(literal: str) -> int:
     digits = len(literal) - literal.startswith("-")
     if digits > MAX_INTEGER_DIGITS:
-        return _OversizedInteger(-_INTEGER_BOUND if literal.startswith("-") else _INTEGER_BOUND)
+        return _OversizedInteger(-INTEGER_BOUND if literal.startswith("-") else INTEGER_BOUND)
     return int(literal)
 
 
@@ -109,8 +118,16 @@ def _not_text(found: re.Match[str], subject: str) -> str:
 
 def text_problem(text: str, subject: str = "string") -> str | None:
     """Why `text` (named `subject`) is not Unicode text, or None when it is (R41)."""
-    found = None if text.isascii() else _SURROGATE.search(text)
+    found = None if text.isascii() else SURROGATE.search(text)
     return None if found is None else _not_text(found, subject)
+
+
+def require_text(text: str, loc: Loc) -> str:
+    """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
+    problem = text_problem(text)
+    if problem is not None:
+        raise ConversionError(problem, loc, rule="R41")
+    return text
 
 
 class _InvalidValue(Exception):
@@ -129,14 +146,14 @@ def _describe_type(value: object) -> str:
 def _copy(value: Any, level: int, prune: bool) -> Any:
     kind = type(value)
     if kind is str:
-        found = None if value.isascii() else _SURROGATE.search(value)
+        found = None if value.isascii() else SURROGATE.search(value)
         if found is None:
             return value
         raise _InvalidValue(_not_text(found, "string"))
     if kind is bool or value is None:
         return value
     if kind is int:
-        if -_INTEGER_BOUND < value < _INTEGER_BOUND:
+        if -INTEGER_BOUND < value < INTEGER_BOUND:
             return value
         raise _InvalidValue(f"integer has more than {MAX_INTEGER_DIGITS} digits")
     if kind is float:
@@ -145,7 +162,7 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
         raise _InvalidValue(f"{value} is not a JSON number")
     if kind is dict:
         if level > MAX_NESTING:
-            raise _InvalidValue(f"nested deeper than {MAX_NESTING} levels")
+            raise _InvalidValue(TOO_DEEP)
         copied: dict[str, Any] = {}
         for raw_key, child in value.items():
             if type(raw_key) is str:
@@ -154,7 +171,7 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
                 key = str(raw_key)
             else:
                 raise _InvalidValue(f"object key {raw_key!r} is not a string")
-            found = None if key.isascii() else _SURROGATE.search(key)
+            found = None if key.isascii() else SURROGATE.search(key)
             if found is not None:
                 raise _InvalidValue(_not_text(found, f"object key {json.dumps(key)}"))
             try:
@@ -168,7 +185,7 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
         return copied
     if kind is list:
         if level > MAX_NESTING:
-            raise _InvalidValue(f"nested deeper than {MAX_NESTING} levels")
+            raise _InvalidValue(TOO_DEEP)
         items: list[Any] = []
         for index, child in enumerate(value):
             try:
@@ -252,7 +269,7 @@ def _own_number(value: Any) -> Any:
     an integer out of bounds (R41)."""
     kind = type(value)
     if kind is int:
-        if -_INTEGER_BOUND < value < _INTEGER_BOUND:
+        if -INTEGER_BOUND < value < INTEGER_BOUND:
             return value
     elif kind is float:
         if -_FLOAT_MAX <= value <= _FLOAT_MAX:
@@ -261,8 +278,6 @@ def _own_number(value: Any) -> Any:
         return value
     raise NotAllJson  # an overflowed float, an oversized integer or its stand-in
 
-
-_FLOAT_MAX = sys.float_info.max
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 """Any surrogate escape: one search, cheaper than the exact one below, rules most lines out."""

@@ -51,6 +51,18 @@ def _read(cls: type[_Model], raw: Any, path: str) -> _Model:
         raise PayloadError("is missing", f"{path}.{error.args[0]}") from None
 
 
+def _read_each(
+    raw: list[Any], name: str, key: str, classes: dict[str, type[_Model]]
+) -> list[_Model]:
+    """Each element of the array `name`, read as the class its member `key` names."""
+    read: list[_Model] = []
+    for index, element in enumerate(raw):
+        path = f"{name}[{index}]"
+        kind = _known(_object_at(element, path), key, tuple(classes), path)
+        read.append(_read(classes[kind], element, path))
+    return read
+
+
 def _known(raw: JsonDict, key: str, known: tuple[str, ...], path: str) -> str:
     """`raw[key]`, one of `known`; else a `PayloadError` at `path.key` listing them."""
     value = raw.get(key)
@@ -115,12 +127,7 @@ _CONTENT_CLASSES: dict[str, type[Content]] = {"text": ContentText, "reasoning": 
 def _decode_content(raw: str | list[Any]) -> str | list[Content]:
     if isinstance(raw, str):
         return raw
-    blocks: list[Content] = []
-    for index, block in enumerate(raw):
-        path = f"content[{index}]"
-        kind = _known(_object_at(block, path), "type", tuple(_CONTENT_CLASSES), path)
-        blocks.append(_read(_CONTENT_CLASSES[kind], block, path))
-    return blocks
+    return _read_each(raw, "content", "type", _CONTENT_CLASSES)
 
 
 def _content_field() -> Any:
@@ -195,12 +202,7 @@ _MESSAGE_CLASSES: dict[str, type[ChatMessage]] = {
 
 
 def _decode_messages(raw: list[Any]) -> list[ChatMessage]:
-    messages: list[ChatMessage] = []
-    for index, message in enumerate(raw):
-        path = f"messages[{index}]"
-        role = _known(_object_at(message, path), "role", tuple(_MESSAGE_CLASSES), path)
-        messages.append(_read(_MESSAGE_CLASSES[role], message, path))
-    return messages
+    return _read_each(raw, "messages", "role", _MESSAGE_CLASSES)
 
 
 @dataclass

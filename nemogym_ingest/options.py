@@ -1,12 +1,13 @@
-"""The opt-in conversion options (R70-R78): `ConversionOptions` and the one table
-(`OPTION_HINTS`) saying, per option, its rule, flag, accepted values, help, `check` probe
-and recorded text, from which the command line, the rescue hints and the README's list are made.
+"""The opt-in conversion options: `ConversionOptions` and the one table (`OPTIONS`)
+saying, per option, its rule, flag, accepted values, help, `check` probe and recorded
+text, from which the command line, the rescue hints and the README's list are made.
 
 Each option resolves one kind of rejection by saying what the user knows; each use is
-recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order.
+recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order. What each
+option does (R71-R78) is done by the module that applies it, whose `Rules:` line names it.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 
-Rules: R70-R78.
+Rules: R70.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .jsonvalue import MAX_INTEGER_DIGITS, text_problem
+from .jsonvalue import INTEGER_BOUND, MAX_INTEGER_DIGITS, text_problem
 
 IndexSource = Literal["line"] | int
 """Where a missing task or rollout index comes from: the JSONL line number, or a fixed number."""
-
-_INTEGER_BOUND = 10**MAX_INTEGER_DIGITS
 
 
 Show = Callable[[object], str]
@@ -48,7 +47,7 @@ def _index_source_problem(name: str, value: object, show: Show = repr) -> str | 
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return f"{name} must be {show(None)}, {show('line')} or an integer, got {show(value)}"
-    if not -_INTEGER_BOUND < value < _INTEGER_BOUND:
+    if not -INTEGER_BOUND < value < INTEGER_BOUND:
         return f"{name} has more than {MAX_INTEGER_DIGITS} digits"
     return None
 
@@ -92,9 +91,9 @@ class ConversionOptions:
     tool_items: Literal["generic"] | None = None
 
     def __post_init__(self) -> None:
-        for name, hint in OPTION_HINTS.items():
+        for name, option in OPTIONS.items():
             value = getattr(self, name)
-            problem = None if value is None else hint.problem(name, value, repr)
+            problem = None if value is None else option.problem(name, value, repr)
             if problem is not None:
                 raise ValueError(problem)
 
@@ -108,14 +107,14 @@ class ConversionOptions:
         (options for a rollout alone, which has no line number)."""
         if not isinstance(obj, dict):
             raise ValueError(f'{where}: expected a JSON object such as {{"agent_name": "agent"}}')
-        unknown = sorted(set(obj) - set(OPTION_HINTS))
+        unknown = sorted(set(obj) - set(OPTIONS))
         if unknown:
-            known = ", ".join(OPTION_HINTS)
+            known = ", ".join(OPTIONS)
             raise ValueError(f"{where}: unknown {', '.join(unknown)}; known: {known}")
         if refuse_line is not None and "line" in (obj.get(name) for name in LINE_INDEX_OPTIONS):
             raise ValueError(f"{where}: {refuse_line}")
         for name, value in obj.items():
-            problem = None if value is None else OPTION_HINTS[name].problem(name, value, json_text)
+            problem = None if value is None else OPTIONS[name].problem(name, value, json_text)
             if problem is not None:
                 raise ValueError(f"{where}: {problem}")
         return cls(**obj)
@@ -163,9 +162,10 @@ def _index_source_argument(text: str) -> IndexSource:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 item`, `2 items`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, *, grouped: bool = False) -> str:
+    """`1 item`, `2 items`; `grouped`: with thousands separators, `2,000 lines`."""
+    number = f"{count:,}" if grouped else str(count)
+    return f"{number} {noun}" if count == 1 else f"{number} {noun}s"
 
 
 def _index_record(supplied: tuple[IndexSource, int]) -> str:
@@ -175,16 +175,16 @@ def _index_record(supplied: tuple[IndexSource, int]) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OptionHint:
+class OptionDefinition:
     """One option: its rule, how it is written in Python and on the command line, what it
     accepts, what `check` tries, what it records, and how a rejection names it."""
 
+    name: str
+    """The `ConversionOptions` field: `media`; the flag is its name in kebab case."""
     rule: str
     """The spec rule that defines it: `"R75"`."""
     library: str
     """The option as a `ConversionOptions` argument: `media="placeholder"`."""
-    flag: str
-    """Its command-line flag: `--media`."""
     metavar: str
     """What follows the flag, as usage shows it: `placeholder`, `line|N`, `NAME`."""
     choices: tuple[str, ...] = ()
@@ -206,6 +206,11 @@ class OptionHint:
     items it applied to (or, for a supplied name or index, what was supplied)."""
 
     @property
+    def flag(self) -> str:
+        """Its command-line flag: `--media`."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
     def usage(self) -> str:
         """The flag with its value: `--media placeholder`, `--task-index line|N`."""
         return f"{self.flag} {self.metavar}"
@@ -221,125 +226,126 @@ class OptionHint:
         return f"pass {self.library} (Python) or {self.usage} (command line) to {self.effect}"
 
 
-OPTION_HINTS: dict[str, OptionHint] = {
-    "agent_name": OptionHint(
-        rule="R71",
-        library="agent_name=NAME",
-        flag="--agent-name",
-        metavar="NAME",
-        parse=_agent_name_argument,
-        problem=_name_problem,
-        help="agent name for rows without agent_ref.name and _ng_environment_server",
-        effect="supply the agent's name",
-        probe="agent",  # any name serves
-        recorded="NAME",
-        record=str,
-    ),
-    "task_index": OptionHint(
+def _index_option(index: str) -> OptionDefinition:
+    """The row of the `task` or `rollout` index, supplied where `_ng_INDEX_index` is missing."""
+    name = f"{index}_index"
+    return OptionDefinition(
+        name=name,
         rule="R72",
-        library='task_index="line" or an integer',
-        flag="--task-index",
+        library=f'{name}="line" or an integer',
         metavar="line|N",
         parse=_index_source_argument,
         problem=_index_source_problem,
-        help="task index for rollouts without _ng_task_index: the line number or N",
+        help=f"{index} index for rollouts without _ng_{name}: the line number or N",
         effect="supply it",
         probe="line",
         recorded="line L or fixed N",
         record=_index_record,
-    ),
-    "rollout_index": OptionHint(
-        rule="R72",
-        library='rollout_index="line" or an integer',
-        flag="--rollout-index",
-        metavar="line|N",
-        parse=_index_source_argument,
-        problem=_index_source_problem,
-        help="rollout index for rollouts without _ng_rollout_index: the line number or N",
-        effect="supply it",
-        probe="line",
-        recorded="line L or fixed N",
-        record=_index_record,
-    ),
-    "transitions": OptionHint(
-        rule="R73",
-        library='transitions="final"',
-        flag="--transitions",
-        metavar="final",
-        choices=("final",),
-        problem=_choice_problem("final"),
-        help="convert the last snapshot of transition rollouts (response.output of item arrays)",
-        effect="convert the last snapshot",
-        probe="final",
-        recorded="final of N snapshots",
-        record=lambda count: f"final of {plural(count, 'snapshot')}",
-    ),
-    "encrypted_reasoning": OptionHint(
-        rule="R74",
-        library='encrypted_reasoning="redact"',
-        flag="--encrypted-reasoning",
-        metavar="redact",
-        choices=("redact",),
-        problem=_choice_problem("redact"),
-        help="keep encrypted reasoning as redacted reasoning (ciphertext in its signature)",
-        effect="keep it as redacted reasoning",
-        probe="redact",
-        recorded="redacted N items",
-        record=lambda count: f"redacted {plural(count, 'item')}",
-    ),
-    "media": OptionHint(
-        rule="R75",
-        library='media="placeholder"',
-        flag="--media",
-        metavar="placeholder",
-        choices=("placeholder",),
-        problem=_choice_problem("placeholder"),
-        help="replace image, file, audio and video content parts with text markers",
-        effect="replace media parts with text markers",
-        probe="placeholder",
-        recorded="placeholder for N parts",
-        record=lambda count: f"placeholder for {plural(count, 'part')}",
-    ),
-    "think_tags": OptionHint(
-        rule="R76",
-        library='think_tags="reasoning"',
-        flag="--think-tags",
-        metavar="reasoning",
-        choices=("reasoning",),
-        problem=_choice_problem("reasoning"),
-        help="read a leading <think>...</think> in assistant text as reasoning",
-        effect="read it as reasoning",
-        probe="reasoning",
-        recorded="split N messages",
-        record=lambda count: f"split {plural(count, 'message')}",
-    ),
-    "empty_rollouts": OptionHint(
-        rule="R77",
-        library='empty_rollouts="placeholder"',
-        flag="--empty-rollouts",
-        metavar="placeholder",
-        choices=("placeholder",),
-        problem=_choice_problem("placeholder"),
-        help="convert rollouts without items to a run with one system message saying so",
-        effect="convert it with a placeholder message",
-        probe="placeholder",
-        recorded="placeholder message",
-        record=lambda _: "placeholder message",
-    ),
-    "tool_items": OptionHint(
-        rule="R78",
-        library='tool_items="generic"',
-        flag="--tool-items",
-        metavar="generic",
-        choices=("generic",),
-        problem=_choice_problem("generic"),
-        help="convert hosted and custom tool items (shell, apply_patch, mcp, web search, ...) "
-        "to tool calls and tool messages",
-        effect="convert them as generic tool calls",
-        probe="generic",
-        recorded="generic for N items",
-        record=lambda count: f"generic for {plural(count, 'item')}",
-    ),
+    )
+
+
+def _single_value(
+    name: str,
+    value: str,
+    *,
+    rule: str,
+    help: str,
+    effect: str,
+    recorded: str,
+    record: Callable[[Any], str],
+) -> OptionDefinition:
+    """The row of an option that takes one value (`media="placeholder"`): the value it is
+    written as, accepts and is probed with."""
+    return OptionDefinition(
+        name=name,
+        rule=rule,
+        library=f'{name}="{value}"',
+        metavar=value,
+        choices=(value,),
+        problem=_choice_problem(value),
+        help=help,
+        effect=effect,
+        probe=value,
+        recorded=recorded,
+        record=record,
+    )
+
+
+OPTIONS: dict[str, OptionDefinition] = {
+    option.name: option
+    for option in (
+        OptionDefinition(
+            name="agent_name",
+            rule="R71",
+            library="agent_name=NAME",
+            metavar="NAME",
+            parse=_agent_name_argument,
+            problem=_name_problem,
+            help="agent name for rows without agent_ref.name and _ng_environment_server",
+            effect="supply the agent's name",
+            probe="agent",  # any name serves
+            recorded="NAME",
+            record=str,
+        ),
+        _index_option("task"),
+        _index_option("rollout"),
+        _single_value(
+            "transitions",
+            "final",
+            rule="R73",
+            help="convert the last snapshot of transition rollouts (response.output of item "
+            "arrays)",
+            effect="convert the last snapshot",
+            recorded="final of N snapshots",
+            record=lambda count: f"final of {plural(count, 'snapshot')}",
+        ),
+        _single_value(
+            "encrypted_reasoning",
+            "redact",
+            rule="R74",
+            help="keep encrypted reasoning as redacted reasoning (ciphertext in its signature)",
+            effect="keep it as redacted reasoning",
+            recorded="redacted N items",
+            record=lambda count: f"redacted {plural(count, 'item')}",
+        ),
+        _single_value(
+            "media",
+            "placeholder",
+            rule="R75",
+            help="replace image, file, audio and video content parts with text markers",
+            effect="replace media parts with text markers",
+            recorded="placeholder for N parts",
+            record=lambda count: f"placeholder for {plural(count, 'part')}",
+        ),
+        _single_value(
+            "think_tags",
+            "reasoning",
+            rule="R76",
+            help="read a leading <think>...</think> in assistant text as reasoning",
+            effect="read it as reasoning",
+            recorded="split N messages",
+            record=lambda count: f"split {plural(count, 'message')}",
+        ),
+        _single_value(
+            "empty_rollouts",
+            "placeholder",
+            rule="R77",
+            help="convert rollouts without items to a run with one system message saying so",
+            effect="convert it with a placeholder message",
+            recorded="placeholder message",
+            record=lambda _: "placeholder message",
+        ),
+        _single_value(
+            "tool_items",
+            "generic",
+            rule="R78",
+            help="convert hosted and custom tool items (shell, apply_patch, mcp, web search, "
+            "...) to tool calls and tool messages",
+            effect="convert them as generic tool calls",
+            recorded="generic for N items",
+            record=lambda count: f"generic for {plural(count, 'item')}",
+        ),
+    )
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
 (R70): its rule, flag, accepted values, help, `check` probe and recorded text."""
@@ -354,9 +360,9 @@ def suggested_flags(options: Sequence[str]) -> list[str]:
     the line, so that runs are named `AGENT/task/L/rollout/0`: distinct (one line, one task)
     and readable, where `line` for both would read `task/3/rollout/3`."""
     return [
-        f"{OPTION_HINTS[option].flag} 0"
+        f"{OPTIONS[option].flag} 0"
         if option == "rollout_index" and "task_index" in options
-        else OPTION_HINTS[option].probe_flag
+        else OPTIONS[option].probe_flag
         for option in options
     ]
 
@@ -364,26 +370,26 @@ def suggested_flags(options: Sequence[str]) -> list[str]:
 def assumed_record(uses: dict[str, Any]) -> dict[str, str]:
     """`metadata.nemogym.assumed` of a rollout (R70): each option it used, in table order,
     with its `record` of the use (`uses`: option name -> count or what was supplied)."""
-    return {name: hint.record(uses[name]) for name, hint in OPTION_HINTS.items() if name in uses}
+    return {name: option.record(uses[name]) for name, option in OPTIONS.items() if name in uses}
 
 
 # --- the command line ------------------------------------------------------------------
 
 
 def add_option_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add a flag per `OPTION_HINTS` entry (`--agent-name`, `--task-index`, ...) to `parser`."""
+    """Add a flag per `OPTIONS` entry (`--agent-name`, `--task-index`, ...) to `parser`."""
     group = parser.add_argument_group(
         "assumptions (opt-in; each use is recorded in metadata.nemogym.assumed)"
     )
-    for name, hint in OPTION_HINTS.items():
-        if hint.choices:
-            group.add_argument(hint.flag, dest=name, choices=hint.choices, help=hint.help)
+    for name, option in OPTIONS.items():
+        if option.choices:
+            group.add_argument(option.flag, dest=name, choices=option.choices, help=option.help)
         else:
             group.add_argument(
-                hint.flag, dest=name, metavar=hint.metavar, type=hint.parse, help=hint.help
+                option.flag, dest=name, metavar=option.metavar, type=option.parse, help=option.help
             )
 
 
 def options_from_args(args: argparse.Namespace) -> ConversionOptions:
     """The `ConversionOptions` given by the flags of `add_option_arguments`."""
-    return ConversionOptions(**{name: getattr(args, name) for name in OPTION_HINTS})
+    return ConversionOptions(**{name: getattr(args, name) for name in OPTIONS})

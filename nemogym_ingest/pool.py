@@ -46,7 +46,7 @@ def default_workers() -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
+class ChunkSettings:
     """What to do with each line of a chunk."""
 
     keep_going: bool = False
@@ -67,13 +67,13 @@ class ChunkResult:
 
     output: bytes = b""
     spooled: str | None = None
-    """The file holding the output instead of `output` (see `Settings.spool_directory`)."""
+    """The file holding the output instead of `output` (see `ChunkSettings.spool_directory`)."""
     converted: int = 0
     blank: int = 0
     """Blank lines skipped (counted when no rejected line stopped the chunk)."""
     errors: list[ConversionError] = field(default_factory=list)
     rescues: list[list[str]] = field(default_factory=list)
-    """With `Settings.rescue`, each error's rescuing options (field names), in order."""
+    """With `ChunkSettings.rescue`, each error's rescuing options (field names), in order."""
     failures: list[FailedAttempt] = field(default_factory=list)
     rejected_kinds: set[RowKind] = field(default_factory=set)
     """The kinds of row (R80) of the rejected lines."""
@@ -84,7 +84,7 @@ class ChunkResult:
     scanned: int = 0
 
 
-def convert_chunk(chunk: Chunk, settings: Settings) -> ChunkResult:
+def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
     """Convert the lines of one chunk (read here for a span) with the per-line driver."""
     result = ChunkResult()
     outputs: list[bytes] = []
@@ -197,7 +197,7 @@ def _ignore_interrupts() -> None:
 
 
 def convert_input(
-    source: Source, settings: Settings, workers: int
+    source: Source, settings: ChunkSettings, workers: int
 ) -> Generator[tuple[Chunk, ChunkResult], None, None]:
     """Each chunk of `source` with its result, in input order, over `workers` processes.
 

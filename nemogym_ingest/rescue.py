@@ -7,7 +7,7 @@ from typing import Any
 
 from .convert import convert_row
 from .errors import ConversionError
-from .options import OPTION_HINTS, ConversionOptions
+from .options import OPTIONS, ConversionOptions
 
 
 def rescuing_options(
@@ -18,7 +18,7 @@ def rescuing_options(
     under `options`. Empty when no option helps.
 
     Each rejection names the option that resolves it (`error.option`); that option is
-    added (with `OPTION_HINTS[…].probe`) and the rollout converted again, until it
+    added (with `OPTIONS[…].probe`) and the rollout converted again, until it
     converts or is rejected for a reason no option, or no option not yet set, resolves.
     An option changes nothing but the rejection it resolves (R70), so the result lists
     just the options needed, in check order.
@@ -26,7 +26,7 @@ def rescuing_options(
     added: list[str] = []
     while error.option is not None and getattr(options, error.option) is None:
         added.append(error.option)
-        probe: dict[str, Any] = {error.option: OPTION_HINTS[error.option].probe}
+        probe: dict[str, Any] = {error.option: OPTIONS[error.option].probe}
         options = dataclasses.replace(options, **probe)
         try:
             convert_row(rollout, options, line)

@@ -1,6 +1,6 @@
 """A rollout's outcome as a case records it (`Outcome`: our run or rejection), Docent's
 outcome beside it (`docent_view`, loading `nemogym_ingest.docent.oracle` only when Docent is
-installed) and Docent's verdict on it: agreeing, or differing by the divergences (D1-D6 of
+installed) and Docent's verdict on it: agreeing, or differing by the divergences (D1-D7 of
 spec/README.md) that can be told from the rollout.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .convert import convert_nemogym_rollout_to_agent_run
+from .convert import convert_nemogym_rollout_to_agent_run, row_kind
 from .errors import ConversionError
 from .jsonvalue import parse_json_text, parsed_too_deep
 from .model import AgentRun
@@ -123,25 +123,67 @@ def _phase_or_namespace(items: Any) -> bool:
     )
 
 
+def _nemo_gym_070_row(rollout: Any) -> bool:
+    """D7: an episode row, a failed attempt, a failure row or a row named by its
+    environment server, none of which Docent 0.1.88 reads as NeMo Gym does."""
+    if not isinstance(rollout, dict):
+        return False
+    if row_kind(rollout) in ("episode", "failed_attempt"):
+        return True
+    agent = rollout.get("agent_ref")
+    unnamed = agent is None or (isinstance(agent, dict) and agent.get("name") is None)
+    stamped = rollout.get("_ng_environment_server") is not None
+    return rollout.get("_ng_failure_class") is not None or (unnamed and stamped)
+
+
+def _empty_agent_name(rollout: Any, error: ConversionError) -> bool:
+    """D4: `agent_ref.name` is `""`, which Docent takes as a name."""
+    agent = rollout.get("agent_ref")
+    return isinstance(agent, dict) and agent.get("name") == ""
+
+
+def _always(rollout: Any, error: ConversionError) -> bool:
+    return True
+
+
+def _too_deep_arguments(rollout: Any, error: ConversionError) -> bool:
+    """D3: the rejected value is an `arguments` string nested too deeply."""
+    return _too_deep_text(_value_at(rollout, error.loc))
+
+
+REJECTION_DIVERGENCES: tuple[tuple[str, str, Callable[[Any, ConversionError], bool]], ...] = (
+    ("R10", "D4", _empty_agent_name),
+    ("R41", "D5", _always),  # a value that is not JSON
+    ("R18", "D1", _always),  # reasoning content that is not an array
+    ("R20", "D3", _too_deep_arguments),
+    ("R48", "D6", _always),  # a phase or namespace that is not a string
+)
+"""What explains Docent converting a rollout we reject: (our error's rule, the divergence,
+whether it applies to the rollout and the error); the first that applies names it."""
+
+RUN_DIVERGENCES: tuple[tuple[str, Callable[[Any], bool]], ...] = (
+    ("D1", _reasoning_content),
+    ("D2", _splits_a_turn),
+    ("D6", _phase_or_namespace),
+)
+"""What explains Docent's run differing from ours: (the divergence, whether the input or
+the output items show it), each that applies in this order."""
+
+
 def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
     """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
-    far as they can be told: D1 reasoning content, D2 split turns, D3 an `arguments` string
-    nested too deeply, D4 an empty agent name, D5 a value that is not JSON, D6 a `phase` or
-    `namespace` (kept, or rejected when not a string). Empty when none explains it."""
+    far as they can be told: D7 for the rows of NeMo Gym 0.7.0 Docent cannot read, else
+    `REJECTION_DIVERGENCES` when we reject, `RUN_DIVERGENCES` when both convert. Empty when
+    none explains it."""
+    if _nemo_gym_070_row(rollout):
+        return ["D7"]
     if ours.error is not None:
-        rule = ours.error.rule
-        agent = rollout.get("agent_ref")
-        if rule == "R10" and isinstance(agent, dict) and agent.get("name") == "":
-            return ["D4"]
-        if rule == "R41":
-            return ["D5"]
-        if rule == "R18":
-            return ["D1"]
-        if rule == "R48":
-            return ["D6"]
-        if rule == "R20" and _too_deep_text(_value_at(rollout, ours.error.loc)):
-            return ["D3"]
-        return []
+        error = ours.error
+        return [
+            divergence
+            for rule, divergence, applies in REJECTION_DIVERGENCES
+            if rule == error.rule and applies(rollout, error)
+        ][:1]
     if theirs[0] != "run":
         return []
     request = rollout.get("responses_create_params")
@@ -150,14 +192,7 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
         request.get("input") if isinstance(request, dict) else None,
         response.get("output") if isinstance(response, dict) else None,
     ]
-    found = []
-    if any(_reasoning_content(items) for items in both):
-        found.append("D1")
-    if any(_splits_a_turn(items) for items in both):
-        found.append("D2")
-    if any(_phase_or_namespace(items) for items in both):
-        found.append("D6")
-    return found
+    return [divergence for divergence, shows in RUN_DIVERGENCES if any(map(shows, both))]
 
 
 @dataclass(frozen=True)

@@ -375,7 +375,7 @@ def test_a_divergence_no_d_number_explains_must_be_named(
     before = _snapshot(suite)
     status, _, err = _add(capsys, suite, *args)
     assert status == 2
-    assert "Docent 0.1.88 accepts it with another payload, and no divergence D1-D6" in err
+    assert "Docent 0.1.88 accepts it with another payload, and no divergence D1-D7" in err
     assert "say which with --divergence D…" in err
     assert _snapshot(suite) == before
     status, out, err = _add(capsys, suite, *args, "--divergence", "D2")

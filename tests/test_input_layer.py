@@ -28,7 +28,7 @@ from nemogym_ingest import (
     pool,
 )
 from nemogym_ingest.cli import main
-from nemogym_ingest.docent.runs import iter_lines
+from nemogym_ingest.docent.runs import iter_results
 from nemogym_ingest.model import wire_payload
 from nemogym_ingest.source import InputError, open_source
 from tests.test_cli import _rollout
@@ -77,7 +77,7 @@ def _from_results(results: Any) -> Outcome:
 
 def _from_pool(path: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> Outcome:
     monkeypatch.setattr(pool, "CHUNK_BYTES", 300)  # several chunks, so several workers busy
-    settings = pool.Settings(keep_going=True)
+    settings = pool.ChunkSettings(keep_going=True)
     payloads: list[str] = []
     errors = []
     with open_source(path) as source:
@@ -142,7 +142,7 @@ def test_every_way_in_reads_the_same_rollouts(
     ways: dict[str, tuple[Outcome, str | None]] = {
         "gzip path": (_from_results(iter_nemogym_jsonl_results(packed)), str(packed)),
         "upload reader": (
-            _from_results(iter_lines(plain, ConversionOptions())),
+            _from_results(iter_results(plain, ConversionOptions())),
             str(plain),
         ),
         "pool, 1 worker": (_from_pool(plain, 1, monkeypatch), str(plain)),

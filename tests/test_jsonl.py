@@ -136,7 +136,11 @@ def test_file_runs_equal_single_rollout_runs(tmp_path: Path) -> None:
         ({"loc": ("a",), "line": 3}, "line 3: a: bad"),
         ({"loc": ("a",), "line": 3, "file": "f.jsonl"}, "f.jsonl:3: a: bad"),
         ({"file": "f.jsonl"}, "f.jsonl: bad"),
-        ({"loc": ("a", 0, "x.y"), "option": "media"}, 'a[0]["x.y"]: bad'),
+        (
+            {"loc": ("a", 0, "x.y"), "option": "media"},
+            'a[0]["x.y"]: bad; pass media="placeholder" / --media placeholder to replace media'
+            " parts with text markers",
+        ),
     ],
 )
 def test_r50_error_rendering_and_pickling(kwargs: dict[str, Any], rendered: str) -> None:

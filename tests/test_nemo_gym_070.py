@@ -192,3 +192,23 @@ def test_rejected_counts_only_rollout_lines(
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == "nemogym-ingest: 1 of 5 rollout lines rejected"
     assert len(output.read_text(encoding="utf-8").splitlines()) == 4
+
+
+def test_case_add_attributes_d7_to_the_rows_docent_cannot_read() -> None:
+    """`case add` names D7 for every rollout case marked with it, and for none marked with
+    another divergence (it asks only where Docent differs)."""
+    from nemogym_ingest import ConversionOptions
+    from nemogym_ingest.conformance import default_spec_dir, load_suite
+    from nemogym_ingest.verdict import attribute_divergence, outcome_of
+
+    spec = default_spec_dir()
+    assert spec is not None
+    suite = load_suite(spec)
+    cases = [
+        case for case in suite if case.rollout is not None and not case.options and case.divergence
+    ]
+    assert len(cases) > 50
+    for case in cases:
+        outcome = outcome_of(case.rollout, ConversionOptions())
+        named = attribute_divergence(case.rollout, outcome, ("error", "responses_create_params"))
+        assert ("D7" in named) == ("D7" in case.divergence), case.id

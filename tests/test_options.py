@@ -1,4 +1,4 @@
-"""ConversionOptions (spec R70-R75): each option, its limits, its record, its CLI flags."""
+"""ConversionOptions (spec R70-R78): each option, its limits, its record, its CLI flags."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from nemogym_ingest import (
 from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_row
 from nemogym_ingest.options import (
-    OPTION_HINTS,
+    OPTIONS,
     add_option_arguments,
     options_from_args,
     suggested_flags,
@@ -632,9 +632,9 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("tool_items", "generic for 1 item"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
-    assert list(assumed(payload)) == [name for name in OPTION_HINTS if name != "empty_rollouts"]
+    assert list(assumed(payload)) == [name for name in OPTIONS if name != "empty_rollouts"]
     for name, recorded in assumed(payload).items():
-        assert _recorded_pattern(OPTION_HINTS[name].recorded).fullmatch(recorded), name
+        assert _recorded_pattern(OPTIONS[name].recorded).fullmatch(recorded), name
 
 
 def _recorded_pattern(template: str) -> re.Pattern[str]:
@@ -654,11 +654,25 @@ def _recorded_pattern(template: str) -> re.Pattern[str]:
 
 
 def test_the_table_covers_every_option_and_rule() -> None:
-    assert list(OPTION_HINTS) == [field.name for field in dataclasses.fields(ConversionOptions)]
+    assert list(OPTIONS) == [field.name for field in dataclasses.fields(ConversionOptions)]
     spec = (ROOT / "spec" / "README.md").read_text(encoding="utf-8")
-    for name, hint in OPTION_HINTS.items():
-        section = spec[spec.index(f"- **{hint.rule}**") :].split("\n- **", 1)[0]
-        assert name in section, (name, hint.rule)
+    for name, option in OPTIONS.items():
+        section = spec[spec.index(f"- **{option.rule}**") :].split("\n- **", 1)[0]
+        assert name in section, (name, option.rule)
+
+
+def test_the_case_schema_lists_the_table() -> None:
+    """spec/case.schema.json's `options` are the table's, in its order, each accepting
+    what the option accepts."""
+    by_metavar = {"NAME": {"type": "string"}, "line|N": {"$ref": "#/$defs/index_source"}}
+    expected = {
+        name: {"const": option.choices[0]} if option.choices else by_metavar[option.metavar]
+        for name, option in OPTIONS.items()
+    }
+    schema = json.loads((ROOT / "spec" / "case.schema.json").read_text(encoding="utf-8"))
+    properties = schema["$defs"]["options"]["properties"]
+    assert list(properties.items()) == list(expected.items())
+    assert all(len(option.choices) <= 1 for option in OPTIONS.values())
 
 
 def test_the_readme_lists_the_table() -> None:
@@ -669,9 +683,9 @@ def test_the_readme_lists_the_table() -> None:
         "| Python | Command line | Rule | What it does | Recorded in `assumed` |",
         "|---|---|---|---|---|",
     ] + [
-        f"| `{cell(hint.library)}` | `{cell(hint.usage)}` | {hint.rule} | {cell(hint.help)} "
-        f"| `{cell(hint.recorded)}` |"
-        for hint in OPTION_HINTS.values()
+        f"| `{cell(option.library)}` | `{cell(option.usage)}` | {option.rule} "
+        f"| {cell(option.help)} | `{cell(option.recorded)}` |"
+        for option in OPTIONS.values()
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "\n".join(rows) + "\n\n" in readme
@@ -684,17 +698,17 @@ def test_every_command_takes_every_option_flag(command: str) -> None:
     actions = build_parser()._actions
     commands = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
     usage = commands.choices[command].format_usage()
-    for hint in OPTION_HINTS.values():
-        assert hint.flag in usage, (command, hint.flag)
+    for option in OPTIONS.values():
+        assert option.flag in usage, (command, option.flag)
 
 
 def test_the_hint_text_names_the_flag_and_the_library_argument() -> None:
-    hint = OPTION_HINTS["media"]
-    assert hint.text() == (
-        'pass media="placeholder" (Python) or --media placeholder (command line) to ' + hint.effect
+    media = OPTIONS["media"]
+    assert media.text() == (
+        'pass media="placeholder" (Python) or --media placeholder (command line) to ' + media.effect
     )
-    assert OPTION_HINTS["task_index"].probe_flag == "--task-index line"
-    assert OPTION_HINTS["agent_name"].probe_flag == "--agent-name NAME"
+    assert OPTIONS["task_index"].probe_flag == "--task-index line"
+    assert OPTIONS["agent_name"].probe_flag == "--agent-name NAME"
 
 
 # --- CLI flags ---------------------------------------------------------------------------
@@ -770,7 +784,7 @@ def test_rescuing_options_lists_just_the_options_needed(
         convert_row(rollout, options, 3)
     assert rescuing_options(rollout, options, 3, caught.value) == rescuing
     if rescuing:
-        probes: dict[str, Any] = {name: OPTION_HINTS[name].probe for name in rescuing}
+        probes: dict[str, Any] = {name: OPTIONS[name].probe for name in rescuing}
         combined = ConversionOptions(**probes)
         assert convert_row(rollout, dataclasses.replace(combined, **_set(options)), 3)
 

@@ -3,6 +3,7 @@ the built wheel, installed alone, carries its license, metadata and conformance 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from nemogym_ingest.docent.settings import DOCENT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,7 +25,7 @@ def test_runtime_dependencies_are_minimal() -> None:
     assert [dep.split(">")[0].split("=")[0] for dep in project["dependencies"]] == [
         "dataclasses-json"
     ]
-    assert project["optional-dependencies"]["docent"] == ["docent==0.1.88"]
+    assert project["optional-dependencies"]["docent"] == [f"docent=={DOCENT_VERSION}"]
 
 
 def test_import_does_not_pull_docent_or_pydantic() -> None:
@@ -206,3 +209,18 @@ def test_the_readme_main_command_leaves_git_status_clean_and_the_sdist_without_i
         names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
     assert "examples/rollouts.jsonl" in names
     assert output.name not in names
+
+
+def test_every_package_lists_what_it_makes_public() -> None:
+    """Each package of nemogym_ingest says what is public in its `__all__`, and every name
+    listed there is importable from it."""
+    package_dir = ROOT / "nemogym_ingest"
+    packages = sorted(
+        ".".join(("nemogym_ingest", *init.parent.relative_to(package_dir).parts))
+        for init in package_dir.rglob("__init__.py")
+    )
+    assert len(packages) == 6
+    for name in packages:
+        package = importlib.import_module(name)
+        assert isinstance(package.__all__, list), name
+        assert [public for public in package.__all__ if not hasattr(package, public)] == []

@@ -1,4 +1,5 @@
-"""The hand-written reference examples of ../shared/reference and Docent 0.1.88's outputs."""
+"""The hand-written reference examples (tests/data/docent-0.1.88-examples.json) and Docent
+0.1.88's outputs for them."""
 
 from __future__ import annotations
 

@@ -766,16 +766,100 @@ def _expand_rules(text: str) -> list[str]:
     return rules
 
 
+def _package_modules() -> dict[str, ast.Module]:
+    """Each module of the package, parsed, by its path in the package."""
+    return {
+        str(source.relative_to(PACKAGE_DIR)): ast.parse(source.read_text(encoding="utf-8"))
+        for source in sorted(PACKAGE_DIR.rglob("*.py"))
+    }
+
+
+def _claimed_rules(module: ast.Module) -> list[str]:
+    """The rules a module's docstring claims on its `Rules:` line."""
+    docstring = ast.get_docstring(module) or ""
+    return [
+        rule
+        for line in docstring.splitlines()
+        if line.startswith("Rules: ")
+        for rule in _expand_rules(line.removeprefix("Rules: "))
+    ]
+
+
 def _owned_rules() -> dict[str, list[str]]:
     """Each rule a module's docstring claims on its `Rules:` line, with the claiming modules."""
     owners: dict[str, list[str]] = {}
-    for source in sorted(PACKAGE_DIR.rglob("*.py")):
-        docstring = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8"))) or ""
-        for line in docstring.splitlines():
-            if line.startswith("Rules: "):
-                for rule in _expand_rules(line.removeprefix("Rules: ")):
-                    owners.setdefault(rule, []).append(str(source.relative_to(PACKAGE_DIR)))
+    for path, module in _package_modules().items():
+        for rule in _claimed_rules(module):
+            owners.setdefault(rule, []).append(path)
     return owners
+
+
+_RULE = re.compile(r"R\d+")
+
+
+def _raise_sites(module: ast.Module, raisers: set[str]) -> list[tuple[int, str]]:
+    """`(line, rule)` of each raise site of `module`: a call of `ConversionError` or of a
+    function with a `rule` parameter (`raisers`) that passes a literal rule, and each literal
+    default of a `rule` parameter."""
+    sites: list[tuple[int, str]] = []
+    for node in ast.walk(module):
+        values: list[ast.expr] = []
+        if isinstance(node, ast.Call):
+            callee = node.func
+            name = callee.id if isinstance(callee, ast.Name) else getattr(callee, "attr", "")
+            if name in raisers:
+                values = [*node.args, *(k.value for k in node.keywords if k.arg == "rule")]
+        elif isinstance(node, ast.FunctionDef):
+            arguments = node.args
+            positional = arguments.posonlyargs + arguments.args
+            defaults = dict(zip(positional[::-1], arguments.defaults[::-1], strict=False))
+            keyword = zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+            defaults.update((a, v) for a, v in keyword if v is not None)
+            values = [value for a, value in defaults.items() if a.arg == "rule"]
+        sites += [
+            (value.lineno, value.value)
+            for value in values
+            if isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+            and _RULE.fullmatch(value.value)
+        ]
+    return sites
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    """The names of the functions `node` calls (`f(…)`, `x.f(…)`)."""
+    return {
+        call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call)
+    }
+
+
+def _raisers(modules: dict[str, ast.Module]) -> set[str]:
+    """`ConversionError` and the functions with a `rule` parameter that call one of them
+    (the checking helpers), however indirectly."""
+    helpers = [
+        node
+        for module in modules.values()
+        for node in ast.walk(module)
+        if isinstance(node, ast.FunctionDef)
+        and any(a.arg == "rule" for a in node.args.args + node.args.kwonlyargs)
+    ]
+    raisers = {"ConversionError"}
+    while grown := {f.name for f in helpers if _called_names(f) & raisers} - raisers:
+        raisers |= grown
+    return raisers
+
+
+def _misplaced_raises(modules: dict[str, ast.Module]) -> list[str]:
+    """`PATH:LINE: RULE` of each raise site in a module whose `Rules:` line lacks its rule."""
+    raisers = _raisers(modules)
+    return [
+        f"{path}:{line}: {rule}"
+        for path, module in modules.items()
+        for line, rule in _raise_sites(module, raisers)
+        if rule not in _claimed_rules(module)
+    ]
 
 
 def test_every_rule_is_owned_by_exactly_one_module() -> None:
@@ -787,3 +871,31 @@ def test_every_rule_is_owned_by_exactly_one_module() -> None:
     assert sorted(set(owners) - rules) == []  # no module claims a rule the spec lacks
     assert not set(owners) & set(RULES_OF_THE_TEXT_ONLY)
     assert sorted(rules - set(owners) - set(RULES_OF_THE_TEXT_ONLY)) == []
+
+
+def test_every_rule_is_raised_by_its_owner() -> None:
+    """A rule is raised (`rule="R22"`, or a literal rule passed to a checking helper) only
+    in the module whose `Rules:` line names it."""
+    modules = _package_modules()
+    raisers = _raisers(modules)
+    assert {"ConversionError", "require_object", "require_choice", "tool_arguments"} <= raisers
+    assert "_single_value" not in raisers  # an option row names its rule, raising nothing
+    assert sum(len(_raise_sites(module, raisers)) for module in modules.values()) > 60
+    assert _misplaced_raises(modules) == []
+
+
+def test_the_raise_check_finds_a_misplaced_raise() -> None:
+    """The check reads the code: a rule raised in another module, directly or through a
+    helper, or a helper's default rule, is reported where it is."""
+    edits = {
+        "convert/content.py": ('rule="R13"', 'rule="R12"'),
+        "convert/message.py": ('"R12")', '"R13")'),
+        "convert/checks.py": ("rule: str)", 'rule: str = "R10")'),
+    }
+    modules = _package_modules()
+    for path, (old, new) in edits.items():
+        source = (PACKAGE_DIR / path).read_text(encoding="utf-8")
+        assert old in source
+        modules[path] = ast.parse(source.replace(old, new, 1))
+    found = [re.sub(r":\d+:", "", site) for site in _misplaced_raises(modules)]
+    assert found == ["convert/checks.py R10", "convert/content.py R12", "convert/message.py R13"]

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import assume, given
 
 from nemogym_ingest import (
+    AgentRun,
     ConversionError,
     ConversionOptions,
     convert_nemogym_rollout_to_agent_run,
@@ -22,7 +23,6 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.convert import convert_row
 from nemogym_ingest.jsonl import parse_jsonl_line
-from nemogym_ingest.model import AgentRun
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.test_convert import make_rollout
 

@@ -14,7 +14,8 @@ from typing import Any
 from .. import casebook, exit_status, verdict
 from ..casebook import Added, CaseError, Request
 from ..conformance.suite import Suite, SuiteError, checkout_spec_dir
-from ..options import ConversionOptions
+from ..docent.settings import DOCENT_VERSION
+from ..options import ConversionOptions, plural
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _RULE = re.compile(r"[RD][1-9][0-9]*")
@@ -99,7 +100,7 @@ def _report_lines(request: Request, added: Added) -> list[str]:
     else:
         assert outcome.run is not None
         count = len(outcome.run.transcripts[0].messages)
-        verdict = f"accepted ({count} message{'s' if count != 1 else ''})"
+        verdict = f"accepted ({plural(count, 'message')})"
     lines = [f"added case {case['id']} to {request.group}.json: {verdict}"]
     lines.append(f"  rules: {', '.join(case['rules'])}")
     if not added.docent.compared:
@@ -107,9 +108,11 @@ def _report_lines(request: Request, added: Added) -> list[str]:
         marked = f"; marked {', '.join(case['divergence'])}" if "divergence" in case else ""
         lines.append(f"  Docent: not compared ({why}){marked}")
     elif added.docent.agrees:
-        lines.append("  Docent 0.1.88: agrees")
+        lines.append(f"  Docent {DOCENT_VERSION}: agrees")
     else:
-        lines.append(f"  Docent 0.1.88: differs; divergence {', '.join(case['divergence'])}")
+        lines.append(
+            f"  Docent {DOCENT_VERSION}: differs; divergence {', '.join(case['divergence'])}"
+        )
     if added.minimized is not None:
         before, after = added.minimized.size_before, added.minimized.size_after
         lines.append(

@@ -17,8 +17,8 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import add_option_arguments, options_from_args, suggested_flags
-from ..pool import Settings, convert_input
+from ..options import add_option_arguments, options_from_args, plural, suggested_flags
+from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
 
@@ -126,7 +126,7 @@ class _CheckReport:
     def summary_lines(self) -> Iterator[str]:
         unreadable = [tally for tally in self.files if tally.unreadable is not None]
         yield (
-            f"checked {len(self.files)} file{'s' if len(self.files) != 1 else ''}: "
+            f"checked {plural(len(self.files), 'file')}: "
             f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
             f"{self.total('rejected'):,} rejected, "
             + "".join(
@@ -172,7 +172,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         say(f"nemogym-ingest: {error}")
         return
     tally.file = source.name or path
-    settings = Settings(
+    settings = ChunkSettings(
         keep_going=True, serialize=False, options=options_from_args(args), rescue=True
     )
     try:

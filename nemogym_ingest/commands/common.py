@@ -14,6 +14,7 @@ from typing import TextIO
 
 from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
+from ..options import plural
 from ..pool import ChunkResult, default_workers
 from ..progress import Progress
 from ..source import Source
@@ -43,6 +44,17 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def seconds(text: str) -> float:
+    """The argparse `type` of a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
 
 
 def add_rollouts_argument(parser: argparse.ArgumentParser) -> None:
@@ -78,11 +90,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def progress_line(label: str, source: Source, quiet: bool) -> Progress:
     """The progress line of a run over `source` (none with `--quiet`)."""
     return Progress(label, source.size, enabled=False if quiet else None)
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 line`, `2,000 lines`."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass
@@ -130,7 +137,8 @@ class FileVerdict:
             return None
         sentence = NOT_ROLLOUT_KINDS[self.kind]
         return f"{file}: " + sentence.format(
-            lines=plural(self.lines, "line"), rows=plural(self.lines, "row")
+            lines=plural(self.lines, "line", grouped=True),
+            rows=plural(self.lines, "row", grouped=True),
         )
 
     def failed_attempts(self, file: str) -> str | None:
@@ -138,5 +146,5 @@ class FileVerdict:
         if not self.failures:
             return None
         classes = ", ".join(f"{count:,} {name}" for name, count in self.failures.most_common())
-        total = plural(sum(self.failures.values()), "failed attempt")
+        total = plural(sum(self.failures.values()), "failed attempt", grouped=True)
         return f"{file}: {total} without a rollout, nothing to convert ({classes})"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import os
 import re
 import shlex
 import sys
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import exit_status
 from ..conformance.adapters import (
     DEFAULT_TIMEOUT,
     CommandImplementation,
@@ -28,6 +28,8 @@ from ..conformance.adapters import (
 from ..conformance.report import render_json, render_markdown, render_text
 from ..conformance.runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
 from ..conformance.suite import Case, SuiteError, default_spec_dir, load_suite
+from ..pool import default_workers
+from .common import seconds, whole_number
 
 
 def _patterns(texts: Sequence[str]) -> ErrorPathPatterns:
@@ -147,7 +149,7 @@ def _run_conformance(args: argparse.Namespace) -> int:
         results = run_suite(implementation, cases, jobs, rules=args.rules)
     except SuiteError as error:
         print(f"nemogym-ingest conformance: {error}", file=sys.stderr)
-        return 2
+        return exit_status.USAGE
     results = apply_allow(results, allowed)
     warnings = stale_allow_entries(results, allowed)
     if args.format == "json":
@@ -165,7 +167,7 @@ def _run_conformance(args: argparse.Namespace) -> int:
         )
         Path(args.report).write_text(report, encoding="utf-8")
     stale = args.strict_allow and bool(stale_allow_entries(results, allowed, suite))
-    return 0 if Tally.of(results).ok and not stale else 1
+    return exit_status.OK if Tally.of(results).ok and not stale else exit_status.REJECTED
 
 
 def register(subparsers: Any) -> None:
@@ -257,20 +259,21 @@ def _add_implementation_arguments(target: argparse._ArgumentGroup) -> None:
     target.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         help="per-case limit for commands (default: %(default)g)",
     )
+    workers = whole_number(1)
     target.add_argument(  # the old name
-        "--jobs", type=int, dest="jobs", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        "--jobs", type=workers, dest="jobs", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     target.add_argument(
         "-j",
         "--workers",
         dest="jobs",
         metavar="N",
-        type=int,
-        default=os.cpu_count() or 1,
+        type=workers,
+        default=default_workers(),
         help="commands run at once (default: the number of CPUs; Python callables run one "
         "at a time)",
     )

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from .. import exit_status
 from ..errors import ConversionError
 from ..options import add_option_arguments, options_from_args
-from ..pool import Settings, convert_input, write_output
+from ..pool import ChunkSettings, convert_input, write_output
 from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
@@ -126,7 +126,7 @@ def _convert(args: argparse.Namespace) -> int:
             "nothing written (convert never changes an input)"
         )
         return exit_status.USAGE
-    settings = Settings(keep_going=args.keep_going, options=options_from_args(args))
+    settings = ChunkSettings(keep_going=args.keep_going, options=options_from_args(args))
     rejected = lines = not_rollouts = 0
     with _atomic_output(args.output) as output:
         for path in args.rollouts:

@@ -16,12 +16,18 @@ from contextlib import redirect_stderr
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import exit_status
-from ..docent.settings import DEFAULT_CHUNK_SIZE, DEFAULT_TIMEOUT, NewCollection, UploadSettings
+from ..docent.settings import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_TIMEOUT,
+    STDIN_REFUSED,
+    NewCollection,
+    UploadSettings,
+)
 from ..errors import ConversionError
-from ..options import ConversionOptions, add_option_arguments, options_from_args
+from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
 from ..progress import Progress
 from ..source import STDIN, InputError, Source, open_source
-from .common import whole_number
+from .common import seconds, whole_number
 
 if TYPE_CHECKING:
     from ..docent._sdk import Docent
@@ -43,32 +49,36 @@ Credentials and server are read like the SDK reads them: DOCENT_API_KEY, and
 DOCENT_DOMAIN or DOCENT_API_URL with DOCENT_FRONTEND_URL, from the environment or a
 docent.env file (in this directory or above, or ~/.docent/docent.env)."""
 
-_EPILOG = """\
-exit status:
-  0  every run was uploaded
-  1  a line cannot be converted: nothing was sent (with --keep-going: the good lines
-     were uploaded, each bad line was reported)
-  2  the file cannot be read, or the command line is wrong
-  3  Docent cannot be used: the SDK is missing, no or a refused API key, the server
-     cannot be reached, or no such collection; nothing was sent
-  4  the upload stopped part way (or was interrupted); the message says how to resume
+_EXIT_STATUSES = (
+    (exit_status.OK, "every run was uploaded"),
+    (
+        exit_status.REJECTED,
+        "a line cannot be converted: nothing was sent (with --keep-going: the good lines\n"
+        "     were uploaded, each bad line was reported)",
+    ),
+    (exit_status.UNREADABLE, "the file cannot be read, or the command line is wrong"),
+    (
+        exit_status.DOCENT_UNAVAILABLE,
+        "Docent cannot be used: the SDK is missing, no or a refused API key, the server\n"
+        "     cannot be reached, or no such collection; nothing was sent",
+    ),
+    (
+        exit_status.INTERRUPTED,
+        "the upload stopped part way (or was interrupted); the message says how to resume",
+    ),
+)
 
+_EPILOG = (
+    "exit status:\n"
+    + "".join(f"  {status}  {meaning}\n" for status, meaning in _EXIT_STATUSES)
+    + """
 example:
   export DOCENT_API_KEY=dk_...
   nemogym-ingest upload rollouts.jsonl --new-collection "my eval"
   nemogym-ingest upload rollouts.jsonl --collection-id ID --skip 1500   # resume"""
+)
 
 _DOCENT_LOGGER = "docent.sdk._base"  # the logger of every method of the SDK client
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -116,7 +126,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         help="the longest wait for Docent's answer to any one request, and for any one "
         "chunk's processing to finish (default: %(default)g); past it the upload stops "
@@ -218,12 +228,8 @@ def _size(nbytes: int) -> str:
     return f"{nbytes / 1e6:,.1f} MB" if nbytes >= 100_000 else f"{nbytes / 1e3:,.1f} kB"
 
 
-def _lines(count: int) -> str:
-    return f"{count:,} line{'s' if count != 1 else ''}"
-
-
 def _summary(result: UploadResult, url: str) -> str:
-    chunks = f"{result.chunks} chunk{'s' if result.chunks != 1 else ''}"
+    chunks = plural(result.chunks, "chunk")
     lines = [
         f"uploaded {result.uploaded:,} runs ({_size(result.bytes)}) in {chunks} "
         f"to collection {result.collection_id}"
@@ -231,12 +237,11 @@ def _summary(result: UploadResult, url: str) -> str:
     if result.skipped:
         lines.append(f"skipped the first {result.skipped:,} runs (--skip)")
     if result.rejected:
-        lines.append(f"left out {_lines(len(result.rejected))} that cannot be converted")
+        rejected = plural(len(result.rejected), "line", grouped=True)
+        lines.append(f"left out {rejected} that cannot be converted")
     if result.failed_attempts:
-        lines.append(
-            f"left out {_lines(result.failed_attempts)} recording failed attempts "
-            "(no rollout to upload)"
-        )
+        failed = plural(result.failed_attempts, "line", grouped=True)
+        lines.append(f"left out {failed} recording failed attempts (no rollout to upload)")
     lines.append(f"view it at {url}/dashboard/{result.collection_id}")
     return "\n".join(lines)
 
@@ -247,7 +252,7 @@ def _upload(args: argparse.Namespace) -> int:
             "--skip resumes an upload into an existing collection: use --collection-id"
         )
     if args.rollouts == STDIN:
-        args.parser.error("upload reads its file twice, so it cannot read stdin: save it first")
+        args.parser.error(f"{STDIN_REFUSED}: save it first")
     try:
         from ..docent import client as docent  # noqa: PLC0415 - the optional extra, only when used
     except ImportError as error:

@@ -20,12 +20,10 @@ from typing import Any, Literal, Protocol, cast
 from ..convert import convert_nemogym_rollout_to_agent_run
 from ..exit_status import REJECTED, USAGE
 from ..jsonl import convert_nemogym_jsonl_file_to_agent_runs
-from ..model import AgentRun
+from ..model import AgentRun, JsonDict
 from ..options import ConversionOptions
 from .compare import first_difference, shown_path
 from .suite import SuiteError
-
-JsonDict = dict[str, Any]
 
 DEFAULT_TIMEOUT = 60.0
 

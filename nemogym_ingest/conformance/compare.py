@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import render_path
-from ..schema import ABSENT
-
-JsonDict = dict[str, Any]
+from ..members import ABSENT
+from ..model import JsonDict
 
 _DIFF_LINES = 40
 _SHOWN_CHARS = 300

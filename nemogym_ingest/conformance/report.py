@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from ..docent.settings import DOCENT_VERSION
 from .runner import Result, Tally
 
 
@@ -74,8 +75,8 @@ def _divergence_tally(failures: Sequence[Result]) -> str:
     marked = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
     unmarked = sum(not result.case.divergence for result in failures)
     return (
-        "Failures in cases marked with a divergence from Docent 0.1.88 (spec/README.md, "
-        f'"Divergences from Docent 0.1.88"): {marked}; in unmarked cases: {unmarked}.'
+        f"Failures in cases marked with a divergence from Docent {DOCENT_VERSION} (spec/README.md, "
+        f'"Divergences from Docent {DOCENT_VERSION}"): {marked}; in unmarked cases: {unmarked}.'
     )
 
 

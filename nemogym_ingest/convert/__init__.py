@@ -2,9 +2,10 @@
 
 `rows` tells the kind of a row and hands it to `episode` (one transcript per invocation)
 or `rollout`. `rollout` converts a request and its response and calls `items`, which
-dispatches each item to `message`, `reasoning`, `function_call` or `tool_items`; they add
-to the transcript being built in `turn`, and check with `checks`. Each module's docstring
-lists the rules it owns.
+dispatches each item to `message`, `reasoning`, `function_call` or `tool_items`; they read
+content parts, arguments and output text with `content`, add to the transcript being
+built in `turn`, and check with `checks`. Each module's docstring lists the rules it owns,
+and raises no other.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The checking helpers every converter module uses: required kinds, the error wording
-(`describe`, `wrong`), the option hint of a rejection, Unicode text and truthiness, and the
-pruning of a converter's own small objects. They own no rule; each caller names its rule.
+(`describe`, `wrong`), truthiness, and the pruning of a converter's own small objects.
+They own no rule: each caller names the rule it checks.
 """
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import JSON_TYPES, copy_json, text_problem
+from ..jsonvalue import JSON_TYPES, copy_json, require_text
+from ..members import ABSENT
 from ..model import JsonDict
-from ..options import OPTION_HINTS
-from ..schema import ABSENT
 
 
 def describe(value: Any) -> str:
@@ -72,15 +71,14 @@ def require_choice(value: Any, options: tuple[str, ...], loc: Loc, rule: str) ->
     return text
 
 
-def require_index(value: Any, loc: Loc) -> int:
+def require_index(value: Any, loc: Loc, rule: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConversionError(f"must be an integer, got {describe(value)}", loc, rule="R10")
+        raise ConversionError(f"must be an integer, got {describe(value)}", loc, rule=rule)
     return int(copy_json(value, loc))
 
 
-def rescued_by(option: str) -> str:
-    """The end of a reason naming the option that would resolve it (R70)."""
-    return "; " + OPTION_HINTS[option].text()
+_KEPT_FALSY = (bool, int, float)
+"""The kinds whose falsy values (`false`, `0`, `0.0`) pruning keeps (R40)."""
 
 
 def pruned(mapping: JsonDict) -> JsonDict:
@@ -90,18 +88,6 @@ def pruned(mapping: JsonDict) -> JsonDict:
         for key, value in mapping.items()
         if value or (value is not None and type(value) in _KEPT_FALSY)
     }
-
-
-_KEPT_FALSY = (bool, int, float)
-"""The kinds whose falsy values (`false`, `0`, `0.0`) pruning keeps (R40)."""
-
-
-def require_text(text: str, loc: Loc) -> str:
-    """`text`, checked to be Unicode text (no lone surrogate) before it is copied (R41)."""
-    problem = text_problem(text)
-    if problem is not None:
-        raise ConversionError(problem, loc, rule="R41")
-    return text
 
 
 def json_truthy(value: Any, loc: Loc) -> bool:

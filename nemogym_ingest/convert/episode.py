@@ -13,9 +13,9 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import copy_json
+from ..members import ABSENT, EPISODE_RESERVED_KEYS
 from ..model import AgentRun, JsonDict, Transcript
 from ..options import ConversionOptions
-from ..schema import ABSENT, EPISODE_RESERVED_KEYS
 from .checks import describe, pruned, require_array, require_non_empty_string, require_object
 from .rollout import Exchange, read_exchange, run_identity, run_metadata
 from .turn import TranscriptBuilder

@@ -1,51 +1,23 @@
-"""Function calls and their outputs: arguments, call ids, output text (R20-R23).
+"""Function calls and their outputs: arguments, call ids and the tool message (R20-R22;
+the arguments and the output text are read by `content`).
 
-Rules: R20-R23.
+Rules: R20-R22.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 from ..errors import ConversionError, Loc
-from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep
+from ..members import ABSENT
 from ..model import JsonDict, ToolCall, ToolMessage
-from ..schema import ABSENT
-from .checks import describe, pruned, require_non_empty_string, require_text, wrong
-from .message import record_string_member
+from .checks import describe, pruned, require_non_empty_string
+from .content import output_value_text, record_string_member, tool_arguments
 from .turn import TranscriptBuilder
-
-
-def tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any], rule: str = "R20") -> JsonDict:
-    if isinstance(raw, str):
-        too_deep = f"must be a JSON text nested at most {MAX_NESTING} levels deep"
-        try:
-            parsed = parse_json_text(raw)
-        except RecursionError:  # a parser's limit, far above ours
-            raise ConversionError(too_deep, loc, rule=rule) from None
-        except ValueError as error:
-            detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-            raise ConversionError(f"must be valid JSON ({detail})", loc, rule=rule) from None
-        if parsed_too_deep(raw, parsed):  # never built (R20)
-            raise ConversionError(too_deep, loc, rule=rule)
-        if not isinstance(parsed, dict):
-            raise ConversionError(
-                f"must parse to a JSON object, got {describe(parsed)}", loc, rule=rule
-            )
-        checked: JsonDict = copy_json(parsed, loc)  # parsed here, never vouched for
-        return checked
-    elif not isinstance(raw, dict):
-        raise ConversionError(wrong("a JSON object or a string holding one", raw), loc, rule=rule)
-    arguments: JsonDict = copy(raw, loc)
-    return arguments
 
 
 def function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder) -> None:
     arguments_loc = loc + ("arguments",)
     raw = item.get("arguments", ABSENT)
-    arguments = tool_arguments(raw, arguments_loc, out.copy)
+    arguments = tool_arguments(raw, arguments_loc, out.copy, "R20")
     call_id = require_non_empty_string(item.get("call_id", ABSENT), loc + ("call_id",), "R21")
     name = require_non_empty_string(item.get("name", ABSENT), loc + ("name",), "R21")
     record_string_member(item, "namespace", loc, detail)
@@ -75,11 +47,3 @@ def function_call_output_item(
     output = output_value_text(item["output"], output_loc, out)
     detail["call_id"] = call_id
     out.emit(ToolMessage(content=output, tool_call_id=call_id, function=function), [detail])
-
-
-def output_value_text(value: Any, loc: Loc, out: TranscriptBuilder) -> str:
-    """A tool output as text (R23): a string as it is, any other value as its JSON text
-    with sorted keys and ASCII escapes. Used by function_call_output and every tool item."""
-    if isinstance(value, str):
-        return require_text(str(value), loc)
-    return json.dumps(out.copy(value, loc), ensure_ascii=True, sort_keys=True)

@@ -1,8 +1,9 @@
 """The item dispatch (R11): each item's type picks its converter from one table; the
-hosted and custom tool items go to `tool_items`. Every item gets its `message_details`
-entry here (R43; the kinds add their own fields to it).
+hosted and custom tool items go to `tool_items`, and the output of a transition rollout
+is its last snapshot (R73). Every item gets its source item here (R43, from `turn`; the
+kinds add their own fields to it).
 
-Rules: R11, R43.
+Rules: R11, R73.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
-from .checks import describe, one_of, pruned, require_object, rescued_by, wrong
+from .checks import describe, one_of, require_object, wrong
 from .function_call import function_call_item, function_call_output_item
 from .message import message_item
 from .reasoning import reasoning_item
@@ -32,17 +33,31 @@ _ITEM_CONVERTERS: dict[str, _ItemConverter] = {
 }
 
 
-def _item_detail(
-    item: JsonDict, item_type: str, origin: str, loc: Loc, copy: Callable[..., Any]
-) -> JsonDict:
-    return pruned(
-        {
-            "origin": origin,
-            "source_item_type": item_type,
-            "source_item_id": copy(item.get("id"), loc + ("id",), prune=True),
-            "source_item_status": copy(item.get("status"), loc + ("status",), prune=True),
-        }
-    )
+def is_transitions(output_items: list[Any]) -> bool:
+    """Whether `response.output` holds transition snapshots: a non-empty array of arrays (R73)."""
+    return bool(output_items) and all(isinstance(item, list) for item in output_items)
+
+
+def convert_output_items(output_items: list[Any], loc: Loc, out: TranscriptBuilder) -> list[Any]:
+    """Convert the output items at `loc`, or the last snapshot of a transition rollout,
+    which is rejected at its first snapshot without `transitions` (R73, R11). Returns the
+    items converted."""
+    if not is_transitions(output_items):
+        convert_items(output_items, "output", loc, out)
+        return output_items
+    if out.options.transitions != "final":
+        raise ConversionError(
+            "must be an object, got an array; response.output holds transition snapshots"
+            " (arrays of items):",
+            loc + (0,),
+            rule="R11",
+            option="transitions",
+        )
+    final = len(output_items) - 1
+    out.uses["transitions"] = out.uses.get("transitions", 0) + len(output_items)
+    convert_items(output_items[final], "output", loc + (final,), out)
+    last_snapshot: list[Any] = output_items[final]
+    return last_snapshot
 
 
 def convert_items(items: list[Any], origin: str, prefix: Loc, out: TranscriptBuilder) -> None:
@@ -60,15 +75,14 @@ def convert_items(items: list[Any], origin: str, prefix: Loc, out: TranscriptBui
                 )
             if out.options.tool_items != "generic":
                 raise ConversionError(
-                    f"must be {one_of(ITEM_TYPES)}, got {describe(item_type)}"
-                    + rescued_by("tool_items"),
+                    f"must be {one_of(ITEM_TYPES)}, got {describe(item_type)}",
                     loc + ("type",),
                     rule="R11",
                     option="tool_items",
                 )
-            detail = _item_detail(item, item_type, origin, loc, out.copy)
+            detail = out.source_item(item, item_type, origin, loc)
             generic_item(item_type, item, detail, loc, out)
             continue
-        detail = _item_detail(item, str(item_type), origin, loc, out.copy)
+        detail = out.source_item(item, str(item_type), origin, loc)
         converter(item, detail, loc, out)
     out.flush_turn()  # a turn never spans the input and the output

@@ -1,6 +1,7 @@
-"""Reasoning items: summaries, reasoning content and encrypted reasoning (R16-R19).
+"""Reasoning items: summaries, reasoning content and encrypted reasoning, rejected or,
+with `encrypted_reasoning`, redacted (R16-R19, R74).
 
-Rules: R16-R19.
+Rules: R16-R19, R74.
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
+from ..members import ABSENT
 from ..model import JsonDict
-from ..schema import ABSENT
 from .checks import (
     describe,
     json_truthy,
@@ -18,7 +19,6 @@ from .checks import (
     require_choice,
     require_object,
     require_string,
-    rescued_by,
 )
 from .turn import TranscriptBuilder
 
@@ -49,8 +49,7 @@ def reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBu
     if json_truthy(item.get("encrypted_content"), encrypted_loc):
         if out.options.encrypted_reasoning != "redact":
             raise ConversionError(
-                "encrypted reasoning cannot be converted: Docent stores only readable reasoning"
-                + rescued_by("encrypted_reasoning"),
+                "encrypted reasoning cannot be converted: Docent stores only readable reasoning",
                 encrypted_loc,
                 rule="R16",
                 option="encrypted_reasoning",
@@ -78,10 +77,7 @@ def reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBu
         pruned({"summary_item_types": summary_types, "content_part_types": content_types})
     )
 
-    turn = out.turn
-    if turn.has_message or turn.tool_calls:  # D2: reasoning never moves before earlier text
-        out.flush_turn()
-        turn = out.turn
+    turn = out.open_turn()
     summary = "\n".join(summary_texts)
     if content_texts:  # D1: the chain of thought itself, the summary beside it
         turn.add_reasoning("\n".join(content_texts), summary, signature)

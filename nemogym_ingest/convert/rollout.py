@@ -1,8 +1,10 @@
-"""The rollout as a whole: the required top-level fields in check order, the agent label,
-the run's name, its metadata (a failure row's included) and the payload skeleton; the
-request and response of one exchange (`read_exchange`), which episode rows reuse.
+"""The rollout as a whole: the required top-level fields in check order, the agent label
+and the indices (supplied by `agent_name`, `task_index`, `rollout_index` where missing),
+the run's name, its metadata (a failure row's included), the placeholder of a rollout
+without items (`empty_rollouts`) and the payload skeleton; the request and response of
+one exchange (`read_exchange`), which episode rows reuse.
 
-Rules: R1-R10, R35, R42, R44, R45, R47, R84, R85.
+Rules: R1-R10, R35, R42, R44, R45, R47, R71, R72, R77, R84, R85.
 """
 
 from __future__ import annotations
@@ -12,25 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..model import AgentRun, JsonDict, SystemMessage, Transcript
+from ..jsonvalue import require_text
+from ..members import ABSENT, RESERVED_TOP_LEVEL_KEYS
+from ..model import AgentRun, JsonDict, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
-    OPTION_HINTS,
     ConversionOptions,
     IndexSource,
     assumed_record,
 )
-from ..schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
 from .checks import (
     pruned,
     require_array,
     require_index,
     require_non_empty_string,
     require_object,
-    require_text,
-    rescued_by,
 )
-from .items import convert_items
+from .items import convert_items, convert_output_items, is_transitions
 from .turn import TranscriptBuilder
 
 SCHEMA = "nemo_gym_rollout"
@@ -57,11 +57,6 @@ def _input_items(raw_input: Any, loc: Loc) -> list[Any]:
     return require_array(raw_input, loc, "R6")
 
 
-def _is_transitions(output_items: list[Any]) -> bool:
-    """Whether `response.output` holds transition snapshots: a non-empty array of arrays (R73)."""
-    return bool(output_items) and all(isinstance(item, list) for item in output_items)
-
-
 def _absence(mapping: JsonDict, key: str) -> str | None:
     """How `mapping[key]` is missing (absent or null), or None when it is present (R71, R72)."""
     if key not in mapping:
@@ -86,9 +81,7 @@ def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | N
         stamp = (ENVIRONMENT_SERVER,)
         return require_non_empty_string(row[ENVIRONMENT_SERVER], stamp, "R85"), agent_ref, stamp[0]
     if options.agent_name is None:
-        raise ConversionError(
-            absence + rescued_by("agent_name"), loc, rule="R10", option="agent_name"
-        )
+        raise ConversionError(absence, loc, rule="R10", option="agent_name")
     return options.agent_name, agent_ref, "agent_name"
 
 
@@ -106,12 +99,12 @@ def _index(
     was supplied (`("line", 7)`, `(0, 0)`) (R10, R72)."""
     absence = _absence(row, key)
     if absence is None:
-        return require_index(row[key], (key,)), None
+        return require_index(row[key], (key,), "R10"), None
     if source == "line" and line is not None:
         return line, (source, line)
     if isinstance(source, int):
         return source, (source, source)
-    raise ConversionError(absence + rescued_by(option), (key,), rule="R10", option=option)
+    raise ConversionError(absence, (key,), rule="R10", option=option)
 
 
 @dataclass
@@ -224,36 +217,19 @@ def _convert_transcript(exchange: Exchange) -> list[Any]:
     """Convert the input items, then the output items (R8), or the final snapshot of a
     transition rollout (R73); an exchange without messages is rejected (R9) or gets the
     placeholder (R77). Returns the output items converted."""
-    out, output_loc = exchange.out, exchange.response_loc + ("output",)
-    options, output_items = out.options, exchange.output_items
-    transitions = _is_transitions(output_items)
-    if transitions and options.transitions == "final":
-        final = len(output_items) - 1
-        out.uses["transitions"] = out.uses.get("transitions", 0) + len(output_items)
-        output_items = output_items[final]
-        convert_items(output_items, "output", output_loc + (final,), out)
-    else:
+    out, output_items = exchange.out, exchange.output_items
+    if not (is_transitions(output_items) and out.options.transitions == "final"):
         convert_items(exchange.input_items, "input", exchange.request_loc + ("input",), out)
-        if transitions:
-            raise ConversionError(
-                "must be an object, got an array; response.output holds transition snapshots"
-                " (arrays of items): " + OPTION_HINTS["transitions"].text(),
-                output_loc + (0,),
-                rule="R11",
-                option="transitions",
-            )
-        convert_items(output_items, "output", output_loc, out)
+    output_items = convert_output_items(output_items, exchange.response_loc + ("output",), out)
     if not out.messages:
-        if options.empty_rollouts != "placeholder":
+        if out.options.empty_rollouts != "placeholder":
             raise ConversionError(
-                "must produce at least one transcript message, but the rollout holds no items"
-                + rescued_by("empty_rollouts"),
+                "must produce at least one transcript message, but the rollout holds no items",
                 exchange.at,
                 rule="R9",
                 option="empty_rollouts",
             )
-        out.messages.append(SystemMessage(content=EMPTY_ROLLOUT_TEXT))
-        out.details.append({"role": "system", "origin": "placeholder", "source_item_count": 0})
+        out.emit_placeholder(EMPTY_ROLLOUT_TEXT)
         out.use("empty_rollouts")
     return output_items
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ConversionError
-from ..jsonvalue import NotAllJson, copy_json, own_json
+from ..jsonvalue import NotAllJson, copy_json, own_json, require_text
 from ..model import AgentRun
 from ..options import LINE_INDEX_OPTIONS, ConversionOptions, OptionsArgument, options_of
-from .checks import describe, require_non_empty_string, require_text
+from .checks import describe, require_non_empty_string
 from .episode import episode_run
 from .rollout import rollout_run
 

@@ -1,19 +1,20 @@
-"""Hosted and custom tool items, converted with `tool_items="generic"` (R24-R27): one
+"""Hosted and custom tool items, converted with `tool_items="generic"` (R24-R27, R78): one
 table of item shapes says how each type becomes a tool call, a tool message or a note.
 
-Rules: R24-R27.
+Rules: R24-R27, R78.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from ..errors import ConversionError, Loc
+from ..jsonvalue import require_text
+from ..members import ABSENT
 from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
 from ..options import plural
-from ..schema import ABSENT
 from .checks import (
     describe,
     pruned,
@@ -22,11 +23,8 @@ from .checks import (
     require_non_empty_string,
     require_object,
     require_string,
-    require_text,
-    rescued_by,
 )
-from .function_call import output_value_text, tool_arguments
-from .message import marker, message_content
+from .content import marker, message_content, output_value_text, tool_arguments
 from .turn import TranscriptBuilder
 
 _OutputText = Callable[[JsonDict, list[str], Loc, TranscriptBuilder, JsonDict], str]
@@ -67,6 +65,17 @@ class _ToolItemShape:
     """A note: the system message text of the item (R26)."""
 
 
+class _ToolItem(NamedTuple):
+    """A hosted or custom tool item being converted: its type and shape, the item, its
+    source item and where it is."""
+
+    item_type: str
+    shape: _ToolItemShape
+    item: JsonDict
+    detail: JsonDict
+    loc: Loc
+
+
 def _present(item: JsonDict, names: tuple[str, ...]) -> list[str]:
     """The members of `names` that `item` holds with a value other than null."""
     return [name for name in names if item.get(name) is not None]
@@ -99,7 +108,7 @@ def _require_media(kind: str, loc: Loc, out: TranscriptBuilder) -> None:
     """A media output needs `media` (R27); counts one more part it applied to."""
     if out.options.media != "placeholder":
         raise ConversionError(
-            f"a {kind} output cannot be converted: Docent stores only text" + rescued_by("media"),
+            f"a {kind} output cannot be converted: Docent stores only text",
             loc,
             rule="R27",
             option="media",
@@ -169,16 +178,10 @@ def _code_interpreter_outputs(raw: Any, loc: Loc, out: TranscriptBuilder) -> str
     return "\n".join(texts)
 
 
-def _generic_call(
-    item_type: str,
-    shape: _ToolItemShape,
-    item: JsonDict,
-    detail: JsonDict,
-    loc: Loc,
-    out: TranscriptBuilder,
-) -> None:
+def _generic_call(tool: _ToolItem, out: TranscriptBuilder) -> None:
     """A hosted or custom tool call: an assistant tool call, and the tool message of the
     output it carries, if any (R24, R26)."""
+    item_type, shape, item, detail, loc = tool
     if shape.parsed_arguments:
         arguments = tool_arguments(
             item.get("arguments", ABSENT), loc + ("arguments",), out.copy, "R24"
@@ -207,15 +210,9 @@ def _generic_call(
         )
 
 
-def _generic_output(
-    item_type: str,
-    shape: _ToolItemShape,
-    item: JsonDict,
-    detail: JsonDict,
-    loc: Loc,
-    out: TranscriptBuilder,
-) -> None:
+def _generic_output(tool: _ToolItem, out: TranscriptBuilder) -> None:
     """The output item of a hosted or custom tool call: a tool message answering it (R25)."""
+    _, shape, item, detail, loc = tool
     out.flush_turn()
     if shape.reference == "call_id":
         call_id, reference_loc = _call_id(item, loc, "R25")
@@ -263,15 +260,9 @@ def _mcp_list_tools_note(item: JsonDict, detail: JsonDict, loc: Loc, out: Transc
     return text
 
 
-def _generic_note(
-    item_type: str,
-    shape: _ToolItemShape,
-    item: JsonDict,
-    detail: JsonDict,
-    loc: Loc,
-    out: TranscriptBuilder,
-) -> None:
+def _generic_note(tool: _ToolItem, out: TranscriptBuilder) -> None:
     """`compaction` and `mcp_list_tools`: a system note of what the item says (R26)."""
+    _, shape, item, detail, loc = tool
     out.flush_turn()
     note_text = cast(_NoteText, shape.note_text)  # every note's row has one
     out.emit(SystemMessage(content=note_text(item, detail, loc, out)), [detail])
@@ -341,4 +332,4 @@ def generic_item(
     """A hosted or custom tool item, as its row of `TOOL_ITEM_SHAPES` says (R24-R27)."""
     shape = TOOL_ITEM_SHAPES[item_type]
     out.use("tool_items")
-    _GENERIC_KINDS[shape.kind](item_type, shape, item, detail, loc, out)
+    _GENERIC_KINDS[shape.kind](_ToolItem(item_type, shape, item, detail, loc), out)

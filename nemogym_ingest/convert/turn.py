@@ -1,8 +1,8 @@
-"""The pending assistant turn and the transcript being built (rules R30-R33): items join
-the turn until it is emitted as one AssistantMessage, and every message gets its
-`message_details` entry.
+"""The pending assistant turn and the transcript being built: items join the turn until
+it is emitted as one AssistantMessage (R30-R33, the D2 split), and every message gets its
+`message_details` entry, made of its items' source items (R43), or the placeholder's (R77).
 
-Rules: R30-R33.
+Rules: R30-R33, R43.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import Loc
 from ..model import (
     AssistantMessage,
     ChatMessage,
@@ -18,9 +19,11 @@ from ..model import (
     ContentReasoning,
     ContentText,
     JsonDict,
+    SystemMessage,
     ToolCall,
 )
 from ..options import ConversionOptions
+from .checks import pruned
 
 
 @dataclass
@@ -90,7 +93,18 @@ class TranscriptBuilder:
     """Generic tool calls declared so far: (item type, id) -> function (R25)."""
     uses: dict[str, Any] = field(default_factory=dict)
     """Each option used: how many items (parts, messages) it applied to, or what it
-    supplied (a name, an index); `OPTION_HINTS` records them (R70)."""
+    supplied (a name, an index); `OPTIONS` records them (R70)."""
+
+    def source_item(self, item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonDict:
+        """An item's source item in `message_details`, before its kind's fields (R43)."""
+        return pruned(
+            {
+                "origin": origin,
+                "source_item_type": item_type,
+                "source_item_id": self.copy(item.get("id"), loc + ("id",), prune=True),
+                "source_item_status": self.copy(item.get("status"), loc + ("status",), prune=True),
+            }
+        )
 
     def emit(self, message: ChatMessage, source_items: list[JsonDict]) -> None:
         self.messages.append(message)
@@ -105,6 +119,11 @@ class TranscriptBuilder:
             }
         )
 
+    def emit_placeholder(self, text: str) -> None:
+        """Emit the system message standing for a transcript without items (R77)."""
+        self.messages.append(SystemMessage(content=text))
+        self.details.append({"role": "system", "origin": "placeholder", "source_item_count": 0})
+
     def use(self, option: str) -> None:
         """Count one more item (part, message) that `option` applied to."""
         self.uses[option] = self.uses.get(option, 0) + 1
@@ -114,3 +133,11 @@ class TranscriptBuilder:
         if self.turn.source_items:
             self.emit(self.turn.to_message(), self.turn.source_items)
             self.turn = AssistantTurn()
+
+    def open_turn(self) -> AssistantTurn:
+        """The pending turn, for reasoning or an assistant message to join: a new one when it
+        holds a message or a tool call, so that neither glues on nor moves before earlier
+        text (D2, R32)."""
+        if self.turn.has_message or self.turn.tool_calls:
+            self.flush_turn()
+        return self.turn

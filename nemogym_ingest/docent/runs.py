@@ -26,7 +26,7 @@ class RunTooLarge(Exception):
     """A run whose request body alone would exceed the limit."""
 
 
-def iter_lines(
+def iter_results(
     path: str | os.PathLike[str],
     options: ConversionOptions,
     on_chunk: Callable[[Source, Chunk], None] | None = None,
@@ -59,7 +59,7 @@ def checked_runs(
         return
     count = 0
     try:
-        for result in iter_lines(path, options):
+        for result in iter_results(path, options):
             line = result.line
             if result.run is not None:
                 if line in rejected:

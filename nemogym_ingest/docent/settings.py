@@ -9,6 +9,12 @@ from dataclasses import dataclass
 
 from ..options import ConversionOptions
 
+DOCENT_VERSION = "0.1.88"
+"""The Docent release the spec's divergences are told from and the `docent` extra pins."""
+
+STDIN_REFUSED = "upload reads its file twice, so it cannot read stdin"
+"""Why `upload` refuses `-`: the file is read once to check it and once to send it."""
+
 DEFAULT_CHUNK_SIZE = 500
 """Runs per `add_agent_runs` call, at most."""
 

@@ -26,12 +26,13 @@ from .client import (
     request_timeout,
     submit,
 )
-from .runs import FileChanged, RunTooLarge, checked_runs, chunks, iter_lines
+from .runs import FileChanged, RunTooLarge, checked_runs, chunks, iter_results
 from .settings import (
     DEFAULT_CHUNK_BYTES,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
+    STDIN_REFUSED,
     NewCollection,
     UploadSettings,
 )
@@ -216,7 +217,7 @@ class Uploader:
         if not isinstance(runs_or_path, str | os.PathLike):
             return runs_or_path
         if os.fspath(runs_or_path) == STDIN:
-            raise ValueError("upload reads its file twice, so it cannot read stdin ('-')")
+            raise ValueError(f"{STDIN_REFUSED} ('{STDIN}')")
         total, rejected_lines = self._check_file(runs_or_path)
         skip = self.settings.skip
         if skip > total:
@@ -230,7 +231,7 @@ class Uploader:
         The first bad line raises its `ConversionError` unless `keep_going`.
         """
         rejected: set[int] = set()
-        for result in iter_lines(path, self.settings.options, self._checked):
+        for result in iter_results(path, self.settings.options, self._checked):
             if result.run is not None:
                 self._good += 1
             elif result.error is None:  # a failed attempt: no rollout to send (R83)

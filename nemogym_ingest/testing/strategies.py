@@ -32,7 +32,7 @@ except ModuleNotFoundError as error:
 
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_INTEGER_DIGITS, MAX_NESTING
-from nemogym_ingest.schema import ABSENT, RESERVED_TOP_LEVEL_KEYS
+from nemogym_ingest.members import ABSENT, RESERVED_TOP_LEVEL_KEYS
 
 __all__ = [
     "json_values",
