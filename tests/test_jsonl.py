@@ -138,8 +138,8 @@ def test_file_runs_equal_single_rollout_runs(tmp_path: Path) -> None:
         ({"file": "f.jsonl"}, "f.jsonl: bad"),
         (
             {"loc": ("a", 0, "x.y"), "option": "media"},
-            'a[0]["x.y"]: bad; pass media="placeholder" / --media placeholder to replace media'
-            " parts with text markers",
+            'a[0]["x.y"]: bad; pass media="placeholder" (Python) or --media placeholder'
+            " (command line) to replace media parts with text markers",
         ),
     ],
 )
