@@ -13,6 +13,7 @@ from typing import Any
 from .convert import convert_nemogym_rollout_to_agent_run, row_kind
 from .errors import ConversionError
 from .jsonvalue import parse_json_text, parsed_too_deep
+from .members import ENVIRONMENT_SERVER, FAILURE_CLASS
 from .model import AgentRun
 from .options import ConversionOptions
 
@@ -132,8 +133,8 @@ def _nemo_gym_070_row(rollout: Any) -> bool:
         return True
     agent = rollout.get("agent_ref")
     unnamed = agent is None or (isinstance(agent, dict) and agent.get("name") is None)
-    stamped = rollout.get("_ng_environment_server") is not None
-    return rollout.get("_ng_failure_class") is not None or (unnamed and stamped)
+    stamped = rollout.get(ENVIRONMENT_SERVER) is not None
+    return rollout.get(FAILURE_CLASS) is not None or (unnamed and stamped)
 
 
 def _empty_agent_name(rollout: Any, error: ConversionError) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
-from ..members import ABSENT, RESERVED_TOP_LEVEL_KEYS
+from ..members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS, RESERVED_TOP_LEVEL_KEYS
 from ..model import AgentRun, JsonDict, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
@@ -38,10 +38,8 @@ EMPTY_ROLLOUT_TEXT = "This rollout has no messages: it holds no input or output 
 
 _INDEX_KEYS = ("_ng_task_index", "_ng_rollout_index")
 """The members holding the task and rollout indices, in the order of LINE_INDEX_OPTIONS."""
-ENVIRONMENT_SERVER = "_ng_environment_server"
-"""The environment server stamp, which names the agent of a row without `agent_ref` (R85)."""
 FAILURE_MEMBERS = {
-    "_ng_failure_class": "class",
+    FAILURE_CLASS: "class",
     "failure_kind": "kind",
     "failure_reason": "reason",
     "mask_sample": "mask_sample",
@@ -87,9 +85,9 @@ def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | N
 
 def _failure_class(row: JsonDict) -> str | None:
     """A failure row's `_ng_failure_class`, a non-empty string when not null (R84)."""
-    if _absence(row, "_ng_failure_class") is not None:
+    if _absence(row, FAILURE_CLASS) is not None:
         return None
-    return require_non_empty_string(row["_ng_failure_class"], ("_ng_failure_class",), "R84")
+    return require_non_empty_string(row[FAILURE_CLASS], (FAILURE_CLASS,), "R84")
 
 
 def _index(
@@ -275,7 +273,7 @@ def run_metadata(
 ) -> JsonDict:
     """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in
     `nemogym.failure` with the failure's members (R84); the rollout's non-trace members."""
-    failure = row.get("_ng_failure_class") is not None
+    failure = row.get(FAILURE_CLASS) is not None
     if failure:
         reserved = reserved | FAILURE_MEMBERS.keys()
     benchmark_fields = {

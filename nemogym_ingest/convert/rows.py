@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from ..errors import ConversionError
 from ..jsonvalue import NotAllJson, copy_json, own_json, require_text
-from ..model import AgentRun
+from ..members import FAILURE_CLASS
+from ..model import AgentRun, JsonDict
 from ..options import LINE_INDEX_OPTIONS, ConversionOptions, OptionsArgument, options_of
 from .checks import describe, require_non_empty_string
 from .episode import episode_run
@@ -34,7 +35,6 @@ NOT_ROLLOUT_KINDS: dict[RowKind, str] = {
 sentence saying so (`{lines}`: "N lines", `{rows}`: "N rows")."""
 
 _STRICT = ConversionOptions()
-FAILURE_CLASS = "_ng_failure_class"
 _FAILURE_MESSAGE = "_ng_failure_message"
 
 
@@ -86,7 +86,7 @@ def read_failed_attempt(row: dict[str, Any]) -> FailedAttempt:
     return FailedAttempt(failure_class, message)
 
 
-_RunBuilder = Callable[[dict[str, Any], ConversionOptions, "int | None", Callable[..., Any]], Any]
+_RunBuilder = Callable[[JsonDict, ConversionOptions, int | None, Callable[..., Any]], AgentRun]
 
 
 def _run_builder(row: Any) -> _RunBuilder:
@@ -139,9 +139,7 @@ def convert_row(
     build = _run_builder(row)
     if owned:
         try:
-            run: AgentRun = build(row, options, line, own_json)
-            return run
+            return build(row, options, line, own_json)
         except NotAllJson:  # a number the line could not vouch for: convert the checked way
             pass
-    checked: AgentRun = build(row, options, line, copy_json)
-    return checked
+    return build(row, options, line, copy_json)
