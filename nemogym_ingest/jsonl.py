@@ -8,6 +8,7 @@ Rules: R60-R67.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -177,7 +178,8 @@ def convert_lines(
         try:
             if kind == "failed_attempt":
                 failure = read_failed_attempt(row)
-                yield LineResult(line, kind=kind, failure=_located(failure, file, line))
+                located = dataclasses.replace(failure, line=line, file=file)
+                yield LineResult(line, kind=kind, failure=located)
                 continue
             run = converter(row, options, line, owned)
         except ConversionError as error:
@@ -187,10 +189,6 @@ def convert_lines(
             )
             continue
         yield LineResult(line, run=run, kind=kind)
-
-
-def _located(failure: FailedAttempt, file: str | None, line: int) -> FailedAttempt:
-    return FailedAttempt(failure.failure_class, failure.message, line=line, file=file)
 
 
 def _results(source: Source, options: ConversionOptions) -> Iterator[LineResult]:

@@ -794,13 +794,17 @@ def suite() -> list[Case]:
     return load_suite(ROOT / "spec")
 
 
+@pytest.mark.parametrize("takes_options", [False, True])
 def test_public_api_through_python_passes_the_suite(
-    suite: list[Case], capsys: pytest.CaptureFixture[str]
+    suite: list[Case], capsys: pytest.CaptureFixture[str], takes_options: bool
 ) -> None:
-    """Our public functions as they are: cases with options are skipped (they take no dict)."""
+    """The public functions, plugged in as any Python implementation is: without
+    --takes-options the cases with options are skipped; with it the runner gives them
+    `options=` as a dict, which they take."""
     status, output = run_cli(
         [
             "conformance",
+            *(["--takes-options"] if takes_options else []),
             "--python",
             "nemogym_ingest:convert_nemogym_rollout_to_agent_run",
             "--python-file",
@@ -809,9 +813,10 @@ def test_public_api_through_python_passes_the_suite(
         capsys,
     )
     assert status == 0, output
-    with_options = sum(case.options is not None for case in suite)
-    passed = len(suite) - with_options
-    assert tally_line(output) == f"{passed} passed, 0 failed, {with_options} skipped"
+    skipped = 0 if takes_options else sum(case.options is not None for case in suite)
+    assert tally_line(output) == f"{len(suite) - skipped} passed, 0 failed, {skipped} skipped"
+    if takes_options:
+        assert output == tally_line(output) + "\n"  # nothing but the tally
 
 
 def test_python_m_runs_the_runner_on_our_implementation(suite: list[Case]) -> None:
@@ -968,23 +973,3 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 yield from _parsers(sub)
-
-
-def test_the_package_s_own_functions_pass_its_runner_with_options(
-    suite: list[Case], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The public functions, plugged in as any Python implementation is: the runner gives
-    them `options=` as a dict, which they take."""
-    status, output = run_cli(
-        [
-            "conformance",
-            "--takes-options",
-            "--python",
-            "nemogym_ingest:convert_nemogym_rollout_to_agent_run",
-            "--python-file",
-            "nemogym_ingest:convert_nemogym_jsonl_file_to_agent_runs",
-        ],
-        capsys,
-    )
-    assert status == 0, output
-    assert output == f"{len(suite)} passed, 0 failed, 0 skipped\n"

@@ -154,10 +154,11 @@ def _convert(args: argparse.Namespace) -> int:
                     if stopped:
                         return _stopped_by(result.errors[0], path, progress)
                 name = source.name or path
-                for sentence in (verdict.not_rollouts(name), verdict.failed_attempts(name)):
+                not_rollouts_sentence = verdict.not_rollouts(name)
+                for sentence in (not_rollouts_sentence, verdict.failed_attempts(name)):
                     if sentence is not None:
                         say(sentence, progress)
-                if verdict.not_rollouts(name) is not None:
+                if not_rollouts_sentence is not None:
                     not_rollouts += 1
                     if not args.keep_going:
                         return exit_status.REJECTED
