@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .convert import FailedAttempt, RowKind, convert_row, read_failed_attempt, row_kind
 from .errors import ConversionError
@@ -21,14 +22,18 @@ from .fast import ORJSON_LOADS
 from .jsonvalue import (
     JSON_WHITESPACE,
     TOO_DEEP,
+    NotAllJson,
     no_lone_surrogate_escape,
     parse_json_text,
     parsed_too_deep,
 )
-from .model import AgentRun
 from .options import ConversionOptions, OptionsArgument, options_of
 from .rescue import rescuing_options
 from .source import RolloutsSource, Source, iter_raw_lines, open_source
+from .wire import RunPayload
+
+if TYPE_CHECKING:
+    from .model import AgentRun
 
 _BOM = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = JSON_WHITESPACE.encode()
@@ -53,37 +58,55 @@ def line_content(raw: bytes, line: int) -> bytes:
     return raw.strip(_JSON_WHITESPACE)
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedLine:
+    """A non-blank line's JSON value; `owned`: it may take the trusted path
+    (`convert_row(owned=…)`), known to be all JSON; `by_orjson`: orjson read it, so a float
+    of magnitude 2**63 or more may be a longer integer (`MAY_BE_LONG_INTEGER`)."""
+
+    value: Any
+    owned: bool
+    by_orjson: bool
+
+
 def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     """The JSON value of a non-blank line's content, and whether it may take the trusted
-    path (`convert_row(owned=…)`): the value is then known to be all JSON.
+    path (`convert_row(owned=…)`) (see `read_line`)."""
+    parsed = read_line(content)
+    return parsed.value, parsed.owned
+
+
+def read_line(content: bytes) -> ParsedLine:
+    """A non-blank line's content parsed.
 
     Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
     than MAX_NESTING levels anywhere in the line (R63, R64). With the `fast` extra the
-    line is parsed by orjson; any line orjson refuses or may read differently (integers of
-    19 or more digits, which it reads as floats) is parsed by `json`, so the value and every
-    error are exactly those without the extra.
+    line is parsed by orjson, and any line orjson refuses is parsed by `json`; orjson reads
+    every value as `json` does but integers beyond 64 bits, which it reads as floats: the
+    driver reads a line again with `json` when such a float matters (`convert_lines`), so
+    every value and error is exactly that without the extra.
     """
     parsed = None if _orjson_loads is None else _parse_with_orjson(_orjson_loads, content)
     if parsed is None:
-        constants: list[str] = []
-        value = _parse_with_json(content, constants)
-        parsed = value, not constants and no_lone_surrogate_escape(content)
-    value, owned = parsed
-    if parsed_too_deep(content, value):
+        parsed = _parse_with_json(content)
+    if parsed_too_deep(content, parsed.value):
         raise ConversionError(TOO_DEEP, rule="R64")
-    return value, owned
+    return parsed
 
 
-def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> tuple[Any, bool] | None:
+def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> ParsedLine | None:
     """The value orjson's `loads` reads, vouched all JSON (orjson reads no NaN, no lone
-    surrogate), or None for a line it refuses or may read differently from `json`."""
+    surrogate), or None for a line it refuses."""
     try:
-        value = loads(content)
+        return ParsedLine(loads(content), owned=True, by_orjson=True)
     except ValueError:  # orjson.JSONDecodeError
         return None
-    if _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES):
-        return None
-    return value, True
+
+
+def _may_hold_long_integer(content: bytes) -> bool:
+    """Whether a line orjson read may hold an integer it read as a float: 19 digits in a
+    row anywhere (strings included; False is never wrong)."""
+    return _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES)
 
 
 @contextlib.contextmanager
@@ -101,7 +124,15 @@ def _no_collection_if_deep(content: bytes) -> Iterator[None]:
         gc.enable()
 
 
-def _parse_with_json(content: bytes, constants: list[str]) -> Any:
+def _parse_with_json(content: bytes) -> ParsedLine:
+    """`content` read by `json`, owned when the line holds no NaN or Infinity literal and no
+    lone surrogate escape."""
+    constants: list[str] = []
+    value = _json_value(content, constants)
+    return ParsedLine(value, not constants and no_lone_surrogate_escape(content), by_orjson=False)
+
+
+def _json_value(content: bytes, constants: list[str]) -> Any:
     """`content` read by `json`, each NaN or Infinity literal appended to `constants`."""
     try:
         text = content.decode("utf-8")
@@ -121,19 +152,20 @@ def _parse_with_json(content: bytes, constants: list[str]) -> Any:
         raise ConversionError(TOO_DEEP, rule="R64") from None
 
 
-RowConverter = Callable[[Any, ConversionOptions, int | None, bool], AgentRun]
+RowConverter = Callable[[Any, ConversionOptions, int | None, bool], RunPayload]
 """Converts one parsed row read from a line (the row, the options, the line number, whether
-the row is owned: `convert_row`'s arguments) or raises `ConversionError`."""
+the row is owned: `convert_row`'s arguments) or raises `ConversionError`; an owned row may
+raise `NotAllJson`, and is then converted again, unowned."""
 
 
-def _convert_row(row: Any, options: ConversionOptions, line: int | None, owned: bool) -> AgentRun:
+def _convert_row(row: Any, options: ConversionOptions, line: int | None, owned: bool) -> RunPayload:
     return convert_row(row, options, line, owned=owned)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineResult:
-    """The outcome of one non-blank JSONL line: exactly one of `run`, `failure` (a failed
-    attempt, which holds no rollout: R83) and `error` is set.
+    """The outcome of one non-blank JSONL line: exactly one of `converted` (the run),
+    `failure` (a failed attempt, which holds no rollout: R83) and `error` is set.
 
     `error` and `failure` carry the line and the file (when known). `rescuing` is filled
     only when asked (`nemogym-ingest check`): the options that, added, would let the line
@@ -142,11 +174,22 @@ class LineResult:
     """
 
     line: int
-    run: AgentRun | None = None
+    converted: RunPayload | None = None
+    """The run's wire payload, as the CLI writes it."""
     error: ConversionError | None = None
     rescuing: tuple[str, ...] = ()
     kind: RowKind = "other"
     failure: FailedAttempt | None = None
+
+    @functools.cached_property
+    def run(self) -> AgentRun | None:
+        """The AgentRun, built from `converted` when first asked for (sharing its values)."""
+        if self.converted is None:
+            return None
+        # The model (and dataclasses-json) is loaded only where a run is asked for.
+        from .model import run_from_payload  # noqa: PLC0415
+
+        return run_from_payload(self.converted.payload)
 
 
 def convert_lines(
@@ -170,10 +213,11 @@ def convert_lines(
         if not content:
             continue
         try:
-            row, owned = parse_jsonl_line(content)
+            parsed = read_line(content)
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
+        row = parsed.value
         kind = row_kind(row)
         try:
             if kind == "failed_attempt":
@@ -181,14 +225,39 @@ def convert_lines(
                 located = dataclasses.replace(failure, line=line, file=file)
                 yield LineResult(line, kind=kind, failure=located)
                 continue
-            run = converter(row, options, line, owned)
+            try:
+                converted = _converted(converter, parsed, content, options, line)
+            except ConversionError:
+                if not (parsed.by_orjson and _may_hold_long_integer(content)):
+                    raise
+                row = _parse_with_json(content).value  # a check may have read a long integer
+                converted = converter(row, options, line, False)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()
             yield LineResult(
                 line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind
             )
             continue
-        yield LineResult(line, run=run, kind=kind)
+        yield LineResult(line, converted=converted, kind=kind)
+
+
+def _converted(
+    converter: RowConverter,
+    parsed: ParsedLine,
+    content: bytes,
+    options: ConversionOptions,
+    line: int,
+) -> RunPayload:
+    """The row of `parsed` converted; when it is owned and turns out not all JSON, or may
+    hold a long integer orjson read as a float, converted again unowned, from the line read
+    by `json` if orjson read it."""
+    if not parsed.owned:
+        return converter(parsed.value, options, line, False)
+    try:
+        return converter(parsed.value, options, line, True)
+    except NotAllJson:
+        row = _parse_with_json(content).value if parsed.by_orjson else parsed.value
+        return converter(row, options, line, False)
 
 
 def _results(source: Source, options: ConversionOptions) -> Iterator[LineResult]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from typing import Any
 
 from .errors import ConversionError, Loc
@@ -29,7 +28,13 @@ TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
 JSON_WHITESPACE = " \t\n\r"
 """JSON's whitespace, which R61 skips and R76 trims (not Unicode's: a no-break space stays)."""
 
-_FLOAT_MAX = sys.float_info.max
+TINY_FLOAT = 1e-4
+"""Floats of smaller magnitude (but 0) are the ones orjson writes in another form than
+`json` (`0.00001` for `1e-05`): a payload holding one is written by `json` (`output`)."""
+
+MAY_BE_LONG_INTEGER = 2.0**63
+"""A float of this magnitude or more may be an integer orjson read as a float (it reads
+integers from -2**63 to 2**64-1 exactly, longer ones as floats); smaller ones never are."""
 
 JSON_TYPES: tuple[type[Any], ...] = (str, int, float, dict, list)
 """The Python types of JSON values but null and booleans (`bool` is an `int`)."""
@@ -143,7 +148,7 @@ def _describe_type(value: object) -> str:
     return type(value).__name__
 
 
-def _copy(value: Any, level: int, prune: bool) -> Any:
+def _copy(value: Any, level: int, prune: bool, copier: JsonCopier | None) -> Any:
     kind = type(value)
     if kind is str:
         found = None if value.isascii() else SURROGATE.search(value)
@@ -158,6 +163,8 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
         raise _InvalidValue(f"integer has more than {MAX_INTEGER_DIGITS} digits")
     if kind is float:
         if math.isfinite(value):
+            if copier is not None:
+                copier.copied_float(value)
             return value
         raise _InvalidValue(f"{value} is not a JSON number")
     if kind is dict:
@@ -175,7 +182,7 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
             if found is not None:
                 raise _InvalidValue(_not_text(found, f"object key {json.dumps(key)}"))
             try:
-                child_copy = _copy(child, level + 1, prune)
+                child_copy = _copy(child, level + 1, prune, copier)
             except _InvalidValue as error:
                 error.segments.append(key)
                 raise
@@ -189,12 +196,12 @@ def _copy(value: Any, level: int, prune: bool) -> Any:
         items: list[Any] = []
         for index, child in enumerate(value):
             try:
-                items.append(_copy(child, level + 1, prune))
+                items.append(_copy(child, level + 1, prune, copier))
             except _InvalidValue as error:
                 error.segments.append(index)
                 raise
         return items
-    return _copy(_plain(value), level, prune)
+    return _copy(_plain(value), level, prune, copier)
 
 
 def _plain(value: Any) -> Any:
@@ -207,27 +214,54 @@ def _plain(value: Any) -> Any:
 
 class NotAllJson(Exception):
     """Raised on the trusted path when a value turns out not to be JSON after all (a float
-    that overflowed, an oversized integer): the rollout is then converted the checked way."""
+    that overflowed, an oversized integer), or may be an integer orjson read as a float (a
+    float of magnitude 2**63 or more): the row is then read and converted the checked way."""
 
 
-def own_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
-    """`copy_json` for a value of a rollout this package parsed itself and owns (the
-    trusted path, when the JSONL reader vouched for its line). With `prune`, the value is
-    pruned (R40) into new containers, its numbers checked on the way (a float that
-    overflowed, an integer too long: `NotAllJson`); nothing else needs checking. Without,
-    containers are checked and copied by `copy_json` (tool outputs, argument objects).
+class JsonCopier:
+    """How the values of one row are copied into its payload: checked (`copy_json`'s rules)
+    or, for a row this package parsed itself and owns, on the trusted path (`owned`).
+
+    `tiny_float` is set once a float of magnitude below TINY_FLOAT (not 0) is copied:
+    the only kind of value orjson writes otherwise than `json` does (`output`).
     """
-    kind = type(value)
-    if kind is dict:
-        return _pruned_object(value) if prune else copy_json(value, loc)
-    if kind is list:
-        return _pruned_array(value) if prune else copy_json(value, loc)
-    if kind is str or value is None:
-        return value
-    return _own_number(value)
+
+    __slots__ = ("owned", "tiny_float")
+
+    def __init__(self, *, owned: bool) -> None:
+        self.owned = owned
+        self.tiny_float = False
+
+    def __call__(self, value: Any, loc: Loc, *, prune: bool = False) -> Any:
+        """`value` (found at `loc`) copied the row's way; on the trusted path, pruned (R40)
+        into new containers with its numbers checked on the way (`NotAllJson`), nothing
+        else needing a check; containers copied without pruning are checked (`checked`)."""
+        if not self.owned:
+            return self.checked(value, loc, prune=prune)
+        kind = type(value)
+        if kind is dict:
+            return _pruned_object(value, self) if prune else self.checked(value, loc)
+        if kind is list:
+            return _pruned_array(value, self) if prune else self.checked(value, loc)
+        if kind is str or value is None:
+            return value
+        return _own_number(value, self)
+
+    def checked(self, value: Any, loc: Loc, *, prune: bool = False) -> Any:
+        """`copy_json(value, loc, prune=prune)`, each float seen by `copied_float`."""
+        return _checked_copy(value, loc, prune, self)
+
+    def copied_float(self, value: float) -> None:
+        """Record a tiny float; on the trusted path, raise `NotAllJson` for one that may be
+        a long integer orjson read as a float, or one that overflowed."""
+        if -TINY_FLOAT < value < TINY_FLOAT:
+            if value:
+                self.tiny_float = True
+        elif self.owned and not -MAY_BE_LONG_INTEGER < value < MAY_BE_LONG_INTEGER:
+            raise NotAllJson
 
 
-def _pruned_object(value: dict[str, Any]) -> dict[str, Any]:
+def _pruned_object(value: dict[str, Any], copier: JsonCopier) -> dict[str, Any]:
     """A JSON object pruned as R40 says, in new containers, in one pass: members that are
     (after pruning) null, `""`, `[]` or `{}` are dropped."""
     pruned: dict[str, Any] = {}
@@ -237,18 +271,18 @@ def _pruned_object(value: dict[str, Any]) -> dict[str, Any]:
             if child:
                 pruned[key] = child
         elif kind is dict:
-            kept = _pruned_object(child)
+            kept = _pruned_object(child, copier)
             if kept:
                 pruned[key] = kept
         elif kind is list:
             if child:
-                pruned[key] = _pruned_array(child)
+                pruned[key] = _pruned_array(child, copier)
         elif child is not None:
-            pruned[key] = _own_number(child)
+            pruned[key] = _own_number(child, copier)
     return pruned
 
 
-def _pruned_array(value: list[Any]) -> list[Any]:
+def _pruned_array(value: list[Any], copier: JsonCopier) -> list[Any]:
     """A JSON array pruned as R40 says (its elements are all kept), in new containers."""
     items: list[Any] = []
     for item in value:
@@ -256,27 +290,27 @@ def _pruned_array(value: list[Any]) -> list[Any]:
         if kind is str or item is None:
             items.append(item)
         elif kind is dict:
-            items.append(_pruned_object(item))
+            items.append(_pruned_object(item, copier))
         elif kind is list:
-            items.append(_pruned_array(item))
+            items.append(_pruned_array(item, copier))
         else:
-            items.append(_own_number(item))
+            items.append(_own_number(item, copier))
     return items
 
 
-def _own_number(value: Any) -> Any:
+def _own_number(value: Any, copier: JsonCopier) -> Any:
     """A parsed number or boolean, as it is; `NotAllJson` for a float that overflowed or
-    an integer out of bounds (R41)."""
+    may be a long integer read as a float, or an integer out of bounds (R41)."""
     kind = type(value)
     if kind is int:
         if -INTEGER_BOUND < value < INTEGER_BOUND:
             return value
     elif kind is float:
-        if -_FLOAT_MAX <= value <= _FLOAT_MAX:
-            return value
+        copier.copied_float(value)
+        return value
     elif kind is bool:
         return value
-    raise NotAllJson  # an overflowed float, an oversized integer or its stand-in
+    raise NotAllJson  # an overflowed float, an oversized integer or its stand-in, 2**63 or more
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -307,11 +341,15 @@ def copy_json(value: Any, loc: Loc, *, prune: bool = False) -> Any:
     With `prune`, object members whose value is (after pruning) null, `""`, `[]` or `{}`
     are dropped, depth first; array elements are kept (rule R40).
     """
+    return _checked_copy(value, loc, prune, None)
+
+
+def _checked_copy(value: Any, loc: Loc, prune: bool, copier: JsonCopier | None) -> Any:
     kind = type(value)
     if kind is bool or value is None or (kind is str and value.isascii()):  # no call needed
         return value
     try:
-        return _copy(value, len(loc) + 1, prune)
+        return _copy(value, len(loc) + 1, prune, copier)
     except _InvalidValue as error:
         raise ConversionError(
             error.reason, loc + tuple(reversed(error.segments)), rule="R41"

@@ -3,7 +3,7 @@
 `to_dict()` gives Docent's wire payload: unset optional fields are omitted and there are
 no ids (Docent assigns them). `from_dict()` reads such a payload back exactly, and raises
 `PayloadError` naming the field for a message role, content block or tool call type it
-does not know.
+does not know. `run_from_payload` builds a run from a payload conversion made (`wire`).
 
 Rules: R46.
 """
@@ -16,7 +16,8 @@ from typing import Any, Literal, TypeVar
 
 from dataclasses_json import DataClassJsonMixin, config
 
-JsonDict = dict[str, Any]
+from .wire import JsonDict
+
 _Model = TypeVar("_Model", bound=DataClassJsonMixin)
 
 
@@ -320,3 +321,63 @@ def wire_payload(run: AgentRun) -> JsonDict:
     """
     payload: JsonDict = _payload(run)
     return payload
+
+
+# --- the library's view of a converted payload --------------------------------------
+
+
+def _content(raw: str | list[JsonDict]) -> str | list[Content]:
+    if isinstance(raw, str):
+        return raw
+    return [
+        ContentText(text=block["text"])
+        if block["type"] == "text"
+        else ContentReasoning(
+            reasoning=block["reasoning"],
+            summary=block.get("summary"),
+            signature=block.get("signature"),
+            redacted=block.get("redacted", False),
+        )
+        for block in raw
+    ]
+
+
+def _message(raw: JsonDict) -> ChatMessage:
+    role = raw["role"]
+    if role == "assistant":
+        calls = raw.get("tool_calls")
+        return AssistantMessage(
+            content=_content(raw["content"]),
+            tool_calls=None
+            if calls is None
+            else [
+                ToolCall(id=c["id"], function=c["function"], arguments=c["arguments"])
+                for c in calls
+            ],
+        )
+    if role == "tool":
+        return ToolMessage(
+            content=raw["content"], tool_call_id=raw["tool_call_id"], function=raw["function"]
+        )
+    return (
+        UserMessage(content=raw["content"])
+        if role == "user"
+        else SystemMessage(content=raw["content"])
+    )
+
+
+def run_from_payload(payload: JsonDict) -> AgentRun:
+    """The AgentRun of a wire payload built by conversion (`wire`), sharing its metadata and
+    arguments; `wire_payload` of it is equal to `payload`."""
+    return AgentRun(
+        name=payload["name"],
+        transcripts=[
+            Transcript(
+                name=transcript["name"],
+                messages=[_message(message) for message in transcript["messages"]],
+                metadata=transcript["metadata"],
+            )
+            for transcript in payload["transcripts"]
+        ],
+        metadata=payload["metadata"],
+    )

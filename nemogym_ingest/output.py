@@ -2,10 +2,10 @@
 the standard library's `json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`.
 
 With the `fast` extra, orjson writes it whenever orjson writes exactly those bytes: it
-writes every string, integer and key the same, and every float but those of magnitude
-below 1e-4, which it writes in another form (`0.00001`, `1e-7` for Python's `1e-05`,
-`1e-07`); an output showing such a form anywhere (strings included) is written again by
-`json`, as is a payload orjson refuses (an integer beyond 64 bits).
+writes every string, integer and key the same, and every float but some of magnitude
+below 1e-4 (`0.00001`, `0.0000999` for Python's `1e-05`, `9.99e-05`). Conversion records
+whether a payload holds such a float (`JsonCopier.tiny_float`); that payload is written by
+`json`, as is one orjson refuses (an integer beyond 64 bits).
 """
 
 from __future__ import annotations
@@ -25,38 +25,13 @@ _JSON_ENCODE = json.JSONEncoder(
 """`json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`; a payload is a tree
 (built from parsed JSON), so the check for cycles is left out."""
 
-_DIGITS = frozenset(b"0123456789")
 
-
-def payload_line(payload: Any) -> bytes:
-    """The output text of one payload, without its line end."""
-    if _orjson_dumps is not None:
+def payload_line(payload: Any, *, tiny_float: bool) -> bytes:
+    """The output text of one payload, without its line end; `tiny_float`: the payload may
+    hold a float of magnitude below 1e-4 (but 0), which orjson writes in another form."""
+    if _orjson_dumps is not None and not tiny_float:
         try:
-            text = _orjson_dumps(payload)
+            return _orjson_dumps(payload)
         except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits
             pass
-        else:
-            if not orjson_float_form_in(text):
-                return text
     return _JSON_ENCODE(payload).encode("utf-8")
-
-
-def orjson_float_form_in(text: bytes) -> bool:
-    """Whether orjson's output `text` may hold a float written otherwise than `json` writes
-    it: `0.0000` (a fixed form below 1e-4), or a digit, `e-` and one digit not followed by
-    another (an exponent without Python's leading zero). False is never wrong."""
-    if b"0.0000" in text:
-        return True
-    end = len(text)
-    found = text.find(b"e-", 1)
-    while found >= 0:
-        exponent = found + 2
-        if (
-            text[found - 1] in _DIGITS
-            and exponent < end
-            and text[exponent] in _DIGITS
-            and (exponent + 1 == end or text[exponent + 1] not in _DIGITS)
-        ):
-            return True
-        found = text.find(b"e-", exponent)
-    return False

@@ -29,7 +29,6 @@ from typing import BinaryIO, cast
 from .convert import NOT_ROLLOUT_KINDS, FailedAttempt, RowKind
 from .errors import ConversionError
 from .jsonl import LineResult, convert_lines
-from .model import wire_payload
 from .options import ConversionOptions
 from .output import payload_line
 from .source import Chunk, Source, read_chunks, read_spans
@@ -97,11 +96,11 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
         rescue=settings.rescue,
     )
     for outcome in outcomes:
-        run = outcome.run
+        converted = outcome.converted
         if outcome.failure is not None:
             result.failures.append(outcome.failure)
             continue
-        if run is None:
+        if converted is None:
             result.errors.append(cast(ConversionError, outcome.error))
             result.rejected_kinds.add(outcome.kind)
             if settings.rescue:
@@ -112,7 +111,7 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
                 result.rest_uniform, result.scanned = _rest_uniform(outcomes, outcome.kind)
             break
         if settings.serialize:
-            outputs.append(payload_line(wire_payload(run)))
+            outputs.append(payload_line(converted.payload, tiny_float=converted.tiny_float))
         result.converted += 1
     else:  # every line read
         result.blank = len(lines) - result.converted - len(result.errors) - len(result.failures)

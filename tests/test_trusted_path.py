@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -22,7 +22,8 @@ from nemogym_ingest import (
     jsonvalue,
 )
 from nemogym_ingest.convert import convert_row
-from nemogym_ingest.jsonl import parse_jsonl_line
+from nemogym_ingest.jsonl import convert_lines, parse_jsonl_line
+from nemogym_ingest.jsonvalue import NotAllJson
 from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
 from tests.test_convert import make_rollout
 
@@ -41,7 +42,7 @@ STRICT = ConversionOptions()
         (b'{"a": "\\uDC00x"}', False),
         (b'{"a": "\\ud800\\ud800\\udc00"}', False),  # the first high one is alone
         (b'{"\\udfff": 1}', False),
-        (b'{"a": 1e400}', True),  # parses to inf: own_json catches it where it is copied
+        (b'{"a": 1e400}', True),  # parses to inf: the trusted copy catches it where copied
     ],
 )
 @pytest.mark.parametrize("parser", [None, orjson.loads], ids=["json", "orjson"])
@@ -55,20 +56,21 @@ def test_the_reader_vouches_for_a_line(
 def _checked_and_owned(rollout: Any) -> tuple[Any, Any]:
     """The outcome of the checked path on `rollout`, and of the trusted path on its line."""
 
-    def outcome(convert: Any) -> Any:
-        try:
-            return convert().to_dict()
-        except ConversionError as error:
-            return (error.rule, error.loc, error.reason)
-
     try:
         line = json.dumps(rollout).encode()
-        parsed, _ = parse_jsonl_line(line)
+        parse_jsonl_line(line)
     except (RecursionError, ConversionError):  # too deep for a line: R64 rejects it unread
         assume(False)
-    checked = outcome(lambda: convert_row(rollout, STRICT, 1))
-    owned = outcome(lambda: convert_row(parsed, STRICT, 1, owned=parse_jsonl_line(line)[1]))
-    return checked, owned
+    try:
+        checked: Any = convert_row(rollout, STRICT, 1).payload
+    except ConversionError as error:
+        checked = (error.rule, error.loc, error.reason)
+    (result,) = convert_lines([line], options=STRICT)
+    assume(result.failure is None)  # a failed attempt is the driver's (R83), not a rollout
+    if result.error is not None:
+        return checked, (result.error.rule, result.error.loc, result.error.reason)
+    assert result.converted is not None
+    return checked, result.converted.payload
 
 
 @given(valid_rollouts())
@@ -89,19 +91,41 @@ def test_trusted_path_gives_the_checked_outcome_on_mutated_rollouts(rollout: Any
 def test_numbers_the_line_cannot_vouch_for_fall_back_to_the_checked_path(literal: str) -> None:
     line = json.dumps(make_rollout()).encode()[:-1] + f', "score": {literal}}}'.encode()
     assert parse_jsonl_line(line)[1]
-    with pytest.raises(ConversionError) as caught:
+    with pytest.raises(NotAllJson):
         convert_row(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
-    assert (caught.value.rule, caught.value.loc) == ("R41", ("score",))
+    (result,) = convert_lines([line], options=STRICT)
+    assert result.error is not None
+    assert (result.error.rule, result.error.loc) == ("R41", ("score",))
 
 
-class _CountingOwnJson:
-    def __init__(self) -> None:
-        self.calls = 0
-        self.real = jsonvalue.own_json
+@pytest.mark.parametrize("parser", [None, orjson.loads], ids=["json", "orjson"])
+def test_a_large_float_falls_back_to_the_checked_path(
+    parser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A float of magnitude 2**63 or more may be an integer orjson read as a float: the
+    trusted copy gives it up, and the line converts the checked way (a float it is)."""
+    monkeypatch.setattr(jsonl, "_orjson_loads", parser)
+    line = json.dumps({**make_rollout(), "score": 1e19}).encode()
+    with pytest.raises(NotAllJson):
+        convert_row(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
+    (result,) = convert_lines([line], options=STRICT)
+    assert result.converted is not None
+    assert (
+        result.converted.payload["metadata"]["source"]["rollout_non_trace"]["benchmark_fields"][
+            "score"
+        ]
+        == 1e19
+    )
 
-    def __call__(self, value: Any, loc: Any, *, prune: bool = False) -> Any:
-        self.calls += 1
-        return self.real(value, loc, prune=prune)
+
+class _RecordingCopier(jsonvalue.JsonCopier):
+    """A JsonCopier recording whether each row was copied on the trusted path."""
+
+    made: ClassVar[list[bool]] = []
+
+    def __init__(self, *, owned: bool) -> None:
+        super().__init__(owned=owned)
+        self.made.append(owned)
 
 
 def test_only_our_own_parsed_lines_take_the_trusted_path(
@@ -109,18 +133,18 @@ def test_only_our_own_parsed_lines_take_the_trusted_path(
 ) -> None:
     """The public dict API keeps R47 (the caller's rollout is never shared or modified);
     the JSONL reader takes the trusted path."""
-    counting = _CountingOwnJson()
-    monkeypatch.setattr("nemogym_ingest.convert.rows.own_json", counting)
+    monkeypatch.setattr(_RecordingCopier, "made", [])
+    monkeypatch.setattr("nemogym_ingest.convert.rows.JsonCopier", _RecordingCopier)
     rollout = make_rollout()
     before = copy.deepcopy(rollout)
     run = convert_nemogym_rollout_to_agent_run(rollout)
-    assert counting.calls == 0
+    assert _RecordingCopier.made == [False]
     assert rollout == before
     _assert_shares_nothing(run, rollout)
     path = tmp_path / "rollouts.jsonl"
     path.write_text(json.dumps(rollout) + "\n", encoding="utf-8")
     assert [run.to_dict() for run in iter_nemogym_jsonl(path)] == [run.to_dict()]
-    assert counting.calls > 0
+    assert _RecordingCopier.made == [False, True]
 
 
 def _containers(value: Any) -> list[Any]:

@@ -20,8 +20,9 @@ from typing import Any, Literal, Protocol, cast
 from ..convert import convert_nemogym_rollout_to_agent_run
 from ..exit_status import REJECTED, USAGE
 from ..jsonl import convert_nemogym_jsonl_file_to_agent_runs
-from ..model import AgentRun, JsonDict
+from ..model import AgentRun
 from ..options import ConversionOptions
+from ..wire import JsonDict
 from .compare import first_difference, shown_path
 from .suite import SuiteError
 

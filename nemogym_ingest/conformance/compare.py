@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import render_path
 from ..members import ABSENT
-from ..model import JsonDict
+from ..wire import JsonDict
 
 _DIFF_LINES = 40
 _SHOWN_CHARS = 300

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..model import JsonDict
+from ..wire import JsonDict
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _DEFINED_RULE = re.compile(r"^- \*\*([RD]\d+)\b", re.MULTILINE)

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import JSON_TYPES, copy_json, require_text
 from ..members import ABSENT
-from ..model import JsonDict
+from ..wire import JsonDict
 
 
 def describe(value: Any) -> str:

@@ -8,14 +8,13 @@ Rules: R13, R23, R48, R75.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import MAX_NESTING, copy_json, parse_json_text, parsed_too_deep, require_text
+from ..jsonvalue import MAX_NESTING, JsonCopier, parse_json_text, parsed_too_deep, require_text
 from ..members import ABSENT
-from ..model import JsonDict
 from ..options import plural
+from ..wire import JsonDict
 from .checks import (
     describe,
     json_truthy,
@@ -140,7 +139,7 @@ def record_string_member(item: JsonDict, key: str, loc: Loc, detail: JsonDict) -
     detail[key] = require_string(value, loc + (key,), "R48")
 
 
-def tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any], rule: str) -> JsonDict:
+def tool_arguments(raw: Any, loc: Loc, copy: JsonCopier, rule: str) -> JsonDict:
     """A call's arguments (R20, R24): an object, or a string holding one JSON text nesting
     at most MAX_NESTING levels; rejected at `loc` by `rule`."""
     if isinstance(raw, str):
@@ -158,7 +157,7 @@ def tool_arguments(raw: Any, loc: Loc, copy: Callable[..., Any], rule: str) -> J
             raise ConversionError(
                 f"must parse to a JSON object, got {describe(parsed)}", loc, rule=rule
             )
-        checked: JsonDict = copy_json(parsed, loc)  # parsed here, never vouched for
+        checked: JsonDict = copy.checked(parsed, loc)  # parsed here, never vouched for
         return checked
     elif not isinstance(raw, dict):
         raise ConversionError(wrong("a JSON object or a string holding one", raw), loc, rule=rule)

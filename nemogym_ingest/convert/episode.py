@@ -8,14 +8,13 @@ Rules: R81, R82.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import copy_json
+from ..jsonvalue import JsonCopier, copy_json
 from ..members import ABSENT, EPISODE_RESERVED_KEYS
-from ..model import AgentRun, JsonDict, Transcript
 from ..options import ConversionOptions
+from ..wire import JsonDict, agent_run
 from .checks import describe, pruned, require_array, require_non_empty_string, require_object
 from .rollout import Exchange, read_exchange, run_identity, run_metadata
 from .turn import TranscriptBuilder
@@ -27,9 +26,9 @@ _EXCHANGE_KEYS = ("request", "response")
 
 
 def episode_run(
-    row: JsonDict, options: ConversionOptions, line: int | None, copy: Callable[..., Any]
-) -> AgentRun:
-    """The AgentRun of an episode row: one transcript per invocation (R81, R82)."""
+    row: JsonDict, options: ConversionOptions, line: int | None, copy: JsonCopier
+) -> JsonDict:
+    """The AgentRun payload of an episode row: one transcript per invocation (R81, R82)."""
     invocations = require_array(row["invocations"], _INVOCATIONS, "R81")
     if not invocations:
         raise ConversionError("must hold at least one invocation, got []", _INVOCATIONS, rule="R81")
@@ -51,10 +50,10 @@ def episode_run(
         for sequence, role, invocation, exchange in steps
     ]
     metadata = run_metadata(row, identity, {}, EPISODE_SCHEMA, copy, EPISODE_RESERVED_KEYS)
-    return AgentRun(
-        name=identity.run_name,
-        transcripts=[transcript for _, transcript in sorted(transcripts, key=lambda t: t[0])],
-        metadata=metadata,
+    return agent_run(
+        identity.run_name,
+        [transcript for _, transcript in sorted(transcripts, key=lambda t: t[0])],
+        metadata,
     )
 
 
@@ -80,7 +79,7 @@ def _sequence(invocation: JsonDict, at: Loc, seen: dict[int, int]) -> int:
     return sequence
 
 
-def _transcript(sequence: int, role: str, invocation: JsonDict, exchange: Exchange) -> Transcript:
+def _transcript(sequence: int, role: str, invocation: JsonDict, exchange: Exchange) -> JsonDict:
     """The invocation's transcript, named `SEQUENCE: ROLE`; its metadata holds the
     invocation's other members, then its request and response without the items (R82)."""
     rest = {

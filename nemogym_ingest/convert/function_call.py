@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
-from ..model import JsonDict, ToolCall, ToolMessage
+from ..wire import JsonDict, tool_call, tool_message
 from .checks import describe, pruned, require_non_empty_string
 from .content import output_value_text, record_string_member, tool_arguments
 from .turn import TranscriptBuilder
@@ -24,7 +24,7 @@ def function_call_item(item: JsonDict, detail: JsonDict, loc: Loc, out: Transcri
     out.call_names[call_id] = name
     raw_arguments = out.copy(raw, arguments_loc, prune=True)
     detail.update(pruned({"call_id": call_id, "tool_name": name, "raw_arguments": raw_arguments}))
-    out.turn.tool_calls.append(ToolCall(id=call_id, function=name, arguments=arguments))
+    out.turn.tool_calls.append(tool_call(call_id, name, arguments))
     out.turn.source_items.append(detail)
 
 
@@ -46,4 +46,4 @@ def function_call_output_item(
         raise ConversionError("is missing", output_loc, rule="R22")
     output = output_value_text(item["output"], output_loc, out)
     detail["call_id"] = call_id
-    out.emit(ToolMessage(content=output, tool_call_id=call_id, function=function), [detail])
+    out.emit(tool_message(output, call_id, function), [detail])

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
-from ..model import JsonDict
+from ..wire import JsonDict
 from .checks import describe, one_of, require_object, wrong
 from .function_call import function_call_item, function_call_output_item
 from .message import message_item

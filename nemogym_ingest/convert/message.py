@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import Loc
 from ..jsonvalue import JSON_WHITESPACE
 from ..members import ABSENT
-from ..model import JsonDict, SystemMessage, UserMessage
+from ..wire import JsonDict, system_message, user_message
 from .checks import require_choice
 from .content import message_content, record_string_member
 from .turn import TranscriptBuilder
@@ -39,7 +39,7 @@ def message_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuil
     if original_role == "developer":
         detail["original_role"] = original_role
     detail.update(facts)
-    message = UserMessage(content=text) if original_role == "user" else SystemMessage(content=text)
+    message = user_message(text) if original_role == "user" else system_message(text)
     out.emit(message, [detail])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
-from ..model import JsonDict
+from ..wire import JsonDict
 from .checks import (
     describe,
     json_truthy,

@@ -9,20 +9,19 @@ Rules: R1-R10, R35, R42, R44, R45, R47, R71, R72, R77, R84, R85.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import require_text
+from ..jsonvalue import JsonCopier, require_text
 from ..members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS, RESERVED_TOP_LEVEL_KEYS
-from ..model import AgentRun, JsonDict, Transcript
 from ..options import (
     LINE_INDEX_OPTIONS,
     ConversionOptions,
     IndexSource,
     assumed_record,
 )
+from ..wire import JsonDict, agent_run, transcript
 from .checks import (
     pruned,
     require_array,
@@ -120,11 +119,11 @@ class Exchange:
     output_items: list[Any]
     out: TranscriptBuilder
 
-    def transcript(self, name: str, schema: str, **extra: JsonDict) -> Transcript:
+    def transcript(self, name: str, schema: str, **extra: JsonDict) -> JsonDict:
         """The transcript, its metadata's facts checked now (R42, after R10), then `extra`."""
         metadata = _transcript_metadata(self, schema)
         metadata.update((key, value) for key, value in extra.items() if value)
-        return Transcript(name=name, messages=self.out.messages, metadata=metadata)
+        return transcript(name, self.out.messages, metadata)
 
     def non_trace(self) -> JsonDict:
         """The request without `input` and the response without `output`, copied (R44)."""
@@ -162,16 +161,16 @@ def read_exchange(
 
 
 def rollout_run(
-    row: JsonDict, options: ConversionOptions, line: int | None, copy: Callable[..., Any]
-) -> AgentRun:
-    """The AgentRun of a rollout (R1-R10, R35, R42, R44, R45): one transcript."""
+    row: JsonDict, options: ConversionOptions, line: int | None, copy: JsonCopier
+) -> JsonDict:
+    """The AgentRun payload of a rollout (R1-R10, R35, R42, R44, R45): one transcript."""
     row = require_object(row, (), "R1")
     exchange = read_exchange(row, "responses_create_params", (), TranscriptBuilder(options, copy))
     identity = run_identity(row, options, line, exchange.out.uses)
-    return AgentRun(
-        name=identity.run_name,
-        transcripts=[exchange.transcript(identity.agent_name, SCHEMA)],
-        metadata=run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
+    return agent_run(
+        identity.run_name,
+        [exchange.transcript(identity.agent_name, SCHEMA)],
+        run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
     )
 
 
@@ -252,7 +251,7 @@ def _transcript_metadata(exchange: Exchange, schema: str) -> JsonDict:
     return {"source": source, "message_details": exchange.out.details}
 
 
-def _copy_without(mapping: JsonDict, loc: Loc, excluded: str, copy: Callable[..., Any]) -> Any:
+def _copy_without(mapping: JsonDict, loc: Loc, excluded: str, copy: JsonCopier) -> Any:
     """`mapping` without its member `excluded`, copied and pruned (R40, R41)."""
     # A non-string key is never compared (its __eq__ may raise): copy_json rejects it.
     rest = {
@@ -268,7 +267,7 @@ def run_metadata(
     identity: RunIdentity,
     non_trace: JsonDict,
     schema: str,
-    copy: Callable[..., Any],
+    copy: JsonCopier,
     reserved: frozenset[str] = RESERVED_TOP_LEVEL_KEYS,
 ) -> JsonDict:
     """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in

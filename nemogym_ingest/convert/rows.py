@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ConversionError
-from ..jsonvalue import NotAllJson, copy_json, own_json, require_text
+from ..jsonvalue import JsonCopier, require_text
 from ..members import FAILURE_CLASS
-from ..model import AgentRun, JsonDict
 from ..options import LINE_INDEX_OPTIONS, ConversionOptions, OptionsArgument, options_of
+from ..wire import JsonDict, RunPayload
 from .checks import describe, require_non_empty_string
 from .episode import episode_run
 from .rollout import rollout_run
+
+if TYPE_CHECKING:
+    from ..model import AgentRun
 
 RowKind = Literal["rollout", "episode", "failed_attempt", "task_input", "foreign", "other"]
 """What a parsed line is (R80): a rollout, an episode row, a failed attempt, a task input
@@ -86,7 +89,7 @@ def read_failed_attempt(row: dict[str, Any]) -> FailedAttempt:
     return FailedAttempt(failure_class, message)
 
 
-_RunBuilder = Callable[[JsonDict, ConversionOptions, int | None, Callable[..., Any]], AgentRun]
+_RunBuilder = Callable[[JsonDict, ConversionOptions, int | None, JsonCopier], JsonDict]
 
 
 def _run_builder(row: Any) -> _RunBuilder:
@@ -124,22 +127,24 @@ def convert_nemogym_rollout_to_agent_run(
                 f'{option}="line" needs a JSONL line number: read the file with '
                 "iter_nemogym_jsonl, or pass a fixed integer"
             )
-    return convert_row(rollout, options, line=None)
+    # The model (and dataclasses-json) is loaded only where a run is returned, not to write one.
+    from ..model import run_from_payload  # noqa: PLC0415
+
+    return run_from_payload(convert_row(rollout, options, line=None).payload)
 
 
 def convert_row(
     row: Any, options: ConversionOptions, line: int | None, *, owned: bool = False
-) -> AgentRun:
-    """Convert one row read from JSONL line `line` (None: not from a file) with `options`.
+) -> RunPayload:
+    """Convert one row read from JSONL line `line` (None: not from a file) with `options`
+    into its AgentRun's wire payload.
 
     `owned`: the row was just parsed by this package from a line that the JSONL reader
     vouched for (`parse_jsonl_line`), and nothing else holds it; its values are then used
-    without checking or copying them (the trusted path). A caller's row is never owned (R47).
+    without checking them (the trusted path). A value the line could not vouch for then
+    raises `NotAllJson`, and the caller reads the line again and converts it unowned. A
+    caller's row is never owned (R47).
     """
     build = _run_builder(row)
-    if owned:
-        try:
-            return build(row, options, line, own_json)
-        except NotAllJson:  # a number the line could not vouch for: convert the checked way
-            pass
-    return build(row, options, line, copy_json)
+    copier = JsonCopier(owned=owned)
+    return RunPayload(build(row, options, line, copier), copier.tiny_float)

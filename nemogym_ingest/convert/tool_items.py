@@ -13,8 +13,8 @@ from typing import Any, Literal, NamedTuple, cast
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
 from ..members import ABSENT
-from ..model import JsonDict, SystemMessage, ToolCall, ToolMessage
 from ..options import plural
+from ..wire import JsonDict, system_message, tool_call, tool_message
 from .checks import (
     describe,
     pruned,
@@ -198,16 +198,14 @@ def _generic_call(tool: _ToolItem, out: TranscriptBuilder) -> None:
     server = out.copy(item.get("server_label"), loc + ("server_label",), prune=True)
     detail.update(pruned({"call_id": call_id, "tool_name": function, "server_label": server}))
     turn = out.turn
-    turn.tool_calls.append(ToolCall(id=call_id, function=function, arguments=arguments))
+    turn.tool_calls.append(tool_call(call_id, function, arguments))
     turn.source_items.append(detail)
     fields = _present(item, shape.outputs)
     if fields:
         output_detail = {**detail, "output_members": fields}
         text = shape.output_text(item, fields, loc, out, output_detail)
         out.flush_turn()
-        out.emit(
-            ToolMessage(content=text, tool_call_id=call_id, function=function), [output_detail]
-        )
+        out.emit(tool_message(text, call_id, function), [output_detail])
 
 
 def _generic_output(tool: _ToolItem, out: TranscriptBuilder) -> None:
@@ -229,7 +227,7 @@ def _generic_output(tool: _ToolItem, out: TranscriptBuilder) -> None:
     fields = _present(item, shape.outputs)
     detail["call_id"] = call_id
     text = shape.output_text(item, fields, loc, out, detail) if fields else ""
-    out.emit(ToolMessage(content=text, tool_call_id=call_id, function=function), [detail])
+    out.emit(tool_message(text, call_id, function), [detail])
 
 
 def _compaction_note(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBuilder) -> str:
@@ -265,7 +263,7 @@ def _generic_note(tool: _ToolItem, out: TranscriptBuilder) -> None:
     _, shape, item, detail, loc = tool
     out.flush_turn()
     note_text = cast(_NoteText, shape.note_text)  # every note's row has one
-    out.emit(SystemMessage(content=note_text(item, detail, loc, out)), [detail])
+    out.emit(system_message(note_text(item, detail, loc, out)), [detail])
 
 
 TOOL_ITEM_SHAPES: dict[str, _ToolItemShape] = {

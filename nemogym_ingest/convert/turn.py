@@ -7,22 +7,19 @@ Rules: R30-R33, R43.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Loc
-from ..model import (
-    AssistantMessage,
-    ChatMessage,
-    Content,
-    ContentReasoning,
-    ContentText,
-    JsonDict,
-    SystemMessage,
-    ToolCall,
-)
+from ..jsonvalue import JsonCopier
 from ..options import ConversionOptions
+from ..wire import (
+    JsonDict,
+    assistant_message,
+    reasoning_block,
+    system_message,
+    text_block,
+)
 from .checks import pruned
 
 
@@ -34,16 +31,12 @@ class _ReasoningBlock:
     summaries: list[str] = field(default_factory=list)
     signature: str | None = None
 
-    def to_content(self) -> ContentReasoning | None:
+    def to_content(self) -> JsonDict | None:
         reasoning = "\n\n".join(part for part in self.reasoning if part)
         if not reasoning and self.signature is None:
             return None
         summary = "\n\n".join(part for part in self.summaries if part) or None
-        if self.signature is None:
-            return ContentReasoning(reasoning=reasoning, summary=summary)
-        return ContentReasoning(
-            reasoning=reasoning, summary=summary, signature=self.signature, redacted=True
-        )
+        return reasoning_block(reasoning, summary, self.signature)
 
 
 @dataclass
@@ -53,7 +46,7 @@ class AssistantTurn:
     reasoning: list[_ReasoningBlock] = field(default_factory=list)
     text: str = ""
     has_message: bool = False
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_calls: list[JsonDict] = field(default_factory=list)
     source_items: list[JsonDict] = field(default_factory=list)
 
     def add_reasoning(self, reasoning: str, summary: str, signature: str | None) -> None:
@@ -67,15 +60,15 @@ class AssistantTurn:
         block.reasoning.append(reasoning)
         block.summaries.append(summary)
 
-    def to_message(self) -> AssistantMessage:
+    def to_message(self) -> JsonDict:
         blocks = [block.to_content() for block in self.reasoning]
-        reasoning: list[Content] = [block for block in blocks if block is not None]
-        content: str | list[Content] = self.text
+        reasoning = [block for block in blocks if block is not None]
+        content: str | list[JsonDict] = self.text
         if reasoning:
             content = reasoning
             if self.text:
-                content.append(ContentText(text=self.text))
-        return AssistantMessage(content=content, tool_calls=self.tool_calls or None)
+                content.append(text_block(self.text))
+        return assistant_message(content, self.tool_calls)
 
 
 @dataclass
@@ -83,9 +76,10 @@ class TranscriptBuilder:
     """Messages and their `message_details`, built item by item."""
 
     options: ConversionOptions
-    copy: Callable[..., Any]
-    """How values are copied into the output: `copy_json`, or `own_json` on the trusted path."""
-    messages: list[ChatMessage] = field(default_factory=list)
+    copy: JsonCopier
+    """How the row's values are copied into the output: checked, or on the trusted path."""
+    messages: list[JsonDict] = field(default_factory=list)
+    """The wire payload's messages (`wire`)."""
     details: list[JsonDict] = field(default_factory=list)
     call_names: dict[str, str] = field(default_factory=dict)
     turn: AssistantTurn = field(default_factory=AssistantTurn)
@@ -106,12 +100,12 @@ class TranscriptBuilder:
             }
         )
 
-    def emit(self, message: ChatMessage, source_items: list[JsonDict]) -> None:
+    def emit(self, message: JsonDict, source_items: list[JsonDict]) -> None:
         self.messages.append(message)
         origin = source_items[0]["origin"]
         self.details.append(
             {
-                "role": message.role,
+                "role": message["role"],
                 "origin": origin,
                 "source_item_count": len(source_items),
                 "source_item_types": [item["source_item_type"] for item in source_items],
@@ -121,7 +115,7 @@ class TranscriptBuilder:
 
     def emit_placeholder(self, text: str) -> None:
         """Emit the system message standing for a transcript without items (R77)."""
-        self.messages.append(SystemMessage(content=text))
+        self.messages.append(system_message(text))
         self.details.append({"role": "system", "origin": "placeholder", "source_item_count": 0})
 
     def use(self, option: str) -> None:
