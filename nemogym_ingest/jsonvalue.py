@@ -233,9 +233,10 @@ class JsonCopier:
         self.tiny_float = False
 
     def __call__(self, value: Any, loc: Loc, *, prune: bool = False) -> Any:
-        """`value` (found at `loc`) copied the row's way; on the trusted path, pruned (R40)
-        into new containers with its numbers checked on the way (`NotAllJson`), nothing
-        else needing a check; containers copied without pruning are checked (`checked`)."""
+        """`value` (found at `loc`) copied the row's way. On the trusted path it is pruned
+        (R40) with its numbers checked on the way (`NotAllJson`), nothing else needing a
+        check, and what pruning leaves unchanged is shared with the row, which the reader
+        drops after; containers copied without pruning are checked (`checked`)."""
         if not self.owned:
             return self.checked(value, loc, prune=prune)
         kind = type(value)
@@ -262,40 +263,74 @@ class JsonCopier:
 
 
 def _pruned_object(value: dict[str, Any], copier: JsonCopier) -> dict[str, Any]:
-    """A JSON object pruned as R40 says, in new containers, in one pass: members that are
-    (after pruning) null, `""`, `[]` or `{}` are dropped."""
-    pruned: dict[str, Any] = {}
+    """A JSON object pruned as R40 says, in one pass: members that are (after pruning) null,
+    `""`, `[]` or `{}` are dropped. `value` itself when nothing in it is dropped (the trusted
+    path never modifies a row, which nothing else holds), else a new object."""
+    pruned: dict[str, Any] | None = None
     for key, child in value.items():
         kind = type(child)
         if kind is str:
             if child:
-                pruned[key] = child
+                if pruned is not None:
+                    pruned[key] = child
+                continue
+            kept = None
         elif kind is dict:
-            kept = _pruned_object(child, copier)
-            if kept:
-                pruned[key] = kept
+            kept = _pruned_object(child, copier) if child else None
+            if kept is child:
+                if pruned is not None:
+                    pruned[key] = child
+                continue
+            kept = kept or None  # pruned to {}
         elif kind is list:
-            if child:
-                pruned[key] = _pruned_array(child, copier)
-        elif child is not None:
-            pruned[key] = _own_number(child, copier)
-    return pruned
+            kept = _pruned_array(child, copier) if child else None
+            if kept is child:
+                if pruned is not None:
+                    pruned[key] = child
+                continue
+        elif child is None:
+            kept = None
+        else:
+            _own_number(child, copier)
+            if pruned is not None:
+                pruned[key] = child
+            continue
+        if pruned is None:  # the first member dropped or changed: the ones before it as they are
+            pruned = _members_before(value, key)
+        if kept is not None:
+            pruned[key] = kept
+    return value if pruned is None else pruned
+
+
+def _members_before(value: dict[str, Any], key: str) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for earlier, child in value.items():
+        if earlier == key:
+            return members
+        members[earlier] = child
+    return members
 
 
 def _pruned_array(value: list[Any], copier: JsonCopier) -> list[Any]:
-    """A JSON array pruned as R40 says (its elements are all kept), in new containers."""
-    items: list[Any] = []
-    for item in value:
+    """A JSON array pruned as R40 says (its elements are all kept); `value` itself when
+    nothing in it changes, else a new array."""
+    items: list[Any] | None = None
+    for index, item in enumerate(value):
         kind = type(item)
         if kind is str or item is None:
-            items.append(item)
+            kept = item
         elif kind is dict:
-            items.append(_pruned_object(item, copier))
+            kept = _pruned_object(item, copier)
         elif kind is list:
-            items.append(_pruned_array(item, copier))
+            kept = _pruned_array(item, copier)
         else:
-            items.append(_own_number(item, copier))
-    return items
+            kept = _own_number(item, copier)
+        if items is not None:
+            items.append(kept)
+        elif kept is not item:
+            items = value[:index]
+            items.append(kept)
+    return value if items is None else items
 
 
 def _own_number(value: Any, copier: JsonCopier) -> Any:
