@@ -269,6 +269,7 @@ def _pruned_object(value: dict[str, Any], copier: JsonCopier) -> dict[str, Any]:
     pruned: dict[str, Any] | None = None
     for key, child in value.items():
         kind = type(child)
+        kept: Any
         if kind is str:
             if child:
                 if pruned is not None:
