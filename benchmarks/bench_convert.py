@@ -300,9 +300,18 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="print CPU time by stage instead (ours, Docent)"
     )
+    parser.add_argument(
+        "--marginal",
+        action="store_true",
+        help="run the real corpus at 17 MB and at 100 MB, interleaved, and print the marginal "
+        "ratios (the 6x run's CPU time minus the 1x run's, on both sides: start-up cancelled)",
+    )
     args = parser.parse_args()
     if args.breakdown:
         _breakdown(_corpus(args)[0])
+        return
+    if args.marginal:
+        _marginal(args)
         return
     if args.run_variant:
         variant, corpus = args.run_variant
@@ -331,6 +340,34 @@ def main() -> None:
             )
 
     _summarize(results, size, rollouts, args.workers)
+
+
+def _marginal(args: argparse.Namespace) -> None:
+    """Whole-process CPU seconds of each variant at 1x (17 MB) and 6x (100 MB) of the real
+    corpus, interleaved round by round, and the ratios of the differences to Docent's."""
+    corpora = {
+        size: ensure_real_corpus(args.corpus_dir, SIZES[size])[0] for size in ("17MB", "100MB")
+    }
+    variants = [variant for variant in VARIANTS if variant in args.variants]
+    best: dict[tuple[str, str], float] = {}
+    print(f"machine: {_machine()}")
+    for round_number in range(1, args.rounds + 1):
+        for size, corpus in corpora.items():
+            for variant in variants:
+                cpu = _measure(variant, corpus, args.workers, args.baseline)["process_cpu"]
+                best[size, variant] = min(cpu, best.get((size, variant), cpu))
+                print(f"  round {round_number} {size} {variant}: {cpu:.2f} CPU s", flush=True)
+    print()
+    print("| variant | CPU s, 17 MB | 100 MB | marginal | to Docent, 17 MB | 100 MB | marginal |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for variant in variants:
+        small, large = best["17MB", variant], best["100MB", variant]
+        row = f"| {variant} {LABELS[variant]} | {small:.2f} | {large:.2f} | {large - small:.2f} |"
+        if "b" in variants:
+            docent_small, docent_large = best["17MB", "b"], best["100MB", "b"]
+            row += f" {docent_small / small:.2f} | {docent_large / large:.2f} |"
+            row += f" {(docent_large - docent_small) / (large - small):.2f} |"
+        print(row)
 
 
 _RATIOS = (

@@ -3,9 +3,8 @@
 `to_dict()` gives Docent's wire payload: unset optional fields are omitted and there are
 no ids (Docent assigns them). `from_dict()` reads such a payload back exactly, and raises
 `PayloadError` naming the field for a message role, content block or tool call type it
-does not know. `run_from_payload` builds a run from a payload conversion made (`wire`).
-
-Rules: R46.
+does not know. `run_from_payload` builds a run from a payload conversion made (`wire`,
+which owns its layout).
 """
 
 from __future__ import annotations

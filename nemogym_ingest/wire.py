@@ -3,6 +3,8 @@ of the model's fields (`model`), with unset optional members left out and no ids
 
 Conversion builds these and the CLI writes them as they are; `model.run_from_payload`
 makes the library's `AgentRun` from one, and `AgentRun.to_dict()` gives it back.
+
+Rules: R46.
 """
 
 from __future__ import annotations
