@@ -248,6 +248,11 @@ class JsonCopier:
             return value
         return _own_number(value, self)
 
+    def text(self, text: str, loc: Loc) -> str:
+        """`require_text(text, loc)`; a row's string on the trusted path as it is (the reader
+        vouched that its line holds no lone surrogate)."""
+        return text if self.owned else require_text(str(text), loc)
+
     def checked(self, value: Any, loc: Loc, *, prune: bool = False) -> Any:
         """`copy_json(value, loc, prune=prune)`, each float seen by `copied_float`."""
         return _checked_copy(value, loc, prune, self)

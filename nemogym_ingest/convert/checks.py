@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import JSON_TYPES, copy_json, require_text
+from ..jsonvalue import JSON_TYPES, JsonCopier, copy_json, require_text
 from ..members import ABSENT
 from ..wire import JsonDict
 
@@ -52,10 +52,11 @@ def require_array(value: Any, loc: Loc, rule: str) -> list[Any]:
     return value
 
 
-def require_string(value: Any, loc: Loc, rule: str) -> str:
+def require_string(value: Any, loc: Loc, rule: str, copier: JsonCopier | None = None) -> str:
+    """`value`, a string that is text (R41; checked by `copier`'s way when given)."""
     if not isinstance(value, str):
         raise ConversionError(wrong("a string", value), loc, rule=rule)
-    return require_text(str(value), loc)
+    return require_text(str(value), loc) if copier is None else copier.text(value, loc)
 
 
 def require_non_empty_string(value: Any, loc: Loc, rule: str) -> str:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import MAX_NESTING, JsonCopier, parse_json_text, parsed_too_deep, require_text
+from ..jsonvalue import MAX_NESTING, JsonCopier, parse_json_text, parsed_too_deep
 from ..members import ABSENT
 from ..options import plural
 from ..wire import JsonDict
@@ -80,7 +80,7 @@ def marker(kind: str, sources: list[tuple[str, Any]]) -> str:
 def message_content(content: Any, loc: Loc, out: TranscriptBuilder) -> tuple[str, JsonDict]:
     """The text of a message's `content` and the facts about its parts (R13-R15, R75)."""
     if isinstance(content, str):
-        return require_text(str(content), loc), {}
+        return out.copy.text(content, loc), {}
     if not isinstance(content, list):
         raise ConversionError(
             wrong("a string or an array of content parts", content), loc, rule="R13"
@@ -95,7 +95,8 @@ def message_content(content: Any, loc: Loc, out: TranscriptBuilder) -> tuple[str
         part_type = require_string(part.get("type", ABSENT), part_loc + ("type",), "R13")
         part_types.append(part_type)
         if part_type in TEXT_PART_TYPES:
-            texts.append(require_string(part.get("text", ABSENT), part_loc + ("text",), "R13"))
+            text = require_string(part.get("text", ABSENT), part_loc + ("text",), "R13", out.copy)
+            texts.append(text)
             has_annotations = (
                 json_truthy(part.get("annotations"), part_loc + ("annotations",)) or has_annotations
             )
@@ -105,7 +106,9 @@ def message_content(content: Any, loc: Loc, out: TranscriptBuilder) -> tuple[str
         elif part_type == "refusal":
             has_refusal = True
             texts.append(
-                require_string(part.get("refusal", ABSENT), part_loc + ("refusal",), "R13")
+                require_string(
+                    part.get("refusal", ABSENT), part_loc + ("refusal",), "R13", out.copy
+                )
             )
         elif part_type in MEDIA_PART_TYPES and out.options.media == "placeholder":
             texts.append(_media_marker(part_type, part))
@@ -169,5 +172,5 @@ def output_value_text(value: Any, loc: Loc, out: TranscriptBuilder) -> str:
     """A tool output as text (R23): a string as it is, any other value as its JSON text
     with sorted keys and ASCII escapes. Used by function_call_output and every tool item."""
     if isinstance(value, str):
-        return require_text(str(value), loc)
+        return out.copy.text(value, loc)
     return json.dumps(out.copy(value, loc), ensure_ascii=True, sort_keys=True)

@@ -26,7 +26,7 @@ SUMMARY_PART_TYPES = ("summary_text", "text")
 
 
 def _text_parts(
-    parts: list[Any], loc: Loc, allowed_types: tuple[str, ...], rule: str
+    parts: list[Any], loc: Loc, allowed_types: tuple[str, ...], rule: str, out: TranscriptBuilder
 ) -> tuple[list[str], list[str]]:
     """The types and the non-empty texts of an array of `{type, text}` parts."""
     types: list[str] = []
@@ -37,7 +37,7 @@ def _text_parts(
         types.append(
             require_choice(part.get("type", ABSENT), allowed_types, part_loc + ("type",), rule)
         )
-        text = require_string(part.get("text", ABSENT), part_loc + ("text",), rule)
+        text = require_string(part.get("text", ABSENT), part_loc + ("text",), rule, out.copy)
         if text:
             texts.append(text)
     return types, texts
@@ -61,6 +61,7 @@ def reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBu
         summary_loc,
         SUMMARY_PART_TYPES,
         "R17",
+        out,
     )
     content_loc = loc + ("content",)
     raw_content = item.get("content")
@@ -71,7 +72,7 @@ def reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBu
             rule="R18",
         )
     content_types, content_texts = _text_parts(
-        raw_content or [], content_loc, ("reasoning_text",), "R18"
+        raw_content or [], content_loc, ("reasoning_text",), "R18", out
     )
     detail.update(
         pruned({"summary_item_types": summary_types, "content_part_types": content_types})

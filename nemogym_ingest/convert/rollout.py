@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc
-from ..jsonvalue import JsonCopier, require_text
+from ..jsonvalue import JsonCopier
 from ..members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS, RESERVED_TOP_LEVEL_KEYS
 from ..options import (
     LINE_INDEX_OPTIONS,
@@ -47,9 +47,9 @@ FAILURE_MEMBERS = {
 """A failure row's members that go to `metadata.nemogym.failure` (R84), and their names there."""
 
 
-def _input_items(raw_input: Any, loc: Loc) -> list[Any]:
+def _input_items(raw_input: Any, loc: Loc, out: TranscriptBuilder) -> list[Any]:
     if isinstance(raw_input, str):
-        content = require_text(str(raw_input), loc)
+        content = out.copy.text(raw_input, loc)
         return [{"role": "user", "content": content, "type": "message"}]
     return require_array(raw_input, loc, "R6")
 
@@ -151,7 +151,7 @@ def read_exchange(
         raise ConversionError("is missing", input_loc, rule="R4")
     if "output" not in response:
         raise ConversionError("is missing", output_loc, rule="R5")
-    input_items = _input_items(request["input"], input_loc)
+    input_items = _input_items(request["input"], input_loc, out)
     output_items = require_array(response["output"], output_loc, "R7")
     exchange = Exchange(
         at, request_loc, response_loc, request, response, input_items, output_items, out
