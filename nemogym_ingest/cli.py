@@ -68,9 +68,9 @@ def build_parser(full: Container[str] | None = None) -> argparse.ArgumentParser:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The arguments; a usage error inside a subcommand shows that subcommand's usage."""
     argv = sys.argv[1:] if argv is None else argv
-    # The program's own options (-h, --version) take no value: its command is the first
-    # argument that is not an option.
-    parser = build_parser(full=[next((arg for arg in argv if not arg.startswith("-")), "")])
+    # The program's own options (-h, --version) take no value, so the command that runs is
+    # the first argument that is not an option, if any.
+    parser = build_parser(full=[arg for arg in argv if not arg.startswith("-")][:1])
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         commands = next(
