@@ -420,6 +420,18 @@ def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "convert" in text and "check" in text and "exit status" in text
 
 
+def test_help_lists_the_commands_alike_whether_their_modules_are_imported_or_not() -> None:
+    """`main` registers only the command that runs; the others, listed by their summary
+    alone, read the same in `--help` and in a usage error."""
+    from nemogym_ingest.cli import COMMANDS, build_parser
+
+    every = build_parser()
+    for full in ((), *([name] for name in COMMANDS)):
+        parser = build_parser(full=full)
+        assert parser.format_help() == every.format_help()
+        assert parser.format_usage() == every.format_usage()
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -40,6 +40,60 @@ def test_import_does_not_pull_docent_or_pydantic() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+def _modules_after(code: str) -> list[str]:
+    """The modules `code` leaves imported (it ends by printing them, one a line), in a fresh
+    interpreter."""
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\nprint(*sorted(sys.modules), sep='\\n')"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout.splitlines()
+
+
+def test_importing_the_package_imports_none_of_its_modules() -> None:
+    """The public names are imported when first used, and the version looked up when asked."""
+    modules = _modules_after("import nemogym_ingest")
+    assert [name for name in modules if name.startswith("nemogym_ingest.")] == []
+    assert "importlib.metadata" not in modules
+
+
+# Modules that `nemogym-ingest convert` never needs. dataclasses_json, marshmallow, the
+# importlib.metadata that marshmallow imports and nemogym_ingest.model join the list once the
+# convert path stops importing nemogym_ingest.model.
+_NOT_FOR_CONVERT = (
+    "docent",
+    "nemogym_ingest.casebook",
+    "nemogym_ingest.commands.case",
+    "nemogym_ingest.commands.check",
+    "nemogym_ingest.commands.conformance",
+    "nemogym_ingest.commands.upload",
+    "nemogym_ingest.conformance",
+    "nemogym_ingest.docent",
+    "nemogym_ingest.minimize",
+    "nemogym_ingest.verdict",
+)
+
+
+def test_convert_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """`nemogym-ingest convert` imports neither the other commands' modules nor the Docent
+    bridge: its start-up is the conversion's imports alone."""
+    rollouts = ROOT / "examples" / "rollouts.jsonl"
+    argv = ["convert", str(rollouts), "-o", str(tmp_path / "runs.jsonl"), "--quiet"]
+    modules = _modules_after(f"from nemogym_ingest.cli import main\nassert main({argv!r}) == 0")
+    assert "nemogym_ingest.commands.convert" in modules
+    assert (tmp_path / "runs.jsonl").stat().st_size > 0
+    unused = [
+        module
+        for module in modules
+        if any(module == name or module.startswith(f"{name}.") for name in _NOT_FOR_CONVERT)
+    ]
+    assert unused == []
+
+
 def test_py_typed_marker_ships() -> None:
     assert (ROOT / "nemogym_ingest" / "py.typed").exists()
 

@@ -174,11 +174,11 @@ def _case_add(args: argparse.Namespace) -> int:
     return exit_status.OK
 
 
-def register(subparsers: Any) -> None:
-    """Register `nemogym-ingest case add`."""
+def register(subparsers: Any, summary: str) -> None:
+    """Register `nemogym-ingest case add` (`summary`: its line in `--help`)."""
     case = subparsers.add_parser(
         "case",
-        help="extend the spec suite: add a case from a real rollouts line",
+        help=summary,
         description="Work on the spec suite's cases (spec/CONTRIBUTING.md).",
     )
     actions = case.add_subparsers(dest="case_action", required=True, metavar="ACTION")

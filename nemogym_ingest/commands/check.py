@@ -230,11 +230,11 @@ def _check(args: argparse.Namespace) -> int:
     return exit_status.OK
 
 
-def register(subparsers: Any) -> None:
-    """Register `nemogym-ingest check`."""
+def register(subparsers: Any, summary: str) -> None:
+    """Register `nemogym-ingest check` (`summary`: its line in `--help`)."""
     parser = subparsers.add_parser(
         "check",
-        help="validate rollouts JSONL files without writing anything",
+        help=summary,
         description="Convert every line of each file without writing the result: print "
         "each line that cannot be converted as FILE:LINE: PATH: reason, then a summary "
         "(lines, converted, rejected, blank, and the rejections grouped by field path and "

@@ -170,11 +170,11 @@ def _run_conformance(args: argparse.Namespace) -> int:
     return exit_status.OK if Tally.of(results).ok and not stale else exit_status.REJECTED
 
 
-def register(subparsers: Any) -> None:
-    """Register `nemogym-ingest conformance`."""
+def register(subparsers: Any, summary: str) -> None:
+    """Register `nemogym-ingest conformance` (`summary`: its line in `--help`)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "conformance",
-        help="test an implementation against the spec cases and golden outputs",
+        help=summary,
         description="Run every case of spec/cases/ against an implementation and compare its "
         "answers with golden/ (spec/RUNNER.md). Without --python "
         "or --command, tests nemogym-ingest itself. Exit status: 0 when every case passes or "

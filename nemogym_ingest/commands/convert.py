@@ -168,11 +168,11 @@ def _convert(args: argparse.Namespace) -> int:
     return exit_status.REJECTED if rejected or not_rollouts else exit_status.OK
 
 
-def register(subparsers: Any) -> None:
-    """Register `nemogym-ingest convert`."""
+def register(subparsers: Any, summary: str) -> None:
+    """Register `nemogym-ingest convert` (`summary`: its line in `--help`)."""
     parser = subparsers.add_parser(
         "convert",
-        help="convert rollouts JSONL files into AgentRun JSONL",
+        help=summary,
         description="Convert NeMo Gym rollouts (one JSON object per line, plain or .gz) into "
         "Docent AgentRun payloads, one JSON object per line, in input order (file after "
         "file, into one output). By default it stops at the first line that cannot be "

@@ -81,11 +81,11 @@ example:
 _DOCENT_LOGGER = "docent.sdk._base"  # the logger of every method of the SDK client
 
 
-def register(subparsers: Any) -> None:
-    """Register `nemogym-ingest upload`."""
+def register(subparsers: Any, summary: str) -> None:
+    """Register `nemogym-ingest upload` (`summary`: its line in `--help`)."""
     parser = subparsers.add_parser(
         "upload",
-        help="convert a rollouts JSONL file and upload it into a Docent collection",
+        help=summary,
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
