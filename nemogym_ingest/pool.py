@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import errno
 import itertools
-import multiprocessing
 import os
 import shutil
 import signal
@@ -23,8 +22,7 @@ import tempfile
 from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .convert import NOT_ROLLOUT_KINDS, FailedAttempt, RowKind
 from .errors import ConversionError
@@ -32,6 +30,9 @@ from .jsonl import LineResult, convert_lines
 from .options import ConversionOptions
 from .output import payload_line
 from .source import Chunk, Source, read_chunks, read_spans
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 CHUNK_BYTES = 1 << 20
 """Input bytes per chunk of lines handed to a worker (a longer line makes its own chunk)."""
@@ -211,6 +212,8 @@ def convert_input(
         for chunk in itertools.chain(head, chunks):
             yield chunk, convert_chunk(chunk, settings)
         return
+    import multiprocessing  # noqa: PLC0415 - about 25 ms of start-up, needed only here
+
     with (
         _spool_directory(settings.serialize) as spool_directory,
         multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool,

@@ -61,11 +61,15 @@ def test_importing_the_package_imports_none_of_its_modules() -> None:
     assert "importlib.metadata" not in modules
 
 
-# Modules that `nemogym-ingest convert` never needs. dataclasses_json, marshmallow, the
-# importlib.metadata that marshmallow imports and nemogym_ingest.model join the list once the
-# convert path stops importing nemogym_ingest.model.
+# Modules that `nemogym-ingest convert` (one worker) never needs: it writes the payloads it
+# builds, so neither the dataclass model nor dataclasses-json is loaded.
 _NOT_FOR_CONVERT = (
+    "dataclasses_json",
     "docent",
+    "importlib.metadata",
+    "marshmallow",
+    "multiprocessing",
+    "nemogym_ingest.model",
     "nemogym_ingest.casebook",
     "nemogym_ingest.commands.case",
     "nemogym_ingest.commands.check",
@@ -82,7 +86,7 @@ def test_convert_imports_only_what_it_uses(tmp_path: Path) -> None:
     """`nemogym-ingest convert` imports neither the other commands' modules nor the Docent
     bridge: its start-up is the conversion's imports alone."""
     rollouts = ROOT / "examples" / "rollouts.jsonl"
-    argv = ["convert", str(rollouts), "-o", str(tmp_path / "runs.jsonl"), "--quiet"]
+    argv = ["convert", str(rollouts), "-o", str(tmp_path / "runs.jsonl"), "--quiet", "-j", "1"]
     modules = _modules_after(f"from nemogym_ingest.cli import main\nassert main({argv!r}) == 0")
     assert "nemogym_ingest.commands.convert" in modules
     assert (tmp_path / "runs.jsonl").stat().st_size > 0
