@@ -78,7 +78,7 @@ def require_index(value: Any, loc: Loc, rule: str) -> int:
     return int(copy_json(value, loc))
 
 
-_KEPT_FALSY = (bool, int, float)
+KEPT_FALSY = (bool, int, float)
 """The kinds whose falsy values (`false`, `0`, `0.0`) pruning keeps (R40)."""
 
 
@@ -87,7 +87,7 @@ def pruned(mapping: JsonDict) -> JsonDict:
     return {
         key: value
         for key, value in mapping.items()
-        if value or (value is not None and type(value) in _KEPT_FALSY)
+        if value or (value is not None and type(value) in KEPT_FALSY)
     }
 
 

@@ -20,7 +20,7 @@ from ..wire import (
     system_message,
     text_block,
 )
-from .checks import pruned
+from .checks import KEPT_FALSY
 
 
 @dataclass
@@ -71,6 +71,10 @@ class AssistantTurn:
         return assistant_message(content, self.tool_calls)
 
 
+_SOURCE_ITEM_FACTS = (("id", "source_item_id"), ("status", "source_item_status"))
+"""The item members a source item records, and their names there (R43)."""
+
+
 @dataclass
 class TranscriptBuilder:
     """Messages and their `message_details`, built item by item."""
@@ -91,14 +95,14 @@ class TranscriptBuilder:
 
     def source_item(self, item: JsonDict, item_type: str, origin: str, loc: Loc) -> JsonDict:
         """An item's source item in `message_details`, before its kind's fields (R43)."""
-        return pruned(
-            {
-                "origin": origin,
-                "source_item_type": item_type,
-                "source_item_id": self.copy(item.get("id"), loc + ("id",), prune=True),
-                "source_item_status": self.copy(item.get("status"), loc + ("status",), prune=True),
-            }
-        )
+        detail = {"origin": origin, "source_item_type": item_type}
+        for key, name in _SOURCE_ITEM_FACTS:
+            value = item.get(key)
+            if value is not None:  # copied only when there (most items have no status)
+                value = self.copy(value, loc + (key,), prune=True)
+                if value or type(value) in KEPT_FALSY:
+                    detail[name] = value
+        return detail
 
     def emit(self, message: JsonDict, source_items: list[JsonDict]) -> None:
         self.messages.append(message)
