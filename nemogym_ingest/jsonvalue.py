@@ -267,6 +267,10 @@ class JsonCopier:
             raise NotAllJson
 
 
+_DROPPED = object()
+"""What a member pruning drops becomes (`_pruned_object`)."""
+
+
 def _pruned_object(value: dict[str, Any], copier: JsonCopier) -> dict[str, Any]:
     """A JSON object pruned as R40 says, in one pass: members that are (after pruning) null,
     `""`, `[]` or `{}` are dropped. `value` itself when nothing in it is dropped (the trusted
@@ -276,34 +280,26 @@ def _pruned_object(value: dict[str, Any], copier: JsonCopier) -> dict[str, Any]:
         kind = type(child)
         kept: Any
         if kind is str:
-            if child:
+            if child:  # the most common member, kept as it is without the tail below
                 if pruned is not None:
                     pruned[key] = child
                 continue
-            kept = None
+            kept = _DROPPED
         elif kind is dict:
-            kept = _pruned_object(child, copier) if child else None
-            if kept is child:
-                if pruned is not None:
-                    pruned[key] = child
-                continue
-            kept = kept or None  # pruned to {}
+            kept = (_pruned_object(child, copier) if child else None) or _DROPPED
         elif kind is list:
-            kept = _pruned_array(child, copier) if child else None
-            if kept is child:
-                if pruned is not None:
-                    pruned[key] = child
-                continue
+            kept = _pruned_array(child, copier) if child else _DROPPED
         elif child is None:
-            kept = None
+            kept = _DROPPED
         else:
-            _own_number(child, copier)
+            kept = _own_number(child, copier)
+        if kept is child:
             if pruned is not None:
                 pruned[key] = child
             continue
         if pruned is None:  # the first member dropped or changed: the ones before it as they are
             pruned = _members_before(value, key)
-        if kept is not None:
+        if kept is not _DROPPED:
             pruned[key] = kept
     return value if pruned is None else pruned
 
