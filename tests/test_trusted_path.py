@@ -24,7 +24,7 @@ from nemogym_ingest import (
 from nemogym_ingest.convert import convert_row
 from nemogym_ingest.jsonl import convert_lines, parse_jsonl_line
 from nemogym_ingest.jsonvalue import NotAllJson
-from nemogym_ingest.testing.strategies import mutated_rollouts, valid_rollouts
+from nemogym_ingest.testing.strategies import json_values, mutated_rollouts, valid_rollouts
 from tests.test_convert import make_rollout
 
 STRICT = ConversionOptions()
@@ -165,3 +165,16 @@ def _assert_shares_nothing(run: AgentRun, rollout: Any) -> None:
         for call in (getattr(message, "tool_calls", None) or [])
     ]
     assert not given & {id(container) for value in made for container in _containers(value)}
+
+
+@given(json_values(deep=False))
+def test_trusted_pruning_is_the_checked_pruning_and_leaves_the_value_as_it_was(value: Any) -> None:
+    """R40 on the trusted path: the checked copy's value, sharing only what pruning left
+    unchanged, never modifying what it was given."""
+    before = copy.deepcopy(value)
+    try:
+        pruned = jsonvalue.JsonCopier(owned=True)({"v": value}, (), prune=True)
+    except NotAllJson:  # a float of 2**63 or more: the line is read again and checked
+        return
+    assert value == before
+    assert pruned == jsonvalue.copy_json({"v": before}, (), prune=True)
