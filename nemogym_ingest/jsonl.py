@@ -71,7 +71,9 @@ class ParsedLine:
 
 def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
     """The JSON value of a non-blank line's content, and whether it may take the trusted
-    path (`convert_row(owned=…)`) (see `read_line`)."""
+    path (`convert_row(owned=…)`). With the `fast` extra, an integer beyond 64 bits is a
+    float in it: `read_line` says whether orjson read the line, which `convert_lines`
+    reads again with `json` where that matters."""
     parsed = read_line(content)
     return parsed.value, parsed.owned
 
