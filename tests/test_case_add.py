@@ -467,3 +467,65 @@ def test_a_failure_part_way_leaves_the_suite_as_it_was(
     assert len(renames) == 3
     assert _snapshot(suite) == before
     assert not [path for path in suite.parent.rglob(".*") if path.is_file()]  # no temporaries
+
+
+def _suite_case(case_id: str) -> dict[str, Any]:
+    """A case of the suite, by id."""
+    for path in sorted((ROOT / "spec" / "cases").glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+            if case["id"] == case_id:
+                return dict(case)
+    raise LookupError(case_id)
+
+
+def test_minimize_keeps_what_makes_a_nemo_gym_070_row_a_reference_case(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real 0.7.0 rows (an episode row of the wheel's nemo_user_sim example, named only by
+    its environment server, and a failed attempt): minimizing keeps the
+    `_ng_environment_server` that names the agent (25 characters, which it would otherwise
+    cut), the `_ng_failure_class` and each invocation's role, and says so."""
+    episode = _suite_case("from-nemo-gym-070-usersim-episode-assistant-and-judge")["rollout"]
+    attempt = _suite_case("failure-environment-server-failed-attempt")["rollout"]
+    assert "agent_ref" not in episode and len(episode["_ng_environment_server"]) > 24
+    assert len(attempt["_ng_failure_class"]) > 24
+    source = _lines_file(tmp_path, [episode, attempt])
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "episode-kept", "--group", "g", "--rules",
+        "R81,R82,R85", "--minimize",
+    )  # fmt: skip
+    assert (status, err) == (0, ""), err
+    assert "; and _ng_environment_server, the invocation roles as they are" in out
+    status, out, err = _add(
+        capsys, suite, f"{source}:2", "--id", "attempt-kept", "--group", "g", "--minimize"
+    )
+    assert (status, err) == (0, ""), err
+    assert "; and _ng_environment_server, _ng_failure_class as they are" in out
+    first, second = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    row = first["rollout"]
+    assert row["_ng_environment_server"] == episode["_ng_environment_server"]
+    assert [invocation["role"] for invocation in row["invocations"]] == [
+        invocation["role"] for invocation in episode["invocations"]
+    ]
+    assert len(json.dumps(row)) < len(json.dumps(episode)) / 2
+    assert second["rollout"]["_ng_failure_class"] == attempt["_ng_failure_class"]
+    assert second["expect"] == {"error": {"rule": "R83", "path": "_ng_failure_class"}}
+    golden = json.loads((suite.parent / "golden" / "episode-kept.json").read_text())
+    assert golden["name"].startswith(episode["_ng_environment_server"] + "/task/")
+
+
+def test_members_kept_name_only_what_the_row_reads() -> None:
+    """The environment server is kept only where it names the agent (not beside an
+    `agent_ref.name`), the failure class only when not null, roles only of an episode row."""
+    named = {"agent_ref": {"name": "a"}, "_ng_environment_server": "env", "invocations": []}
+    assert casebook.members_kept(named) == {}
+    unnamed = {"agent_ref": {"name": None}, "_ng_environment_server": "env"}
+    assert casebook.members_kept(unnamed) == {("_ng_environment_server",): "env"}
+    assert casebook.members_kept({"_ng_failure_class": None, "response": {}}) == {}
+    rollout_with_invocations = {"responses_create_params": {}, "invocations": [{"role": "r"}]}
+    assert casebook.members_kept(rollout_with_invocations) == {}
+    episode = {"invocations": [{"role": "user"}, "broken", {"role": "judge"}]}
+    assert casebook.members_kept(episode) == {
+        ("invocations", 0, "role"): "user",
+        ("invocations", 2, "role"): "judge",
+    }

@@ -903,10 +903,12 @@ def test_r71_r72_identity_options_change_only_name_and_record(rollout: Any) -> N
         "task_index": "fixed -1",
         "rollout_index": "fixed 2",
     }
+    failure = strict["metadata"]["nemogym"].get("failure")  # a failure row's record (R84)
     assert payload["metadata"] == strict["metadata"] | {
         "nemogym": {
             "task_index": -1,
             "rollout_index": 2,
+            **({"failure": failure} if failure else {}),
             "assumed": assumed(payload),
         }
     }
