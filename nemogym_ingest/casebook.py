@@ -422,6 +422,13 @@ def _default_description(outcome: Outcome) -> str:
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"
 
 
+def group_description(cases: list[dict[str, Any]]) -> str:
+    """The description `case add` gives a group it creates: its cases' rules, in the order
+    they first appear (`R20, R22, R31: cases`); refreshed as cases join, unless edited."""
+    rules = dict.fromkeys(rule for case in cases for rule in case["rules"])
+    return f"{', '.join(rules)}: cases"
+
+
 def _write(
     request: Request,
     case: dict[str, Any],
@@ -434,10 +441,16 @@ def _write(
     group_path = suite.cases / f"{request.group}.json"
     if group_path.exists():
         document = read_json(group_path)
+        generated = document["description"] == group_description(document["cases"])
         document["cases"].append(case)
+        if generated:  # written by case add: it names the rules of the cases, now one more
+            document["description"] = group_description(document["cases"])
     else:
-        described = ", ".join(case["rules"])
-        document = {"group": request.group, "description": f"{described}: cases", "cases": [case]}
+        document = {
+            "group": request.group,
+            "description": group_description([case]),
+            "cases": [case],
+        }
     problems = schema_problems(suite, document)
     if problems:
         raise CaseError(f"{group_path}: the case would break case.schema.json: {problems[0]}")

@@ -529,3 +529,31 @@ def test_members_kept_name_only_what_the_row_reads() -> None:
         ("invocations", 0, "role"): "user",
         ("invocations", 2, "role"): "judge",
     }
+
+
+def test_a_group_s_generated_description_names_the_rules_of_the_cases_joining_it(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group `case add` created is described by its cases' rules, refreshed as cases for
+    other rules join it; a description someone wrote stays."""
+    source = _lines_file(tmp_path, [rollout(0), _rejected(), _two_messages()])
+    group_file = suite / "cases" / "g.json"
+    for line, case_id, rules, described in (
+        (1, "first", ["--rules", "R20,R22"], "R20, R22: cases"),
+        (2, "second", [], "R20, R22: cases"),  # a rejection: its rule, R20
+        (3, "third", ["--rules", "R32"], "R20, R22, R32: cases"),
+    ):
+        status, _, err = _add(
+            capsys, suite, f"{source}:{line}", "--id", case_id, "--group", "g", *rules
+        )
+        assert (status, err) == (0, "")
+        assert json.loads(group_file.read_text())["description"] == described
+    group = json.loads(group_file.read_text())
+    group["description"] = "R20, R22, R32: the cases of a weather agent"
+    group_file.write_text(json.dumps(group))
+    source = _lines_file(tmp_path, [_with_reasoning_content()])
+    status, _, err = _add(
+        capsys, suite, f"{source}:1", "--id", "fourth", "--group", "g", "--rules", "R18"
+    )
+    assert (status, err) == (0, "")
+    assert json.loads(group_file.read_text())["description"] == group["description"]
