@@ -68,17 +68,22 @@ class ParsedLine:
     owned: bool
     by_orjson: bool
 
+    def may_hold_long_integer(self, content: bytes) -> bool:
+        """Whether orjson read this line (its `content`) and may have read an integer beyond
+        64 bits as a float: 19 digits in a row anywhere (strings included; False is never
+        wrong)."""
+        return self.by_orjson and _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES)
 
-def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
-    """The JSON value of a non-blank line's content, and whether it may take the trusted
-    path (`convert_row(owned=…)`). With the `fast` extra, an integer beyond 64 bits is a
-    float in it: `read_line` says whether orjson read the line, which `convert_lines`
-    reads again with `json` where that matters."""
-    parsed = read_line(content)
-    return parsed.value, parsed.owned
+    def exact_value(self, content: bytes) -> Any:
+        """The line's value with every number as written: `value`, or the line (`content`)
+        read again by `json` when orjson may have read a long integer as a float. What the
+        driver converts, and what `case add` records."""
+        return (
+            _parse_with_json(content).value if self.may_hold_long_integer(content) else self.value
+        )
 
 
-def read_line(content: bytes) -> ParsedLine:
+def parse_line(content: bytes) -> ParsedLine:
     """A non-blank line's content parsed.
 
     Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
@@ -103,12 +108,6 @@ def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> ParsedL
         return ParsedLine(loads(content), owned=True, by_orjson=True)
     except ValueError:  # orjson.JSONDecodeError
         return None
-
-
-def _may_hold_long_integer(content: bytes) -> bool:
-    """Whether a line orjson read may hold an integer it read as a float: 19 digits in a
-    row anywhere (strings included; False is never wrong)."""
-    return _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES)
 
 
 @contextlib.contextmanager
@@ -215,7 +214,7 @@ def convert_lines(
         if not content:
             continue
         try:
-            parsed = read_line(content)
+            parsed = parse_line(content)
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
@@ -230,9 +229,9 @@ def convert_lines(
             try:
                 converted = _converted(converter, parsed, content, options, line)
             except ConversionError:
-                if not (parsed.by_orjson and _may_hold_long_integer(content)):
+                if not parsed.may_hold_long_integer(content):
                     raise
-                row = _parse_with_json(content).value  # a check may have read a long integer
+                row = parsed.exact_value(content)  # a check may have read a long integer
                 converted = converter(row, options, line, False)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()

@@ -270,7 +270,7 @@ def test_no_finalizer_runs_at_the_recursion_limit(monkeypatch: pytest.MonkeyPatc
             cycle.append(cycle)  # only the collector frees it
             del generator, cycle
             with pytest.raises(ConversionError) as caught:
-                jsonl.parse_jsonl_line(b"[" * 10_000 + b"]" * 10_000)
+                jsonl.parse_line(b"[" * 10_000 + b"]" * 10_000)
             assert (caught.value.rule, caught.value.reason) == (
                 "R64",
                 "nested deeper than 200 levels",

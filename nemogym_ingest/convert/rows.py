@@ -140,7 +140,7 @@ def convert_row(
     into its AgentRun's wire payload.
 
     `owned`: the row was just parsed by this package from a line that the JSONL reader
-    vouched for (`parse_jsonl_line`), and nothing else holds it; its values are then used
+    vouched for (`jsonl.parse_line`), and nothing else holds it; its values are then used
     without checking them (the trusted path). A value the line could not vouch for then
     raises `NotAllJson`, and the caller reads the line again and converts it unowned. A
     caller's row is never owned (R47).
