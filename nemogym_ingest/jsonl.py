@@ -1,6 +1,6 @@
 """The JSONL rules (R60-R67) and the one per-line driver turning raw lines into AgentRuns,
-failed attempts or located errors with the row converter it is given, which the library,
-the worker processes and the upload all use.
+failed attempts or located errors (each row converted by the builder of its kind, told
+once: `convert.kind_of`), which the library, the worker processes and the upload all use.
 
 Rules: R60-R67.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .convert import FailedAttempt, RowKind, convert_row, read_failed_attempt, row_kind
+from .convert import FailedAttempt, KindOfRow, RowKind, convert_row, kind_of
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import (
@@ -153,16 +153,6 @@ def _json_value(content: bytes, constants: list[str]) -> Any:
         raise ConversionError(TOO_DEEP, rule="R64") from None
 
 
-RowConverter = Callable[[Any, ConversionOptions, int | None, bool], RunPayload]
-"""Converts one parsed row read from a line (the row, the options, the line number, whether
-the row is owned: `convert_row`'s arguments) or raises `ConversionError`; an owned row may
-raise `NotAllJson`, and is then converted again, unowned."""
-
-
-def _convert_row(row: Any, options: ConversionOptions, line: int | None, owned: bool) -> RunPayload:
-    return convert_row(row, options, line, owned=owned)
-
-
 @dataclass(frozen=True)
 class LineResult:
     """The outcome of one non-blank JSONL line: exactly one of `converted` (the run),
@@ -200,12 +190,11 @@ def convert_lines(
     options: ConversionOptions,
     file: str | None = None,
     rescue: bool = False,
-    converter: RowConverter = _convert_row,
 ) -> Iterator[LineResult]:
     """A `LineResult` per non-blank line of `lines` (raw lines of `file`, the first being
     line `first_line`), in order; blank lines give none (R61). The one per-line driver:
-    each line is parsed (R63, R64), a failed attempt read as one (R83), any other row
-    handed to `converter`.
+    each line is parsed (R63, R64) and its kind told once (`kind_of`, R80); a failed
+    attempt is read as one (R83), any other row converted by its kind's builder.
 
     With `rescue`, each rejected line that parses also gets its `rescuing_options`.
     """
@@ -219,46 +208,41 @@ def convert_lines(
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
         row = parsed.value
-        kind = row_kind(row)
+        kind = kind_of(row)
         try:
-            if kind == "failed_attempt":
-                failure = read_failed_attempt(row)
+            if kind.read_failure is not None:
+                failure = kind.read_failure(row)
                 located = dataclasses.replace(failure, line=line, file=file)
-                yield LineResult(line, kind=kind, failure=located)
+                yield LineResult(line, kind=kind.name, failure=located)
                 continue
             try:
-                converted = _converted(converter, parsed, content, options, line)
+                converted = _converted(parsed, content, options, line, kind)
             except ConversionError:
                 if not parsed.may_hold_long_integer(content):
                     raise
                 row = parsed.exact_value(content)  # a check may have read a long integer
-                converted = converter(row, options, line, False)
+                converted = convert_row(row, options, line, kind=kind)
         except ConversionError as error:
-            rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()
+            rescuing = tuple(rescuing_options(row, options, line, error, kind)) if rescue else ()
             yield LineResult(
-                line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind
+                line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind.name
             )
             continue
-        yield LineResult(line, converted=converted, kind=kind)
+        yield LineResult(line, converted=converted, kind=kind.name)
 
 
 def _converted(
-    converter: RowConverter,
-    parsed: ParsedLine,
-    content: bytes,
-    options: ConversionOptions,
-    line: int,
+    parsed: ParsedLine, content: bytes, options: ConversionOptions, line: int, kind: KindOfRow
 ) -> RunPayload:
-    """The row of `parsed` converted; when it is owned and turns out not all JSON, or may
-    hold a long integer orjson read as a float, converted again unowned, from the line read
-    by `json` if orjson read it."""
+    """The row of `parsed` (of `kind`) converted; when it is owned and turns out not all
+    JSON, converted again unowned, from the line read by `json` if orjson read it."""
     if not parsed.owned:
-        return converter(parsed.value, options, line, False)
+        return convert_row(parsed.value, options, line, kind=kind)
     try:
-        return converter(parsed.value, options, line, True)
+        return convert_row(parsed.value, options, line, owned=True, kind=kind)
     except NotAllJson:
         row = _parse_with_json(content).value if parsed.by_orjson else parsed.value
-        return converter(row, options, line, False)
+        return convert_row(row, options, line, kind=kind)
 
 
 def _results(source: Source, options: ConversionOptions) -> Iterator[LineResult]:

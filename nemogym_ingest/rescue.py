@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .convert import convert_row
+from .convert import KindOfRow, convert_row
 from .errors import ConversionError
 from .options import OPTIONS, ConversionOptions
 
 
 def rescuing_options(
-    rollout: Any, options: ConversionOptions, line: int, error: ConversionError
+    rollout: Any,
+    options: ConversionOptions,
+    line: int,
+    error: ConversionError,
+    kind: KindOfRow | None = None,
 ) -> list[str]:
     """The options (`ConversionOptions` field names) that, added to `options`, let
     `rollout` convert: `rollout`, read from JSONL line `line`, is rejected with `error`
-    under `options`. Empty when no option helps.
+    under `options` (`kind`: its kind, when the driver told it). Empty when no option helps.
 
     Each rejection names the option that resolves it (`error.option`); that option is
     added (with `OPTIONS[…].probe`) and the rollout converted again, until it
@@ -29,7 +33,7 @@ def rescuing_options(
         probe: dict[str, Any] = {error.option: OPTIONS[error.option].probe}
         options = dataclasses.replace(options, **probe)
         try:
-            convert_row(rollout, options, line)
+            convert_row(rollout, options, line, kind=kind)
         except ConversionError as next_error:
             error = next_error
         else:
