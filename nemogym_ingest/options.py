@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .errors import ConversionError, Loc
 from .jsonvalue import INTEGER_BOUND, MAX_INTEGER_DIGITS, text_problem
 
 IndexSource = Literal["line"] | int
@@ -224,6 +225,13 @@ class OptionDefinition:
     def text(self) -> str:
         """`pass media="placeholder" (Python) or --media placeholder (command line) to …`."""
         return f"pass {self.library} (Python) or {self.usage} (command line) to {self.effect}"
+
+    def rejection(self, reason: str, loc: Loc = (), *, rule: str) -> ConversionError:
+        """The error of a rejection this option resolves: `reason`, then the hint naming
+        it (R70), after `"; "` (after a space when `reason` ends with a colon)."""
+        hint = self.text()
+        hinted = f"{reason} {hint}" if reason.endswith(":") else f"{reason}; {hint}"
+        return ConversionError(hinted, loc, rule=rule, option=self.name)
 
 
 def _index_option(index: str) -> OptionDefinition:
