@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..wire import normalize_payload
 from .adapters import Answer, Implementation
-from .compare import (
-    abbreviated,
-    describe_difference,
-    first_difference,
-    normalize_payload,
-    shown_path,
-)
+from .compare import abbreviated, describe_difference, first_difference, shown_path
 from .suite import Case, ExpectedError, SuiteError
 
 Status = Literal["pass", "fail", "skip"]

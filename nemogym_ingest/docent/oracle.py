@@ -11,7 +11,7 @@ from typing import Any
 from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 from docent.sdk.integrations.util import ConversionError as DocentConversionError
 
-from ..conformance.compare import normalize_payload
+from ..wire import normalize_payload
 from ._sdk import DocentAgentRun
 
 __all__ = [
@@ -30,7 +30,7 @@ _PATH_PREFIX = "Nemogym rollout"
 def docent_payload(run: Any) -> dict[str, Any]:
     """A Docent AgentRun as our wire payload: ids and model defaults removed.
 
-    The normalization is the conformance runner's (`normalize_payload`, documented in
+    The normalization is the conformance runner's (`wire.normalize_payload`, documented in
     spec/README.md, "Testing an implementation").
     """
     payload: dict[str, Any] = normalize_payload(run.model_dump(mode="json"))
