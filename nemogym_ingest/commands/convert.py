@@ -19,7 +19,8 @@ from typing import Any, BinaryIO
 from .. import exit_status
 from ..errors import ConversionError
 from ..options import add_option_arguments, options_from_args
-from ..pool import ChunkSettings, convert_input, write_output
+from ..output import write_output
+from ..pool import ChunkSettings, convert_input
 from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
@@ -148,7 +149,7 @@ def _convert(args: argparse.Namespace) -> int:
                         say(str(error), progress)
                     if held and not args.keep_going:
                         return _stopped_by(held[0], path, progress)
-                    write_output(result, output.stream)
+                    write_output(result.output, result.spooled, output.stream)
                     for error in result.errors:
                         say(str(error), progress)
                     if stopped:
