@@ -80,6 +80,12 @@ class ChunkResult:
     `scanned`, are only looked at)."""
     scanned: int = 0
 
+    @property
+    def lines(self) -> int:
+        """The non-blank lines converted, rejected or read as failed attempts (`scanned`
+        ones apart)."""
+        return self.converted + len(self.errors) + len(self.failures)
+
 
 def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
     """Convert the lines of one chunk (read here for a span) with the per-line driver."""
@@ -112,7 +118,7 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
             outputs.append(payload_line(converted.payload, tiny_float=converted.tiny_float))
         result.converted += 1
     else:  # every line read
-        result.blank = len(lines) - result.converted - len(result.errors) - len(result.failures)
+        result.blank = len(lines) - result.lines
     if outputs:
         outputs.append(b"")
         result.output = b"\n".join(outputs)

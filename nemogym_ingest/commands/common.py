@@ -1,6 +1,6 @@
 """What the subcommands share: a message on stderr around the progress line (`say`), whole
 number arguments, the run arguments (`-j/--workers`, `-q/--quiet`) and their progress line,
-the output error that stops the program, and the verdict on what a file holds.
+the output error that stops the program, and what a file turned out to hold (`FileKind`).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def progress_line(label: str, source: Source, quiet: bool) -> Progress:
 
 
 @dataclass
-class FileVerdict:
+class FileKind:
     """What a file turned out to be, told from its lines' kinds of row (R80): not rollouts
     at all when every line is of one of the `NOT_ROLLOUT_KINDS` (a task list, task inputs, a
     metrics dump), whose rejections are meanwhile held back to be replaced by one sentence
@@ -108,8 +108,7 @@ class FileVerdict:
     def observe(self, result: ChunkResult, *, stopped: bool) -> bool:
         """Take a chunk's result (`stopped`: at its first rejection); whether every line so
         far is a rejected row of one not-rollouts kind, its rejections then held back."""
-        self.lines += result.converted + len(result.errors) + len(result.failures)
-        self.lines += result.scanned
+        self.lines += result.lines + result.scanned
         self.failures.update(failure.failure_class for failure in result.failures)
         kinds = result.rejected_kinds | ({self.kind} if self.kind is not None else set())
         if (

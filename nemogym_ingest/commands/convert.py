@@ -24,7 +24,7 @@ from ..pool import ChunkSettings, convert_input
 from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
-    FileVerdict,
+    FileKind,
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
@@ -136,13 +136,13 @@ def _convert(args: argparse.Namespace) -> int:
                 progress_line("convert", source, args.quiet) as progress,
                 closing(convert_input(source, settings, args.workers)) as results,
             ):
-                verdict = FileVerdict()
+                file_kind = FileKind()
                 for chunk, result in results:
                     stopped = bool(result.errors) and not args.keep_going
                     progress.advance(result.converted, chunk.nbytes, chunk.position)
-                    if verdict.observe(result, stopped=stopped):
+                    if file_kind.observe(result, stopped=stopped):
                         continue  # nothing converted: no output to write
-                    held = [error for error, _ in verdict.release()]
+                    held = [error for error, _ in file_kind.release()]
                     lines += len(held) + result.converted + len(result.errors)
                     rejected += len(held) + len(result.errors)
                     for error in held[:1] if held and not args.keep_going else held:
@@ -155,8 +155,8 @@ def _convert(args: argparse.Namespace) -> int:
                     if stopped:
                         return _stopped_by(result.errors[0], path, progress)
                 name = source.name or path
-                not_rollouts_sentence = verdict.not_rollouts(name)
-                for sentence in (not_rollouts_sentence, verdict.failed_attempts(name)):
+                not_rollouts_sentence = file_kind.not_rollouts(name)
+                for sentence in (not_rollouts_sentence, file_kind.failed_attempts(name)):
                     if sentence is not None:
                         say(sentence, progress)
                 if not_rollouts_sentence is not None:
