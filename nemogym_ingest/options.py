@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .errors import ConversionError, Loc
 from .jsonvalue import INTEGER_BOUND, MAX_INTEGER_DIGITS, text_problem
+from .wording import plural
 
 IndexSource = Literal["line"] | int
 """Where a missing task or rollout index comes from: the JSONL line number, or a fixed number."""
@@ -161,12 +162,6 @@ def _index_source_argument(text: str) -> IndexSource:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
-
-
-def plural(count: int, noun: str, *, grouped: bool = False) -> str:
-    """`1 item`, `2 items`; `grouped`: with thousands separators, `2,000 lines`."""
-    number = f"{count:,}" if grouped else str(count)
-    return f"{number} {noun}" if count == 1 else f"{number} {noun}s"
 
 
 def _index_record(supplied: tuple[IndexSource, int]) -> str:

@@ -65,7 +65,7 @@ class ChunkResult:
     output: bytes = b""
     spooled: str | None = None
     """The file holding the output instead of `output` (see `ChunkSettings.spool_directory`)."""
-    converted: int = 0
+    converted_count: int = 0
     blank: int = 0
     """Blank lines skipped (counted when no rejected line stopped the chunk)."""
     errors: list[ConversionError] = field(default_factory=list)
@@ -84,7 +84,7 @@ class ChunkResult:
     def lines(self) -> int:
         """The non-blank lines converted, rejected or read as failed attempts (`scanned`
         ones apart)."""
-        return self.converted + len(self.errors) + len(self.failures)
+        return self.converted_count + len(self.errors) + len(self.failures)
 
 
 def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
@@ -100,23 +100,25 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
         rescue=settings.rescue,
     )
     for outcome in outcomes:
-        converted = outcome.converted
+        run_payload = outcome.converted
         if outcome.failure is not None:
             result.failures.append(outcome.failure)
             continue
-        if converted is None:
+        if run_payload is None:
             result.errors.append(cast(ConversionError, outcome.error))
             result.rejected_kinds.add(outcome.kind)
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
-            if outcome.kind in NOT_ROLLOUT_KINDS and not (result.converted or result.failures):
+            if outcome.kind in NOT_ROLLOUT_KINDS and not (
+                result.converted_count or result.failures
+            ):
                 result.rest_uniform, result.scanned = _rest_uniform(outcomes, outcome.kind)
             break
         if settings.serialize:
-            outputs.append(payload_line(converted.payload, tiny_float=converted.tiny_float))
-        result.converted += 1
+            outputs.append(payload_line(run_payload.payload, tiny_float=run_payload.tiny_float))
+        result.converted_count += 1
     else:  # every line read
         result.blank = len(lines) - result.lines
     if outputs:

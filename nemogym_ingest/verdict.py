@@ -126,7 +126,8 @@ def _phase_or_namespace(items: Any) -> bool:
 
 def _nemo_gym_070_row(rollout: Any) -> bool:
     """D7: an episode row, a failed attempt, a failure row or a row named by its
-    environment server, none of which Docent 0.1.88 reads as NeMo Gym does."""
+    environment server, none of which the pinned Docent (`DOCENT_VERSION`) reads as NeMo
+    Gym does."""
     if not kind_of(rollout).docent_reads:
         return True
     if not isinstance(rollout, dict):

@@ -13,7 +13,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "nemogym_ingest"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("leaves", ("errors", "members", "wire", "fast", "exit_status", "progress", "docent._sdk")),
+    (
+        "leaves",
+        ("errors", "members", "wire", "wording", "fast", "exit_status", "progress", "docent._sdk"),
+    ),
     ("values", ("jsonvalue", "model", "output", "source")),
     ("the option table", ("options",)),
     ("conversion", ("convert", "convert.*")),

@@ -15,7 +15,8 @@ from .. import casebook, exit_status, verdict
 from ..casebook import Added, CaseError, Request
 from ..conformance.suite import Suite, SuiteError, checkout_spec_dir
 from ..docent.settings import DOCENT_VERSION
-from ..options import ConversionOptions, plural
+from ..options import ConversionOptions
+from ..wording import plural
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _RULE = re.compile(r"[RD][1-9][0-9]*")

@@ -17,9 +17,10 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import add_option_arguments, options_from_args, plural, suggested_flags
+from ..options import add_option_arguments, options_from_args, suggested_flags
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
+from ..wording import plural
 from .common import FileKind, add_rollouts_argument, add_run_arguments, progress_line, say
 
 RejectionGroup = tuple[str, str]
@@ -184,10 +185,10 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
             for chunk, result in results:
                 tally.lines += result.blank + result.lines
                 tally.blank += result.blank
-                tally.converted += result.converted
+                tally.converted += result.converted_count
                 tally.failed_attempts += len(result.failures)
                 report.add_failures(result.failures)
-                progress.advance(result.converted, chunk.nbytes, chunk.position)
+                progress.advance(result.converted_count, chunk.nbytes, chunk.position)
                 if file_kind.observe(result, stopped=False):
                     continue
                 rejections = file_kind.release()

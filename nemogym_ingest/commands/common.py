@@ -14,10 +14,10 @@ from typing import TextIO
 
 from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
-from ..options import plural
 from ..pool import ChunkResult, default_workers
 from ..progress import Progress
 from ..source import Source
+from ..wording import plural
 
 
 class OutputError(Exception):
@@ -112,7 +112,7 @@ class FileKind:
         self.failures.update(failure.failure_class for failure in result.failures)
         kinds = result.rejected_kinds | ({self.kind} if self.kind is not None else set())
         if (
-            result.converted
+            result.converted_count
             or result.failures
             or len(kinds) > 1
             or not kinds <= NOT_ROLLOUT_KINDS.keys()

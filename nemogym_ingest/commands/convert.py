@@ -139,11 +139,11 @@ def _convert(args: argparse.Namespace) -> int:
                 file_kind = FileKind()
                 for chunk, result in results:
                     stopped = bool(result.errors) and not args.keep_going
-                    progress.advance(result.converted, chunk.nbytes, chunk.position)
+                    progress.advance(result.converted_count, chunk.nbytes, chunk.position)
                     if file_kind.observe(result, stopped=stopped):
                         continue  # nothing converted: no output to write
                     held = [error for error, _ in file_kind.release()]
-                    lines += len(held) + result.converted + len(result.errors)
+                    lines += len(held) + result.converted_count + len(result.errors)
                     rejected += len(held) + len(result.errors)
                     for error in held[:1] if held and not args.keep_going else held:
                         say(str(error), progress)

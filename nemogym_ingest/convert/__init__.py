@@ -14,7 +14,7 @@ Adding a kind of row (a new shape NeMo Gym writes):
    kind that recognises a row is its kind), with its name added to `RowKind`: how it is
    recognised, its builder (or, for a row that records no rollout, its `read_failure`),
    its "nothing to convert" sentence if a file of such rows holds no rollout, and whether
-   Docent 0.1.88 reads it;
+   the pinned Docent (`docent.settings.DOCENT_VERSION`) reads it;
 2. one module here with its builder (`RunBuilder`: the row, the options, its line, the
    `JsonCopier`), converting what it shares with a rollout through `rollout` and `items`;
 3. the member names it reserves, in `nemogym_ingest.members`;

@@ -13,8 +13,9 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import MAX_NESTING, JsonCopier, parse_json_text, parsed_too_deep
 from ..members import ABSENT
-from ..options import OPTIONS, plural
+from ..options import OPTIONS
 from ..wire import JsonDict
+from ..wording import plural
 from .checks import (
     describe,
     json_truthy,

@@ -100,7 +100,7 @@ class KindOfRow:
     """When a file whose every line is rejected and of such kinds holds no rollout: the
     sentence saying so (`{lines}`: "N lines", `{rows}`: "N rows")."""
     docent_reads: bool = True
-    """Whether Docent 0.1.88 reads it as NeMo Gym does (else its verdict is D7)."""
+    """Whether the pinned Docent (`DOCENT_VERSION`) reads it as NeMo Gym does (else D7)."""
 
 
 ROW_KINDS: tuple[KindOfRow, ...] = (

@@ -13,8 +13,9 @@ from typing import Any, Literal, NamedTuple, cast
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
 from ..members import ABSENT
-from ..options import OPTIONS, plural
+from ..options import OPTIONS
 from ..wire import JsonDict, system_message, tool_call, tool_message
+from ..wording import plural
 from .checks import (
     describe,
     pruned,

@@ -1,7 +1,8 @@
-"""Docent 0.1.88 as the oracle: what its converter makes of a rollout and what its model makes
-of our payload, both as our wire payload (ids and model defaults removed as the conformance
-runner does, `normalize_payload`), and the field path its error messages name, in our path
-form. `case add` and the test suite (tests/docent_oracle.py) compare with it.
+"""The pinned Docent (`DOCENT_VERSION`) as the oracle: what its converter makes of a
+rollout and what its model makes of our payload, both as our wire payload (ids and model
+defaults removed as the conformance runner does, `wire.normalize_payload`), and the field
+path its error messages name, in our path form. `case add` and the test suite
+(tests/docent_oracle.py) compare with it.
 """
 
 from __future__ import annotations
