@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         UserMessage,
     )
     from .options import ConversionOptions
+    from .source import InputError
 
     __version__: str
 
@@ -45,6 +46,7 @@ __all__ = [
     "ConversionError",
     "ConversionOptions",
     "FailedAttempt",
+    "InputError",
     "LineResult",
     "SystemMessage",
     "ToolCall",
@@ -78,6 +80,7 @@ _MODULE_OF = {
     "Transcript": ".model",
     "UserMessage": ".model",
     "ConversionOptions": ".options",
+    "InputError": ".source",
 }
 """The module each public name (but `__version__`) is imported from."""
 

@@ -146,12 +146,26 @@ def _json_value(content: bytes, constants: list[str]) -> Any:
         with _no_collection_if_deep(content):
             return parse_json_text(text, constants)
     except json.JSONDecodeError as error:
-        message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        raise ConversionError(
-            f"invalid JSON: {message} at column {error.colno}", rule="R64"
-        ) from None
+        raise ConversionError(_invalid_json(text, error), rule="R64") from None
     except RecursionError:
         raise ConversionError(TOO_DEEP, rule="R64") from None
+
+
+def _invalid_json(text: str, error: json.JSONDecodeError) -> str:
+    """Why a line is not JSON text: the parser's reason and column, or, for a second value
+    after a lone CR (which ends no line, R60: a file of CR line ends reads as one line),
+    that CR."""
+    if error.msg == "Extra data":
+        value = text[: error.pos].rstrip(JSON_WHITESPACE)
+        gap = text[len(value) : error.pos]
+        if "\r" in gap:
+            column = len(value) + gap.index("\r") + 1
+            return (
+                f"invalid JSON: a lone CR at column {column} ends no line (lines end with "
+                f"LF), so a second JSON value follows the first at column {error.colno}"
+            )
+    message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
+    return f"invalid JSON: {message} at column {error.colno}"
 
 
 RowConverter = Callable[[Any, ConversionOptions, int | None, bool], RunPayload]

@@ -83,7 +83,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet",
         action="store_true",
         help="no progress line (rollouts, MB/s, ETA) on stderr, which is otherwise shown "
-        "when stderr is a terminal",
+        "when stderr is a terminal, and no closing 'wrote N runs' line (convert)",
     )
 
 

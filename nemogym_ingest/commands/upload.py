@@ -22,6 +22,7 @@ from ..docent.settings import (
     STDIN_REFUSED,
     NewCollection,
     UploadSettings,
+    missing_extra,
 )
 from ..errors import ConversionError
 from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
@@ -256,7 +257,8 @@ def _upload(args: argparse.Namespace) -> int:
     try:
         from ..docent import client as docent  # noqa: PLC0415 - the optional extra, only when used
     except ImportError as error:
-        print(f"nemogym-ingest: {error}", file=sys.stderr)
+        missing = getattr(error.__cause__, "name", None)
+        print(f"nemogym-ingest: {missing_extra('upload', missing)}", file=sys.stderr)
         return exit_status.DOCENT_UNAVAILABLE
     import requests  # noqa: PLC0415 - comes with the extra
 

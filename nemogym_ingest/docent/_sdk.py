@@ -1,5 +1,8 @@
 """Docent's SDK, imported in this one place for the modules of `nemogym_ingest.docent` that
-use it: without the optional extra, the `ImportError` names it."""
+use it: without the optional extra, the `ImportError` says to install it (and names the
+missing module last)."""
+
+from .settings import missing_extra
 
 try:
     import requests
@@ -9,10 +12,7 @@ try:
     from docent.sdk._client_util import serialize_agent_run
     from docent.sdk.client import MAX_AGENT_RUN_PAYLOAD_BYTES
 except ModuleNotFoundError as error:
-    raise ImportError(
-        f"nemogym_ingest.docent needs Docent's SDK ({error}): pip install 'docent==0.1.88' "
-        "(the docent extra; in a checkout, uv sync installs it)"
-    ) from error
+    raise ImportError(missing_extra("nemogym_ingest.docent", error.name)) from error
 
 __all__ = [
     "MAX_AGENT_RUN_PAYLOAD_BYTES",
