@@ -35,7 +35,14 @@ if TYPE_CHECKING:
         to_docent,
         to_docent_many,
     )
-    from .uploader import Uploader, UploadError, UploadProgress, UploadResult, upload
+    from .uploader import (
+        NothingToUpload,
+        Uploader,
+        UploadError,
+        UploadProgress,
+        UploadResult,
+        upload,
+    )
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -43,6 +50,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DocentAnswerError",
     "NewCollection",
+    "NothingToUpload",
     "UploadError",
     "UploadProgress",
     "UploadResult",
@@ -65,6 +73,7 @@ _MODULE_OF = {
     "convert_nemogym_rollout_to_agent_run": "dropin",
     "to_docent": "dropin",
     "to_docent_many": "dropin",
+    "NothingToUpload": "uploader",
     "UploadError": "uploader",
     "UploadProgress": "uploader",
     "UploadResult": "uploader",
