@@ -2,7 +2,7 @@
 failed attempts or located errors with the row converter it is given, which the library,
 the worker processes and the upload all use.
 
-Rules: R60-R67.
+Rules: R60-R67, R91.
 """
 
 from __future__ import annotations
@@ -254,7 +254,19 @@ def convert_lines(
                 line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind
             )
             continue
+        if options.record_source:
+            converted = with_source(converted, file, line)
         yield LineResult(line, converted=converted, kind=kind)
+
+
+def with_source(converted: RunPayload, file: str | None, line: int) -> RunPayload:
+    """The run with where it was read, `file` (the input's name, when it has one) and
+    `line`, in its `metadata.source` after `schema` (R91)."""
+    metadata = converted.payload["metadata"]
+    source = metadata["source"]
+    located = {"schema": source["schema"]} | ({"file": file} if file else {}) | {"line": line}
+    metadata["source"] = located | source
+    return converted
 
 
 def _converted(

@@ -5,8 +5,10 @@ converted whole, `convert`'s closing line and gzip output, `check --summary` and
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,98 @@ def test_a_lone_cr_is_named_and_grouped_apart(
         f"with LF), so a second JSON value follows the first at column {column + 1}"
     ) in out
     assert "1  R64 (rollout): invalid JSON: Unterminated string starting at column 7" in out
+
+
+# --- item 3: provenance -------------------------------------------------------------------
+
+
+def test_record_source_names_file_and_line_as_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = data_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    relative = "resources_servers/weather/data/example_rollouts.jsonl"
+    assert main(["convert", "--record-source", relative, "-o", "out.jsonl"]) == 0
+    runs = [json.loads(line) for line in Path("out.jsonl").read_text().splitlines()]
+    sources = [run["metadata"]["source"] for run in runs]
+    assert [(source["file"], source["line"]) for source in sources] == [
+        (relative, line) for line in range(1, 6)
+    ]
+    assert [list(source)[:3] for source in sources] == [["schema", "file", "line"]] * 5
+    assert all("record_source" not in run["metadata"]["nemogym"].get("assumed", {}) for run in runs)
+    # without the option, the runs are those of before, byte for byte
+    assert main(["convert", relative, "-o", "plain.jsonl"]) == 0
+    for run, line in zip(runs, Path("plain.jsonl").read_text().splitlines(), strict=True):
+        del run["metadata"]["source"]["file"], run["metadata"]["source"]["line"]
+        assert run == json.loads(line)
+    # stdin is named as errors name it
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EXAMPLES.read_bytes())))
+    assert main(["convert", "--record-source", "-"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (first["metadata"]["source"]["file"], first["metadata"]["source"]["line"]) == (
+        "<stdin>",
+        1,
+    )
+    assert folder.is_dir()
+
+
+def test_record_source_is_refused_for_a_lone_rollout() -> None:
+    rollout = json.loads(EXAMPLES.read_text(encoding="utf-8").splitlines()[0])
+    with pytest.raises(ValueError, match="record_source=True records the JSONL file and line"):
+        nemogym_ingest.convert_nemogym_rollout_to_agent_run(
+            rollout, options={"record_source": True}
+        )
+    off = nemogym_ingest.ConversionOptions(record_source=False)
+    assert off == nemogym_ingest.ConversionOptions()
+    with pytest.raises(ValueError, match="record_source must be null, true or false"):
+        nemogym_ingest.ConversionOptions.from_json({"record_source": "yes"})
+
+
+def test_agent_name_templates_follow_nemo_gym_s_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nemogym_ingest.layout import agent_name_for, path_fields
+
+    tasks = tmp_path / "environments" / "calc" / "data" / "example_rollouts.jsonl.gz"
+    assert path_fields(str(tasks)) == {
+        "parent": "data",
+        "stem": "example_rollouts",
+        "group": "environments",
+        "server": "calc",
+    }
+    assert (
+        agent_name_for("{group}:{server}/{stem}", str(tasks))
+        == "environments:calc/example_rollouts"
+    )
+    assert agent_name_for("{{literal}}", None) == "{literal}"
+    nested = tmp_path / "resources_servers" / "arena" / "data" / "lmarena_v2" / "x.jsonl"
+    assert agent_name_for("{server}", str(nested)) == "arena"
+    # convert and check fill the name per file; an input the template cannot name is a usage
+    # error before anything is written
+    unnamed = tmp_path / "unnamed.jsonl"
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        del row["agent_ref"]
+    folder = tmp_path / "resources_servers" / "weather" / "data"
+    folder.mkdir(parents=True)
+    (folder / "example_rollouts.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    unnamed.write_text((folder / "example_rollouts.jsonl").read_text())
+    output = tmp_path / "out.jsonl"
+    args = ["--agent-name", "{server}", "-o", str(output)]
+    assert main(["convert", str(folder / "example_rollouts.jsonl"), *args]) == 0
+    names = [json.loads(line)["name"] for line in output.read_text().splitlines()]
+    assert names[0].startswith("weather/task/")
+    capsys.readouterr()
+    assert main(["convert", str(folder / "example_rollouts.jsonl"), str(unnamed), *args]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"nemogym-ingest: {unnamed}: no {{server}} for the agent name '{{server}}': the path "
+        "has no NeMo Gym component directory (resources_servers/, "
+    )
+    assert output.read_text().splitlines()[0].startswith('{"name":"weather/')  # untouched
+    with pytest.raises(SystemExit) as exited:
+        main(["check", str(unnamed), "--agent-name", "{server!r}"])
+    assert exited.value.code == 2
+    assert "unknown field {server!r}; known: {server}, {group}, {parent}, {stem}" in (
+        capsys.readouterr().err
+    )
+    assert main(["check", "-s", str(unnamed), "--agent-name", "{parent}-{stem}"]) == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nemogym_ingest.cli import main
-from nemogym_ingest.docent import NewCollection, NothingToUpload, upload
+from nemogym_ingest.docent import NewCollection, NothingToUpload, PayloadError, upload
 from tests.fake_docent_server import FakeDocentServer
 from tests.test_upload import EXAMPLE_FILE, arrived, rollouts_file, run_cli
 from tests.test_upload import docent_env as _docent_env
@@ -72,11 +72,21 @@ def test_a_bad_payload_line_stops_before_anything_is_sent(
     assert first.startswith(f"{bad}:2: transcripts[0].messages[0]")
     assert "not a Docent AgentRun" in first
     assert server.collections == {} and server.requests == []
+    assert err.splitlines()[1] == (
+        "nemogym-ingest: nothing was uploaded (AgentRun payloads are sent as they are: fix or "
+        "remove the line)"
+    )
+    bad.write_text(f"{lines[0]}\n{rollout}\n", encoding="utf-8")
     status, out, err = run_cli(capsys, str(bad), "--new-collection", "x", "-k")
-    assert status == 1
-    assert f"{bad}:3: not an AgentRun payload (an object with transcripts), in a file whose " in err
-    (collection,) = server.collections
-    assert len(arrived(server, collection)) == 1
+    assert (status, out) == (1, "")
+    assert err.startswith(
+        f"{bad}:2: not an AgentRun payload (an object with transcripts), in a file whose first "
+        "line is one"
+    )
+    assert server.collections == {} and server.requests == []
+    with pytest.raises(PayloadError) as raised:
+        upload(NewCollection("x"), bad, keep_going=True)
+    assert (raised.value.file, raised.value.line, raised.value.path) == (str(bad), 2, "")
 
 
 @pytest.mark.parametrize(

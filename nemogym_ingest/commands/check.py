@@ -18,10 +18,23 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import add_option_arguments, options_from_args, plural, suggested_flags
+from ..options import (
+    ConversionOptions,
+    add_option_arguments,
+    options_from_args,
+    plural,
+    suggested_flags,
+)
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
-from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
+from .common import (
+    FileVerdict,
+    add_rollouts_argument,
+    add_run_arguments,
+    file_options,
+    progress_line,
+    say,
+)
 
 RejectionGroup = tuple[str, str, str]
 """How `check` groups rejected lines: the rule, the path with array indices as `[*]`, and
@@ -172,7 +185,9 @@ def _location(error: ConversionError | FailedAttempt) -> dict[str, Any]:
     return {"file": error.file, "line": error.line}
 
 
-def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> None:
+def _check_file(
+    path: str, options: ConversionOptions, args: argparse.Namespace, report: _CheckReport
+) -> None:
     tally = _FileTally(path)
     report.files.append(tally)
     text = args.format == "text" and not args.summary
@@ -183,9 +198,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         say(f"nemogym-ingest: {error}")
         return
     tally.file = source.name or path
-    settings = ChunkSettings(
-        keep_going=True, serialize=False, options=options_from_args(args), rescue=True
-    )
+    settings = ChunkSettings(keep_going=True, serialize=False, options=options, rescue=True)
     try:
         with (
             progress_line("check", source, args.quiet) as progress,
@@ -225,8 +238,10 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
 
 def _check(args: argparse.Namespace) -> int:
     report = _CheckReport()
-    for path in args.rollouts:
-        _check_file(path, args, report)
+    options = options_from_args(args)
+    per_file = [file_options(options, path) for path in args.rollouts]  # usage errors first
+    for path, file_option in zip(args.rollouts, per_file, strict=True):
+        _check_file(path, file_option, args, report)
     if args.format == "json":
         document = report.as_json()
         if args.summary:

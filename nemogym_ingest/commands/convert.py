@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from .. import exit_status
 from ..errors import ConversionError
-from ..options import add_option_arguments, options_from_args, plural
+from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
 from ..pool import ChunkSettings, convert_input, write_output
 from ..progress import Progress
 from ..source import STDIN, open_source
@@ -29,6 +29,7 @@ from .common import (
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
+    file_options,
     progress_line,
     say,
 )
@@ -151,10 +152,10 @@ class _Tally:
 
 
 def _convert_file(
-    path: str, args: argparse.Namespace, output: BinaryIO, tally: _Tally
+    path: str, options: ConversionOptions, args: argparse.Namespace, output: BinaryIO, tally: _Tally
 ) -> int | None:
     """Convert one input into `output`; the exit status when a rejected line stops it."""
-    settings = ChunkSettings(keep_going=args.keep_going, options=options_from_args(args))
+    settings = ChunkSettings(keep_going=args.keep_going, options=options)
     with (
         open_source(path) as source,
         progress_line("convert", source, args.quiet) as progress,
@@ -211,9 +212,11 @@ def _convert(args: argparse.Namespace) -> int:
         return exit_status.USAGE
     tally = _Tally()
     inputs = len(args.rollouts)
+    options = options_from_args(args)
+    per_file = [file_options(options, path) for path in args.rollouts]  # usage errors first
     with _atomic_output(args.output) as output:
-        for path in args.rollouts:
-            stopped = _convert_file(path, args, output.stream, tally)
+        for path, file_option in zip(args.rollouts, per_file, strict=True):
+            stopped = _convert_file(path, file_option, args, output.stream, tally)
             if stopped is not None:
                 return stopped
         if tally.skipped == inputs:

@@ -31,7 +31,7 @@ from ..errors import ConversionError
 from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
 from ..progress import Progress
 from ..source import STDIN, InputError, open_source
-from .common import seconds, whole_number
+from .common import file_options, seconds, whole_number
 
 if TYPE_CHECKING:
     from ..docent._sdk import Docent
@@ -307,6 +307,10 @@ def _upload_inputs(args: argparse.Namespace, inputs: list[UploadInput]) -> int:
         options=options_from_args(args),
         timeout=args.timeout,
     )
+    per_file = {  # usage errors first
+        path: file_options(settings.options, path if isinstance(path, str) else STDIN)
+        for path in inputs
+    }
     size = 0
     for path in inputs:  # a missing or unreadable file fails here (exit 2)
         with open_source(path) as source:
@@ -314,7 +318,7 @@ def _upload_inputs(args: argparse.Namespace, inputs: list[UploadInput]) -> int:
     stderr = sys.stderr
     reporter = _Reporter(args, size or None, stderr)
     _configure_sdk_logging(args.quiet, stderr)
-    uploader = _uploader(args, settings, reporter)
+    uploader = _uploader(args, settings, reporter, per_file)
     status = _check(inputs, uploader, reporter)  # the files first, then the credentials
     if status is not None:
         reporter.close()
@@ -335,21 +339,31 @@ def _upload_inputs(args: argparse.Namespace, inputs: list[UploadInput]) -> int:
         reporter.close()
 
 
-def _uploader(args: argparse.Namespace, settings: UploadSettings, reporter: _Reporter) -> Uploader:
-    """The upload the arguments ask for, reporting to `reporter`."""
+def _uploader(
+    args: argparse.Namespace,
+    settings: UploadSettings,
+    reporter: _Reporter,
+    per_file: dict[UploadInput, ConversionOptions],
+) -> Uploader:
+    """The upload the arguments ask for, with each input's options, reporting to `reporter`."""
     from ..docent.uploader import Uploader  # noqa: PLC0415 - the optional extra, found by now
 
     collection: str | NewCollection = (
         args.collection_id if args.new_collection is None else NewCollection(args.new_collection)
     )
     return Uploader(
-        collection, settings, on_progress=reporter.progress, on_rejected=reporter.rejected
+        collection,
+        settings,
+        on_progress=reporter.progress,
+        on_rejected=reporter.rejected,
+        file_options=per_file.__getitem__,
     )
 
 
 def _check(inputs: list[UploadInput], uploader: Uploader, reporter: _Reporter) -> int | None:
     """The validation pass over the inputs; the exit status when it stops the upload."""
-    from ..docent.uploader import NothingToUpload  # noqa: PLC0415 - the optional extra
+    from ..docent.runs import PayloadError  # noqa: PLC0415 - the optional extra
+    from ..docent.uploader import NothingToUpload  # noqa: PLC0415 - likewise
 
     try:
         uploader.check(inputs)
@@ -361,6 +375,13 @@ def _check(inputs: list[UploadInput], uploader: Uploader, reporter: _Reporter) -
         reporter.say(
             "nemogym-ingest: nothing was uploaded (--keep-going uploads the good lines "
             "and leaves the bad ones out)"
+        )
+        return exit_status.REJECTED
+    except PayloadError as error:  # sent as they are: nothing to leave out
+        reporter.say(str(error))
+        reporter.say(
+            "nemogym-ingest: nothing was uploaded (AgentRun payloads are sent as they are: "
+            "fix or remove the line)"
         )
         return exit_status.REJECTED
     except NothingToUpload as error:  # empty, failed attempts only, or every line left out

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         to_docent,
         to_docent_many,
     )
+    from .runs import PayloadError
     from .uploader import (
         NothingToUpload,
         Uploader,
@@ -51,6 +52,7 @@ __all__ = [
     "DocentAnswerError",
     "NewCollection",
     "NothingToUpload",
+    "PayloadError",
     "UploadError",
     "UploadProgress",
     "UploadResult",
@@ -74,6 +76,7 @@ _MODULE_OF = {
     "to_docent": "dropin",
     "to_docent_many": "dropin",
     "NothingToUpload": "uploader",
+    "PayloadError": "runs",
     "UploadError": "uploader",
     "UploadProgress": "uploader",
     "UploadResult": "uploader",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConversionError
+from ..errors import ConversionError, Loc, render_path
 from ..jsonl import LineResult, convert_lines, line_content, read_line
 from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
@@ -66,25 +66,35 @@ def _holds_payloads(lines: Sequence[bytes], first_line: int) -> bool | None:
     return None
 
 
-def checked_payload(value: Any) -> JsonDict:
+class PayloadError(ValueError):
+    """A line of an AgentRun payload file that is no payload Docent's model takes: the
+    file is not sent (payloads are sent as they are, so there is nothing to leave out).
+    `str()` reads `FILE:LINE: PATH: reason`, as a rejection does."""
+
+    def __init__(self, reason: str, loc: Loc = (), *, file: str | None, line: int) -> None:
+        self.reason, self.loc, self.file, self.line = reason, loc, file, line
+        self.path = render_path(loc)
+        where = f"{file}:{line}" if file else f"line {line}"
+        super().__init__(": ".join(part for part in (where, self.path, reason) if part))
+
+
+def checked_payload(value: Any, *, file: str | None, line: int) -> JsonDict:
     """A line's value as an AgentRun payload Docent's model takes and its SDK can send, as
-    it is; else a `ConversionError` (rule R46, at the first problem's path)."""
+    it is; else `PayloadError`, at the first problem's path."""
     from pydantic import ValidationError  # noqa: PLC0415 - comes with Docent's SDK
 
     if not is_payload(value):
-        raise ConversionError(
-            "not an AgentRun payload (an object with transcripts), in a file whose first "
-            "line is one",
-            rule="R46",
-        )
+        reason = "not an AgentRun payload (an object with transcripts), in a file whose first "
+        raise PayloadError(reason + "line is one", file=file, line=line)
     try:
         serialize_agent_run(DocentAgentRun.model_validate(value))
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(part for part in first["loc"] if isinstance(part, str | int))
-        raise ConversionError(f"not a Docent AgentRun: {first['msg']}", loc, rule="R46") from None
+        reason = f"not a Docent AgentRun: {first['msg']}"
+        raise PayloadError(reason, loc, file=file, line=line) from None
     except ValueError as error:  # a value the SDK cannot serialize
-        raise ConversionError(f"not a Docent AgentRun: {error}", rule="R46") from None
+        raise PayloadError(f"not a Docent AgentRun: {error}", file=file, line=line) from None
     payload: JsonDict = value
     return payload
 
@@ -93,16 +103,18 @@ def payload_results(
     lines: Iterable[bytes], *, first_line: int, file: str | None
 ) -> Iterator[LineResult]:
     """A `LineResult` per non-blank line of an AgentRun payload file: the payload as it is
-    (`converted`), or why it is none. Lines are read as rollouts lines are (R60-R64)."""
+    (`converted`), or the line's rejection when it cannot be read (R60-R64). A line that
+    is read but is no payload Docent's model takes raises `PayloadError`."""
     for line, raw in enumerate(lines, first_line):
         content = line_content(raw, line)
         if not content:
             continue
         try:
-            payload = checked_payload(read_line(content).value)
+            value = read_line(content).value
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue
+        payload = checked_payload(value, file=file, line=line)
         yield LineResult(line, converted=RunPayload(payload, tiny_float=False))
 
 
@@ -147,10 +159,14 @@ RejectedLines = set[tuple[int, int]]
 
 
 def checked_runs(
-    paths: Sequence[UploadInput], options: ConversionOptions, runs: int, rejected: RejectedLines
+    paths: Sequence[UploadInput],
+    options: Sequence[ConversionOptions],
+    runs: int,
+    rejected: RejectedLines,
 ) -> Iterator[JsonDict]:
     """The upload pass: exactly the payloads of the `runs` good runs the validation pass
-    found in the inputs, which rejected the lines `rejected`.
+    found in the inputs (each converted with its `options`), which rejected the lines
+    `rejected`.
 
     Raises `FileChanged` when a line converts differently now or an input cannot be read;
     runs appended since the validation pass are left out.
@@ -160,7 +176,7 @@ def checked_runs(
     count = 0
     try:
         for index, path in enumerate(paths):
-            for result in iter_results(path, options):
+            for result in iter_results(path, options[index]):
                 line, error = result.line, result.error
                 if result.converted is not None:
                     if (index, line) in rejected:
@@ -171,7 +187,7 @@ def checked_runs(
                         return
                 elif error is not None and (index, line) not in rejected:
                     raise FileChanged(f"{error.reason} at line {line}, {error.path or 'rollout'}")
-    except InputError as error:
+    except (InputError, PayloadError) as error:
         raise FileChanged(str(error)) from None
     if count < runs:
         raise FileChanged(f"it has {count} runs now, {runs} before")

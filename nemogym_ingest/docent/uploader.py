@@ -204,8 +204,11 @@ class Uploader:
         *,
         on_progress: Callable[[UploadProgress], None] | None = None,
         on_rejected: Callable[[ConversionError], None] | None = None,
+        file_options: Callable[[UploadInput], ConversionOptions] | None = None,
     ) -> None:
         settings.check(collection)
+        self.file_options = file_options
+        """The options of each input file (default: `settings.options` for every one)."""
         self.collection = collection
         self.settings = settings
         self.on_progress = on_progress
@@ -265,7 +268,11 @@ class Uploader:
             return _payloads(runs_or_path)  # type: ignore[arg-type]
         if any(os.fspath(path) == STDIN for path in paths):
             raise ValueError(f"{STDIN_REFUSED} ('{STDIN}')")
-        total, rejected_lines = self._check_files(paths)
+        options = [
+            self.settings.options if self.file_options is None else self.file_options(path)
+            for path in paths
+        ]
+        total, rejected_lines = self._check_files(paths, options)
         shown = ", ".join(_shown(path) for path in paths)
         if total == 0:
             raise NothingToUpload(f"nothing to upload: no run in {shown}")
@@ -273,9 +280,11 @@ class Uploader:
         if skip > total:
             raise ValueError(f"skip={skip} is more than the {total} runs in {shown}")
         self.total = total
-        return checked_runs(paths, self.settings.options, total, rejected_lines)
+        return checked_runs(paths, options, total, rejected_lines)
 
-    def _check_files(self, paths: Sequence[UploadInput]) -> tuple[int, RejectedLines]:
+    def _check_files(
+        self, paths: Sequence[UploadInput], options: Sequence[ConversionOptions]
+    ) -> tuple[int, RejectedLines]:
         """The validation pass: the number of good runs and the lines rejected.
 
         The first bad line raises its `ConversionError` unless `keep_going`.
@@ -283,7 +292,7 @@ class Uploader:
         rejected: RejectedLines = set()
         for index, path in enumerate(paths):
             self._before += _size(paths[index - 1]) if index else 0
-            for result in iter_results(path, self.settings.options, self._checked):
+            for result in iter_results(path, options[index], self._checked):
                 if result.converted is not None:
                     self._good += 1
                 elif result.error is None:  # a failed attempt: no rollout to send (R83)
@@ -380,17 +389,15 @@ def upload(
     `collection` is an existing collection's id (checked once the runs are) or a
     `NewCollection`. `runs_or_path` is a JSONL file (plain or .gz), or a list of them sent
     in order: NeMo Gym rollouts, converted with `options` (default: strict), or AgentRun
-    payloads (`nemogym-ingest convert`'s output, told by the first line's shape: an object
-    with `transcripts`), sent as they are once Docent's model takes each. The files are
-    read twice: a validation pass, in which the first bad line raises its
-    `ConversionError` before logging in or sending anything (with `keep_going`, bad lines
-    are passed to `on_rejected`, listed in the result, and left out), and which raises
-    `NothingToUpload` when no run is left to send; then the upload pass, one chunk in
-    memory at a time. Or it is an iterable of
-    AgentRuns, uploaded as they come (a `ConversionError` it raises, e.g. from
-    `iter_nemogym_jsonl`, becomes an `UploadError` after the runs before it). `client`
-    defaults to `default_client()`, configured like the SDK itself. The first `skip` runs
-    are not sent (to resume an upload).
+    payloads (`convert`'s output, told by the first line: an object with `transcripts`),
+    sent as they are once Docent's model takes each (else `PayloadError`, even with
+    `keep_going`). The files are read twice: a validation pass, in which the first bad line
+    raises its `ConversionError` before logging in or sending anything (with `keep_going`,
+    bad lines go to `on_rejected` and the result, and are left out), and `NothingToUpload`
+    when no run is left; then the upload pass, one chunk in memory at a time. Or it is an
+    iterable of AgentRuns, uploaded as they come (a `ConversionError` it raises becomes an
+    `UploadError` after the runs before it). `client` defaults to `default_client()`. The
+    first `skip` runs are not sent (to resume an upload).
 
     A chunk holds at most `chunk_size` runs and `chunk_bytes` of JSON (a bigger run goes
     alone, up to `max_request_bytes`, Docent's limit). Each chunk is one
@@ -398,9 +405,7 @@ def upload(
     (3 times, backing off 1, 2, 4 s); then its ingestion job is polled every
     `poll_interval` seconds until it is completed. Every request waits `timeout` seconds at
     most for its answer, and each chunk's job `timeout` seconds at most to finish.
-    `on_progress` hears of every ~1 MB of the file checked and every chunk accepted. The
-    client logs and draws its progress bars as the SDK does (`nemogym-ingest upload`
-    quiets them).
+    `on_progress` hears of every ~1 MB checked and every chunk accepted.
 
     Raises `UploadError` (how many runs are in, where to resume) when a chunk is not
     confirmed: Docent refuses it, fails its job, does not answer or finish in time, or
@@ -408,8 +413,7 @@ def upload(
     the upload. A chunk that may have been ingested all the same is `uncertain`. Before
     anything is sent: SDK errors (`ValueError` for missing credentials,
     `requests.RequestException`), `LookupError` (no such collection), `DocentAnswerError`,
-    `ConversionError` (a bad line), `InputError` (the file cannot be read),
-    `NothingToUpload`.
+    `ConversionError`, `PayloadError`, `InputError` (unreadable), `NothingToUpload`.
     """
     settings = UploadSettings(
         chunk_size=chunk_size,
