@@ -154,3 +154,32 @@ def test_a_stopped_upload_of_several_files_resumes_with_all_of_them(
     status, _, _ = run_cli(capsys, *args, "--skip", "2")
     assert status == 0
     assert len(arrived(server, "c1")) == 6
+
+
+def test_a_data_folder_uploads_its_rollouts_and_leaves_out_the_task_inputs(
+    server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.test_cli_new_user import TASK_INPUTS, data_folder
+
+    folder = data_folder(tmp_path)
+    inputs = sorted(str(path) for path in folder.glob("*.jsonl"))
+    status, out, err = run_cli(capsys, *inputs, "--new-collection", "folder")
+    assert status == 0
+    assert err == (
+        f"{folder / 'example.jsonl'}: NeMo Gym task inputs (2 rows with responses_create_params "
+        "and no response): nothing to convert\n"
+    )
+    assert "left out 1 input that holds no rollout" in out
+    (collection,) = server.collections
+    server.add_collection("rollouts")
+    rollouts = [folder / "example_rollouts.jsonl", folder / "example_rollouts_failures.jsonl"]
+    assert run_cli(capsys, *map(str, rollouts), "--collection-id", "rollouts")[0] == 0
+    assert arrived(server, collection) == arrived(server, "rollouts")
+    status, out, err = run_cli(capsys, str(TASK_INPUTS), "--new-collection", "none")
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [
+        f"{TASK_INPUTS}: NeMo Gym task inputs (2 rows with responses_create_params and no "
+        "response): nothing to convert",
+        f"nemogym-ingest: nothing to upload: no run in {TASK_INPUTS}; no collection was created "
+        "or used",
+    ]

@@ -252,6 +252,11 @@ def _summary(result: UploadResult, url: str) -> str:
     if result.rejected:
         rejected = plural(len(result.rejected), "line", grouped=True)
         lines.append(f"left out {rejected} that cannot be converted")
+    if result.not_rollouts:
+        inputs = len(result.not_rollouts)
+        lines.append(
+            f"left out {plural(inputs, 'input')} that hold{'s' * (inputs == 1)} no rollout"
+        )
     if result.failed_attempts:
         failed = plural(result.failed_attempts, "line", grouped=True)
         lines.append(f"left out {failed} recording failed attempts (no rollout to upload)")
@@ -366,7 +371,11 @@ def _check(inputs: list[UploadInput], uploader: Uploader, reporter: _Reporter) -
     from ..docent.uploader import NothingToUpload  # noqa: PLC0415 - likewise
 
     try:
-        uploader.check(inputs)
+        try:
+            uploader.check(inputs)
+        finally:  # the inputs left out are named before what stops the upload, if anything
+            for sentence in uploader.not_rollouts:
+                reporter.say(sentence)
     except InputError as error:  # the file became unreadable
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE

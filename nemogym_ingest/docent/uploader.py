@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
+from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
+from ..jsonl import LineResult
 from ..model import AgentRun, wire_payload
-from ..options import ConversionOptions
+from ..options import ConversionOptions, plural
 from ..source import STDIN, Chunk, Source
 from ..wire import JsonDict
 from ._sdk import MAX_AGENT_RUN_PAYLOAD_BYTES, Docent
@@ -75,7 +77,8 @@ class UploadResult:
     `uploaded` runs were accepted in `chunks` chunks of `bytes` bytes of JSON in all
     (before gzip); the first `skipped` runs were not sent (`skip`); `rejected` are the bad
     lines left out (only with `keep_going`); `failed_attempts` the failure rows without a
-    rollout, which hold nothing to send (R83).
+    rollout, which hold nothing to send (R83); `not_rollouts` a sentence per input left
+    out as holding no rollout (task inputs, other JSON objects: R80).
     """
 
     collection_id: str
@@ -85,6 +88,7 @@ class UploadResult:
     bytes: int = 0
     rejected: list[ConversionError] = field(default_factory=list)
     failed_attempts: int = 0
+    not_rollouts: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -155,6 +159,42 @@ class UploadError(Exception):
         return f"{self.failure}; {self.done}; resume with skip={self.accepted}"
 
 
+@dataclass
+class _NoRollouts:
+    """The lines of an input held back while it may hold no rollout at all (R80): each a
+    rejected row of one not-rollouts kind (task inputs, other JSON objects)."""
+
+    held: list[LineResult] = field(default_factory=list)
+    kind: RowKind | None = None
+    possible: bool = True
+
+    def takes(self, result: LineResult) -> bool:
+        """Hold `result` back if the input may still hold no rollout."""
+        same = self.kind is None or result.kind == self.kind
+        if self.possible and result.error is not None and same:
+            self.possible = result.kind in NOT_ROLLOUT_KINDS
+            if self.possible:
+                self.kind = result.kind
+                self.held.append(result)
+                return True
+        self.possible = False
+        return False
+
+    def release(self) -> list[LineResult]:
+        held, self.held = self.held, []
+        return held
+
+    def sentence(self, file: str) -> str | None:
+        """What the input is, when it held no rollout (None if it did)."""
+        if not (self.possible and self.held and self.kind is not None):
+            return None
+        lines = len(self.held)
+        sentence = NOT_ROLLOUT_KINDS[self.kind].format(
+            lines=plural(lines, "line", grouped=True), rows=plural(lines, "row", grouped=True)
+        )
+        return f"{file}: {sentence}"
+
+
 class NothingToUpload(ValueError):
     """The inputs hold no run to upload (empty, failed attempts only, or every line
     rejected): refused before any collection is created or any request is made."""
@@ -215,6 +255,8 @@ class Uploader:
         self.on_rejected = on_rejected
         self.rejected: list[ConversionError] = []
         self.failed_attempts = 0
+        self.not_rollouts: list[str] = []
+        """A sentence per input left out as holding no rollout (R80), found by the check."""
         self.total: int | None = None
         """The good runs of a checked file (None for a run iterable)."""
         self._good = self._read = 0  # the validation pass so far: good runs, bytes read
@@ -239,7 +281,10 @@ class Uploader:
                 else self.collection
             )
             result = UploadResult(
-                collection_id, rejected=self.rejected, failed_attempts=self.failed_attempts
+                collection_id,
+                rejected=self.rejected,
+                failed_attempts=self.failed_attempts,
+                not_rollouts=self.not_rollouts,
             )
             try:
                 self._send(client, runs, result)
@@ -285,26 +330,41 @@ class Uploader:
     def _check_files(
         self, paths: Sequence[UploadInput], options: Sequence[ConversionOptions]
     ) -> tuple[int, RejectedLines]:
-        """The validation pass: the number of good runs and the lines rejected.
+        """The validation pass: the number of good runs and the lines rejected (or left out
+        with an input that holds no rollout, R80, named in `not_rollouts`).
 
         The first bad line raises its `ConversionError` unless `keep_going`.
         """
         rejected: RejectedLines = set()
         for index, path in enumerate(paths):
             self._before += _size(paths[index - 1]) if index else 0
+            held = _NoRollouts()
             for result in iter_results(path, options[index], self._checked):
-                if result.converted is not None:
-                    self._good += 1
-                elif result.error is None:  # a failed attempt: no rollout to send (R83)
-                    self.failed_attempts += 1
-                elif self.settings.keep_going:
-                    rejected.add((index, result.line))
-                    self.rejected.append(result.error)
-                    if self.on_rejected is not None:
-                        self.on_rejected(result.error)
-                else:
-                    raise result.error
+                if not held.takes(result):
+                    for earlier in [*held.release(), result]:
+                        self._take(index, earlier, rejected)
+            sentence = held.sentence(_shown(path))
+            if sentence is None:
+                for earlier in held.release():
+                    self._take(index, earlier, rejected)
+            else:
+                self.not_rollouts.append(sentence)
+                rejected.update((index, result.line) for result in held.release())
         return self._good, rejected
+
+    def _take(self, index: int, result: LineResult, rejected: RejectedLines) -> None:
+        """Count one line of input `index` in the validation pass."""
+        if result.converted is not None:
+            self._good += 1
+        elif result.error is None:  # a failed attempt: no rollout to send (R83)
+            self.failed_attempts += 1
+        elif self.settings.keep_going:
+            rejected.add((index, result.line))
+            self.rejected.append(result.error)
+            if self.on_rejected is not None:
+                self.on_rejected(result.error)
+        else:
+            raise result.error
 
     def _checked(self, source: Source, chunk: Chunk) -> None:
         """A chunk of an input went through the validation pass."""
