@@ -238,8 +238,9 @@ def register(subparsers: Any, summary: str) -> None:
         "Docent AgentRun payloads, one JSON object per line, in input order (file after "
         "file, into one output). By default it stops at the first line that cannot be "
         "converted exactly and prints FILE:LINE: PATH: reason on stderr; an output file (-o) "
-        "is then not created, nor is an existing one touched. An output that is one of the "
-        "inputs is refused.",
+        "is then not created, nor is an existing one touched. An input that holds no rollout "
+        "(task inputs, other JSON objects) is named and skipped. An output that is one of the "
+        "inputs is refused. On success, stderr says what was written and skipped.",
         epilog=exit_status.CONVERT_HELP,
     )
     add_rollouts_argument(parser)
@@ -247,7 +248,8 @@ def register(subparsers: Any, summary: str) -> None:
         "-o",
         "--output",
         metavar="AGENT_RUNS.jsonl",
-        help="write here instead of stdout; written to a temporary file and renamed when done",
+        help="write here instead of stdout; written to a temporary file and renamed when "
+        "done; gzip-compressed when the name ends .gz",
     )
     parser.add_argument(
         "-k",
