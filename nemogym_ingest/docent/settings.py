@@ -14,8 +14,8 @@ DOCENT_VERSION = "0.1.88"
 
 
 def missing_extra(user: str, module: str | None) -> str:
-    """What `user` (`nemogym_ingest.docent`, `upload`) says when Docent's SDK cannot be
-    imported (`module`: the module found missing)."""
+    """What `user` (`upload`; `_sdk` says the same for `nemogym_ingest.docent`) says when
+    Docent's SDK cannot be imported (`module`: the module found missing)."""
     missing = f"; not installed: {module}" if module else ""
     return (
         f"{user} needs the docent extra (Docent's SDK, docent=={DOCENT_VERSION}): pip install "
