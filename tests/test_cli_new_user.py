@@ -9,7 +9,9 @@ import io
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -301,3 +303,29 @@ def test_agent_name_templates_follow_nemo_gym_s_layout(
         capsys.readouterr().err
     )
     assert main(["check", "-s", str(unnamed), "--agent-name", "{parent}-{stem}"]) == 0
+
+
+def test_the_runner_compares_a_recorded_file_as_the_case_names_it() -> None:
+    """R91's case passes an implementation recording the path the runner gave, and fails
+    one recording anything else (here the file's name alone)."""
+    from nemogym_ingest.conformance import PythonImplementation, default_spec_dir, load_suite
+    from nemogym_ingest.conformance.adapters import nemogym_ingest_file
+    from nemogym_ingest.conformance.runner import run_case
+
+    spec = default_spec_dir()
+    assert spec is not None
+    (case,) = [case for case in load_suite(spec) if case.id == "jsonl-record-source"]
+
+    def base_name_only(path: str, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        runs = [run.to_dict() for run in nemogym_ingest_file(path, options)]
+        for run in runs:
+            run["metadata"]["source"]["file"] = Path(path).name
+        return runs
+
+    def implementation(file_function: Callable[..., Any]) -> PythonImplementation:
+        return PythonImplementation(lambda rollout: rollout, file_function, options=True)
+
+    assert run_case(implementation(nemogym_ingest_file), case).status == "pass"
+    failed = run_case(implementation(base_name_only), case)
+    assert failed.status == "fail"
+    assert "metadata.source.file" in failed.summary
