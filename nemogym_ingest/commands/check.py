@@ -22,13 +22,13 @@ from ..options import (
     ConversionOptions,
     add_option_arguments,
     options_from_args,
-    plural,
     suggested_flags,
 )
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
+from ..wording import plural
 from .common import (
-    FileVerdict,
+    FileKind,
     add_rollouts_argument,
     add_run_arguments,
     file_options,
@@ -204,18 +204,17 @@ def _check_file(
             progress_line("check", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
-            verdict = FileVerdict()
+            file_kind = FileKind()
             for chunk, result in results:
-                tally.lines += result.blank + result.converted + len(result.errors)
-                tally.lines += len(result.failures)
+                tally.lines += result.blank + result.lines
                 tally.blank += result.blank
-                tally.converted += result.converted
+                tally.converted += result.converted_count
                 tally.failed_attempts += len(result.failures)
                 report.add_failures(result.failures)
-                progress.advance(result.converted, chunk.nbytes, chunk.position)
-                if verdict.observe(result, stopped=False):
+                progress.advance(result.converted_count, chunk.nbytes, chunk.position)
+                if file_kind.observe(result, stopped=False):
                     continue
-                rejections = verdict.release()
+                rejections = file_kind.release()
                 rejections += zip(result.errors, result.rescues, strict=True)
                 tally.rejected += len(rejections)
                 for rejection, rescue in rejections:
@@ -224,9 +223,9 @@ def _check_file(
                         say(str(rejection), progress, sys.stdout)
                     elif not args.summary:
                         report.errors.append(rejection)
-            tally.not_rollouts = verdict.not_rollouts(tally.file)
-            tally.not_rollout_lines = len(verdict.held) if tally.not_rollouts else 0
-            for sentence in (tally.not_rollouts, verdict.failed_attempts(tally.file)):
+            tally.not_rollouts = file_kind.not_rollouts(tally.file)
+            tally.not_rollout_lines = len(file_kind.held) if tally.not_rollouts else 0
+            for sentence in (tally.not_rollouts, file_kind.failed_attempts(tally.file)):
                 if sentence is not None and text:
                     say(sentence, progress, sys.stdout)
     except InputError as error:

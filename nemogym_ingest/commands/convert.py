@@ -20,12 +20,14 @@ from typing import Any, BinaryIO
 
 from .. import exit_status
 from ..errors import ConversionError
-from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
-from ..pool import ChunkSettings, convert_input, write_output
+from ..options import ConversionOptions, add_option_arguments, options_from_args
+from ..output import write_output
+from ..pool import ChunkSettings, convert_input
 from ..progress import Progress
 from ..source import STDIN, open_source
+from ..wording import plural
 from .common import (
-    FileVerdict,
+    FileKind,
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
@@ -161,28 +163,28 @@ def _convert_file(
         progress_line("convert", source, args.quiet) as progress,
         closing(convert_input(source, settings, args.workers)) as results,
     ):
-        verdict = FileVerdict()
+        file_kind = FileKind()
         for chunk, result in results:
             stopped = bool(result.errors) and not args.keep_going
-            progress.advance(result.converted, chunk.nbytes, chunk.position)
-            if verdict.observe(result, stopped=stopped):
+            progress.advance(result.converted_count, chunk.nbytes, chunk.position)
+            if file_kind.observe(result, stopped=stopped):
                 continue  # nothing converted: no output to write
-            held = [error for error, _ in verdict.release()]
-            tally.lines += len(held) + result.converted + len(result.errors)
+            held = [error for error, _ in file_kind.release()]
+            tally.lines += len(held) + result.converted_count + len(result.errors)
             tally.rejected += len(held) + len(result.errors)
             for error in held[:1] if held and not args.keep_going else held:
                 say(str(error), progress)
             if held and not args.keep_going:
                 return _stopped_by(held[0], path, progress)
-            write_output(result, output)
-            tally.written += result.converted
+            write_output(result.output, result.spooled, output)
+            tally.written += result.converted_count
             for error in result.errors:
                 say(str(error), progress)
             if stopped:
                 return _stopped_by(result.errors[0], path, progress)
         name = source.name or path
-        not_rollouts = verdict.not_rollouts(name)
-        for sentence in (not_rollouts, verdict.failed_attempts(name)):
+        not_rollouts = file_kind.not_rollouts(name)
+        for sentence in (not_rollouts, file_kind.failed_attempts(name)):
             if sentence is not None:
                 say(sentence, progress)
         tally.skipped += not_rollouts is not None

@@ -28,9 +28,10 @@ from ..docent.settings import (
     missing_extra,
 )
 from ..errors import ConversionError
-from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
+from ..options import ConversionOptions, add_option_arguments, options_from_args
 from ..progress import Progress
 from ..source import STDIN, InputError, open_source
+from ..wording import plural
 from .common import file_options, seconds, whole_number
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConversionError, Loc, render_path
-from ..jsonl import LineResult, convert_lines, line_content, read_line
+from ..jsonl import LineResult, convert_lines, line_content, parse_line
 from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
 from ..source import Chunk, InputError, Source, open_source, read_chunks
@@ -60,7 +60,7 @@ def _holds_payloads(lines: Sequence[bytes], first_line: int) -> bool | None:
         content = line_content(raw, line)
         if content:
             try:
-                return is_payload(read_line(content).value)
+                return is_payload(parse_line(content).value)
             except ConversionError:  # not JSON: a rollouts file, whose driver says why
                 return False
     return None
@@ -110,7 +110,7 @@ def payload_results(
         if not content:
             continue
         try:
-            value = read_line(content).value
+            value = parse_line(content).value
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue
@@ -158,7 +158,7 @@ RejectedLines = set[tuple[int, int]]
 """The lines the validation pass rejected: (the input's index among the inputs, line)."""
 
 
-def checked_runs(
+def checked_payloads(
     paths: Sequence[UploadInput],
     options: Sequence[ConversionOptions],
     runs: int,
@@ -194,10 +194,10 @@ def checked_runs(
 
 
 def chunks(
-    runs: Iterable[JsonDict], chunk_size: int, chunk_bytes: int, max_request_bytes: int
+    payloads: Iterable[JsonDict], chunk_size: int, chunk_bytes: int, max_request_bytes: int
 ) -> Iterator[tuple[list[DocentAgentRun], int]]:
-    """Payloads as Docent runs, grouped into chunks of at most `chunk_size` runs and
-    `chunk_bytes` (a run bigger than that alone), each with its request body's size.
+    """The Docent runs of wire payloads, grouped into chunks of at most `chunk_size` runs
+    and `chunk_bytes` (a run bigger than that alone), each with its request body's size.
 
     Sizes are measured with the SDK's own serializer and envelope, so the SDK sends each
     chunk as exactly one request. A run over `max_request_bytes` raises `RunTooLarge` once
@@ -206,14 +206,14 @@ def chunks(
     limit = min(chunk_bytes, max_request_bytes)
     chunk: list[DocentAgentRun] = []
     size = _ENVELOPE_BYTES
-    for run in runs:
-        docent_run = DocentAgentRun.model_validate(run)
+    for payload in payloads:
+        docent_run = DocentAgentRun.model_validate(payload)
         run_bytes = len(serialize_agent_run(docent_run))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
                 yield chunk, size
             raise RunTooLarge(
-                f"the run {run.get('name')!r} is {run_bytes} bytes serialized, over the "
+                f"the run {payload.get('name')!r} is {run_bytes} bytes serialized, over the "
                 f"{max_request_bytes} bytes Docent accepts in one request"
             )
         separator = 1 if chunk else 0

@@ -16,9 +16,10 @@ from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
 from ..jsonl import LineResult
 from ..model import AgentRun, wire_payload
-from ..options import ConversionOptions, plural
+from ..options import ConversionOptions
 from ..source import STDIN, Chunk, Source
 from ..wire import JsonDict
+from ..wording import plural
 from ._sdk import MAX_AGENT_RUN_PAYLOAD_BYTES, Docent
 from .client import (
     ChunkFailed,
@@ -35,7 +36,7 @@ from .runs import (
     RunTooLarge,
     StdinCopy,
     UploadInput,
-    checked_runs,
+    checked_payloads,
     chunks,
     iter_results,
 )
@@ -263,13 +264,15 @@ class Uploader:
         self._before = 0  # on-disk bytes of the inputs checked before the current one
         self._prepared: Iterable[JsonDict] = ()
         self._prepared_for: object = None
-        """The runs of the file `check` checked, and that file."""
+        """The payloads of the file `check` checked, and that file."""
 
     def run(self, runs_or_path: Runs, client: Docent | None = None) -> UploadResult:
         """Upload the runs (`client`: by default `default_client()`), the input files' once
         they are checked (`check`, if not called before): a bad file fails before logging
         in."""
-        runs = self._prepared if self._prepared_for is runs_or_path else self._runs(runs_or_path)
+        payloads = (
+            self._prepared if self._prepared_for is runs_or_path else self._runs(runs_or_path)
+        )
         if client is None:
             client = default_client(self.settings.timeout)
         with request_timeout(client._session, self.settings.timeout):
@@ -287,7 +290,7 @@ class Uploader:
                 not_rollouts=self.not_rollouts,
             )
             try:
-                self._send(client, runs, result)
+                self._send(client, payloads, result)
             except FileChanged as error:
                 reason = f"the file changed during the upload: {error}"
                 raise self._failure(result, reason, 1) from None
@@ -325,7 +328,7 @@ class Uploader:
         if skip > total:
             raise ValueError(f"skip={skip} is more than the {total} runs in {shown}")
         self.total = total
-        return checked_runs(paths, options, total, rejected_lines)
+        return checked_payloads(paths, options, total, rejected_lines)
 
     def _check_files(
         self, paths: Sequence[UploadInput], options: Sequence[ConversionOptions]
@@ -374,10 +377,10 @@ class Uploader:
             progress = UploadProgress("checking", self._good, self._read, position, source.size)
             self.on_progress(progress)
 
-    def _send(self, client: Docent, runs: Iterable[JsonDict], result: UploadResult) -> None:
+    def _send(self, client: Docent, payloads: Iterable[JsonDict], result: UploadResult) -> None:
         """Skip `skip` runs, then send the rest chunk by chunk, each confirmed processed."""
         settings = self.settings
-        remaining = iter(runs)
+        remaining = iter(payloads)
         result.skipped = sum(1 for _ in islice(remaining, settings.skip))
         if result.skipped < settings.skip:
             raise ValueError(f"skip={settings.skip} is more than the {result.skipped} runs given")
