@@ -26,6 +26,7 @@ from .jsonvalue import (
     no_lone_surrogate_escape,
     parse_json_text,
     parsed_too_deep,
+    text_problem,
 )
 from .options import ConversionOptions, OptionsArgument, options_of
 from .rescue import rescuing_options
@@ -285,10 +286,16 @@ def iter_nemogym_jsonl_results(
     not stop the iteration; an input that cannot be read does: opening it fails here, and a
     read error partway raises `InputError` (a `ConversionError`, rule R68) from the
     iteration. `options` (default: strict; `ConversionOptions` or a mapping of its fields)
-    say what to assume.
+    say what to assume; with `record_source`, a file name that is not Unicode text raises
+    `ValueError` here (R91 cannot record it).
     """
     checked = options_of(options)  # a bad value raises here, before the input is opened
-    return _results(open_source(source), checked)
+    opened = open_source(source)
+    problem = text_problem(opened.name or "", "the file name") if checked.record_source else None
+    if problem is not None:
+        opened.close()
+        raise ValueError(f"record_source cannot record {opened.name!a}: {problem}")
+    return _results(opened, checked)
 
 
 def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -329,3 +330,22 @@ def test_the_runner_compares_a_recorded_file_as_the_case_names_it() -> None:
     failed = run_case(implementation(base_name_only), case)
     assert failed.status == "fail"
     assert "metadata.source.file" in failed.summary
+
+
+def test_a_file_name_that_is_not_unicode_text_cannot_be_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R91: a name holding bytes that are not UTF-8 (a lone surrogate once decoded) would
+    put a value that is not JSON into the run: refused before anything is read."""
+    name = os.fsdecode(bytes(tmp_path / "caf") + b"\xe9.jsonl")
+    try:
+        Path(name).write_bytes(EXAMPLES.read_bytes())
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    with pytest.raises(ValueError, match="record_source cannot record"):
+        iter_nemogym_jsonl(name, options={"record_source": True})
+    assert len(list(iter_nemogym_jsonl(name))) == 5
+    output = tmp_path / "out.jsonl"
+    assert main(["convert", "--record-source", name, "-o", str(output)]) == 2
+    assert "cannot record it (--record-source)" in capsys.readouterr().err
+    assert not output.exists()
