@@ -192,7 +192,10 @@ def test_rejected_counts_only_rollout_lines(
     output = tmp_path / "runs.jsonl"
     assert main(["convert", "-q", "-k", *files, "-o", str(output)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[-1] == "nemogym-ingest: 1 of 5 rollout lines rejected"
+    assert err[-1] == (
+        f"nemogym-ingest: wrote 4 runs to {output}; skipped 1 of 3 inputs, which holds no "
+        "rollout; 1 of 5 rollout lines rejected"
+    )
     assert len(output.read_text(encoding="utf-8").splitlines()) == 4
 
 

@@ -617,6 +617,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         think_tags="reasoning",
         empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
         tool_items="generic",
+        record_source=True,  # assumes nothing: recorded in metadata.source instead (R91)
     )
     (run,) = convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
     payload = run.to_dict()
@@ -632,7 +633,12 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("tool_items", "generic for 1 item"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
-    assert list(assumed(payload)) == [name for name in OPTIONS if name != "empty_rollouts"]
+    recorded_elsewhere = {"empty_rollouts", "record_source"}
+    assert list(assumed(payload)) == [name for name in OPTIONS if name not in recorded_elsewhere]
+    assert (payload["metadata"]["source"]["file"], payload["metadata"]["source"]["line"]) == (
+        str(path),
+        2,
+    )
     for name, recorded in assumed(payload).items():
         assert _recorded_pattern(OPTIONS[name].recorded).fullmatch(recorded), name
 
@@ -664,7 +670,11 @@ def test_the_table_covers_every_option_and_rule() -> None:
 def test_the_case_schema_lists_the_table() -> None:
     """spec/case.schema.json's `options` are the table's, in its order, each accepting
     what the option accepts."""
-    by_metavar = {"NAME": {"type": "string"}, "line|N": {"$ref": "#/$defs/index_source"}}
+    by_metavar = {
+        "NAME": {"type": "string"},
+        "line|N": {"$ref": "#/$defs/index_source"},
+        "": {"type": "boolean"},  # a switch (R91)
+    }
     expected = {
         name: {"const": option.choices[0]} if option.choices else by_metavar[option.metavar]
         for name, option in OPTIONS.items()
