@@ -4,9 +4,8 @@ task list, task inputs, a metrics dump), and its failed attempts per class.
 
 The one place this is decided: the worker pool tells it for a chunk (`NotRollouts`), and
 `convert`, `check` and `upload` add up a file's (`FileKind`), holding back the rejections
-that one sentence replaces if the file proves not to be rollouts.
-
-Rules: R80, R83.
+that one sentence replaces if the file proves not to be rollouts. The sentences themselves
+are data of the row-kinds table (`convert.NOT_ROLLOUT_KINDS`), whose module owns R80 and R83.
 """
 
 from __future__ import annotations
