@@ -18,7 +18,7 @@ from .adapters import (
     nemogym_ingest_file,
     nemogym_ingest_rollout,
 )
-from .compare import describe_difference, first_difference, normalize_payload
+from .compare import Comparison, describe_difference, first_difference, normalize_payload
 from .runner import (
     Result,
     Tally,
@@ -29,6 +29,7 @@ from .runner import (
     run_suite,
     skip_reason,
     stale_allow_entries,
+    unreadable_error_paths,
 )
 from .suite import Case, ExpectedError, SuiteError, default_spec_dir, load_suite
 
@@ -36,6 +37,7 @@ __all__ = [
     "Answer",
     "Case",
     "CommandImplementation",
+    "Comparison",
     "ErrorPathPatterns",
     "ExpectedError",
     "Implementation",
@@ -57,4 +59,5 @@ __all__ = [
     "run_suite",
     "skip_reason",
     "stale_allow_entries",
+    "unreadable_error_paths",
 ]

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from ..docent.settings import DOCENT_VERSION
+from .compare import EXACT, Comparison
 from .runner import Result, Tally
 
 
@@ -28,15 +29,20 @@ def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: 
             lines.append(f"FAIL {case_id}{allowed}: {result.summary}")
             if result.detail:
                 lines.append(_indented(result.detail))
+            if result.traceback:
+                lines.append(_indented(result.traceback))
     lines.extend(f"warning: {warning}" for warning in warnings)
     lines.append(str(Tally.of(results)))
     return "\n".join(lines) + "\n"
 
 
-def render_json(results: Sequence[Result], warnings: Sequence[str]) -> str:
-    """The results as one JSON document."""
+def render_json(
+    results: Sequence[Result], warnings: Sequence[str], comparison: Comparison = EXACT
+) -> str:
+    """The results as one JSON document; a crash's traceback in its result's `traceback`."""
     tally = Tally.of(results)
     document = {
+        "compare": {"level": comparison.level, "ignore": list(comparison.ignore)},
         "passed": tally.passed,
         "failed": tally.failed,
         "allowed": tally.allowed,
@@ -49,6 +55,7 @@ def render_json(results: Sequence[Result], warnings: Sequence[str]) -> str:
                 "summary": result.summary,
                 "detail": result.detail,
                 "allowed": result.allowed,
+                "traceback": result.traceback or None,
             }
             for result in results
         ],
