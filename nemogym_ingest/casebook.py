@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from .jsonl import line_content, parse_jsonl_line
 from .jsonvalue import SURROGATE
 from .minimize import Keeps, Minimized, minimize, transcript_shape
 from .model import AgentRun
-from .options import ConversionOptions
+from .options import OPTIONS, ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
@@ -151,7 +152,7 @@ def outcome_keeper(
         else f", Docent diverging ({_divergence_words(verdict, declared)})"
     )
     if original.error is not None:
-        rule = original.error.rule
+        rule, problem = original.error.rule, _problem(original.error)
         pattern = render_path(original.error.loc, any_index=True)
 
         def keeps_rejection(candidate: Any) -> bool:
@@ -160,10 +161,12 @@ def outcome_keeper(
                 outcome.error is not None
                 and outcome.error.rule == rule
                 and render_path(outcome.error.loc, any_index=True) == pattern
+                and _problem(outcome.error) == problem
                 and same_docent(candidate, outcome)
             )
 
-        return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
+        kept = f"{rule} at {pattern or '(rollout)'}: {_bare_reason(original.error)}"
+        return keeps_rejection, f"{kept}{docent}"
     assert original.run is not None
     shape, assumed = transcript_shape(original.run), _assumed(original.run)
 
@@ -179,6 +182,26 @@ def outcome_keeper(
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
     recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
     return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
+
+
+_QUOTED_OR_NUMBER = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b\d+\b""")
+
+
+def _problem(error: ConversionError) -> str:
+    """What a rejection's minimization keeps of its reason: all of it (the values and
+    identifiers it quotes, `call_id 'call_87f635b1'`), but its bare numbers, which count
+    what shrinking changes (`at column 35`, `invocations[3]`)."""
+    return _QUOTED_OR_NUMBER.sub(
+        lambda match: match[0] if match[0][0] in "'\"" else "N", error.reason
+    )
+
+
+def _bare_reason(error: ConversionError) -> str:
+    """The reason without the hint naming an option (R70), which the case's options say."""
+    if error.option is None:
+        return error.reason
+    hint = OPTIONS[error.option].text()
+    return error.reason.removesuffix(hint).removesuffix("; ").removesuffix(" ")
 
 
 def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
@@ -358,8 +381,12 @@ def add_case(request: Request, view: DocentView | None) -> Added:
 
 
 def _default_description(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return f"rejected: {outcome.error.reason}"
+    """The case's description, written from its outcome: where and why it is rejected (the
+    whole reason, without an option's hint), or the messages it gives."""
+    error = outcome.error
+    if error is not None:
+        where = error.path or "the rollout"
+        return f"rejected by {error.rule} at {where}: {_bare_reason(error)}"
     assert outcome.run is not None
     roles = [message.role for message in outcome.run.transcripts[0].messages]
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"
@@ -379,8 +406,11 @@ def _write(
         document = read_json(group_path)
         document["cases"].append(case)
     else:
-        described = ", ".join(case["rules"])
-        document = {"group": request.group, "description": f"{described}: cases", "cases": [case]}
+        described = (
+            f"Cases made from lines of real exports by nemogym-ingest case add (rules "
+            f"{', '.join(case['rules'])}); the first: {case['description']}"
+        )
+        document = {"group": request.group, "description": described, "cases": [case]}
     problems = schema_problems(suite, document)
     if problems:
         raise CaseError(f"{group_path}: the case would break case.schema.json: {problems[0]}")

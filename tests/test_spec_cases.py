@@ -553,7 +553,7 @@ _NEVER_ACCEPTS = {"R50", "R51", "R63", "R64", "R65", "R68", "D4", "D5"}
 # Rules that govern how the others reject (paths, order, lines, options): a rejection
 # names the rule the input breaks, never one of these.
 _GOVERN_REJECTIONS = {"R50", "R51", "R52", "R65", "R66", "R67"}
-_GOVERN_REJECTIONS |= {"R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"}
+_GOVERN_REJECTIONS |= {"R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78", "R90"}
 
 
 def test_every_rule_has_accepting_and_rejecting_cases() -> None:
