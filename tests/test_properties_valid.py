@@ -489,8 +489,8 @@ def _as_rollout(invocation: Item) -> Item:
 def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
     """R81, R82: one transcript per invocation, in sequence order, named "SEQUENCE: ROLE",
     whose messages and message_details are exactly those of the invocation's request and
-    response converted as a rollout; R85: the agent label; the payload validates on
-    Docent's AgentRun; R47: the row is left unchanged."""
+    response converted as a rollout; R85: the agent label; R92: the reward components are
+    scores; the payload validates on Docent's AgentRun; R47: the row is left unchanged."""
     before = copy.deepcopy(row)
     payload = convert_nemogym_rollout_to_agent_run(row).to_dict()
     assert row == before
@@ -512,3 +512,9 @@ def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
         == f"{agent}/task/{row['_ng_task_index']}/rollout/{row['_ng_rollout_index']}"
     )
     assert ("agent_name_from" in payload["metadata"]["nemogym"]) == ("agent_ref" not in row)
+    scores = payload["metadata"].get("scores", {})  # R92: each component a score, nested
+    for name, value in (row.get("reward_components") or {}).items():
+        found = scores
+        for part in name.split("."):
+            found = found[part]
+        assert found == value
