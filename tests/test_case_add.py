@@ -17,6 +17,7 @@ import pytest
 
 from nemogym_ingest import ConversionOptions, casebook, verdict
 from nemogym_ingest.cli import main
+from nemogym_ingest.minimize import minimize
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
 from tests.test_spec_cases import ROOT
@@ -558,7 +559,7 @@ def test_minimize_may_change_only_the_counts_in_a_reason() -> None:
     """A reason's bare numbers (a column) may change as strings shrink; quoted values may not."""
     broken = _rejected()
     keeps, kept = casebook.outcome_keeper(broken, ConversionOptions(), None)
-    minimized = casebook.minimize(broken, keeps).rollout
+    minimized = minimize(broken, keeps).rollout
     before = verdict.outcome_of(broken, ConversionOptions()).error
     after = verdict.outcome_of(minimized, ConversionOptions()).error
     assert before is not None and after is not None
