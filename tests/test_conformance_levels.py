@@ -100,6 +100,9 @@ def test_ignore_leaves_out_named_metadata_paths_at_either_level(
     assert "output differs at `metadata.converter`" in output
     status, output = run_cli([*args, "--ignore", "metadata.converter"], capsys)
     assert status == 0 and tally_line(output) == "5 passed, 0 failed, 2 skipped", output
+    assert output.splitlines()[-2] == (
+        "compared with --compare exact --ignore metadata.converter: a pass is not conformance"
+    )
     status, output = run_cli([*args, "--ignore", "metadata.nemogym", "--format", "json"], capsys)
     assert status == 1
     assert json.loads(output)["compare"] == {"level": "exact", "ignore": ["metadata.nemogym"]}

@@ -185,7 +185,9 @@ def _run_conformance(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(results, warnings, comparison))
     else:
-        sys.stdout.write(render_text(results, warnings, verbose=args.verbose))
+        sys.stdout.write(
+            render_text(results, warnings, verbose=args.verbose, comparison=comparison)
+        )
     if args.report is not None:
         name = args.name or (args.python or args.command or f"nemogym-ingest {package_version()}")
         report = render_markdown(

@@ -14,8 +14,15 @@ def _indented(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: bool) -> str:
-    """The per-case lines (failures with their diffs), warnings and the closing tally."""
+def render_text(
+    results: Sequence[Result],
+    warnings: Sequence[str],
+    *,
+    verbose: bool,
+    comparison: Comparison = EXACT,
+) -> str:
+    """The per-case lines (failures with their diffs), warnings, the comparison when it is
+    not the exact one, and the closing tally."""
     lines: list[str] = []
     for result in results:
         case_id = result.case.id
@@ -32,6 +39,8 @@ def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: 
             if result.traceback:
                 lines.append(_indented(result.traceback))
     lines.extend(f"warning: {warning}" for warning in warnings)
+    if comparison != EXACT:
+        lines.append(f"compared with {comparison.describe()}: a pass is not conformance")
     lines.append(str(Tally.of(results)))
     return "\n".join(lines) + "\n"
 
