@@ -11,6 +11,7 @@ import re
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
+from ..options import OPTIONS
 from ..wire import JsonDict, tool_call, tool_message
 from .checks import describe, pruned, require_non_empty_string
 from .content import output_value_text, record_string_member, tool_arguments
@@ -43,12 +44,10 @@ def function_call_output_item(
     function = out.call_names.get(call_id)
     harbor = function is None and HARBOR_CALL_ID.fullmatch(call_id) is not None
     if function is None and not (harbor and out.options.orphan_outputs):
-        raise ConversionError(
-            f"no earlier function_call of this rollout has call_id {describe(call_id)}",
-            call_id_loc,
-            rule="R22",
-            option="orphan_outputs" if harbor else None,
-        )
+        reason = f"no earlier function_call of this rollout has call_id {describe(call_id)}"
+        if harbor:  # R90 would convert it
+            raise OPTIONS["orphan_outputs"].rejection(reason, call_id_loc, rule="R22")
+        raise ConversionError(reason, call_id_loc, rule="R22")
     output_loc = loc + ("output",)
     if "output" not in item:
         raise ConversionError("is missing", output_loc, rule="R22")
