@@ -13,19 +13,20 @@ import contextlib
 import json
 import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
+from .convert import row_kind
 from .convert.checks import describe
 from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_line
 from .jsonvalue import SURROGATE
-from .minimize import Keeps, Minimized, minimize, transcript_shape
+from .members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS
+from .minimize import Keeps, Minimized, minimize, problem_kept, transcript_shape
 from .model import AgentRun
 from .options import OPTIONS, ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
@@ -153,7 +154,7 @@ def outcome_keeper(
         else f", Docent diverging ({_divergence_words(verdict, declared)})"
     )
     if original.error is not None:
-        rule, problem = original.error.rule, _problem(original.error)
+        rule, problem = original.error.rule, problem_kept(original.error.reason)
         pattern = render_path(original.error.loc, any_index=True)
 
         def keeps_rejection(candidate: Any) -> bool:
@@ -162,7 +163,7 @@ def outcome_keeper(
                 outcome.error is not None
                 and outcome.error.rule == rule
                 and render_path(outcome.error.loc, any_index=True) == pattern
-                and _problem(outcome.error) == problem
+                and problem_kept(outcome.error.reason) == problem
                 and same_docent(candidate, outcome)
             )
 
@@ -185,24 +186,66 @@ def outcome_keeper(
     return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
 
 
-_QUOTED_OR_NUMBER = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b\d+\b""")
-
-
-def _problem(error: ConversionError) -> str:
-    """What a rejection's minimization keeps of its reason: all of it (the values and
-    identifiers it quotes, `call_id 'call_87f635b1'`), but its bare numbers, which count
-    what shrinking changes (`at column 35`, `invocations[3]`)."""
-    return _QUOTED_OR_NUMBER.sub(
-        lambda match: match[0] if match[0][0] in "'\"" else "N", error.reason
-    )
-
-
 def _bare_reason(error: ConversionError) -> str:
     """The reason without the hint naming an option (R70), which the case's options say."""
     if error.option is None:
         return error.reason
     hint = OPTIONS[error.option].text()
     return error.reason.removesuffix(hint).removesuffix("; ").removesuffix(" ")
+
+
+def _names_the_agent(row: dict[str, Any]) -> bool:
+    """Whether the row's `_ng_environment_server` is its agent label (R85): `agent_ref` or
+    its `name` is absent or null."""
+    agent_ref = row.get("agent_ref")
+    return row.get(ENVIRONMENT_SERVER) is not None and (
+        agent_ref is None or (isinstance(agent_ref, dict) and agent_ref.get("name") is None)
+    )
+
+
+def members_kept(row: dict[str, Any]) -> dict[Loc, Any]:
+    """What makes a NeMo Gym 0.7.0 row a reference case, which minimizing keeps as it is
+    (neither dropped nor shortened): the `_ng_environment_server` that names the agent, the
+    `_ng_failure_class`, and an episode row's participant roles (R83-R85)."""
+    kept: dict[Loc, Any] = {}
+    if _names_the_agent(row):
+        kept[(ENVIRONMENT_SERVER,)] = row[ENVIRONMENT_SERVER]
+    if row.get(FAILURE_CLASS) is not None:
+        kept[(FAILURE_CLASS,)] = row[FAILURE_CLASS]
+    invocations = row.get("invocations") if row_kind(row) == "episode" else None
+    for index, invocation in enumerate(invocations if isinstance(invocations, list) else []):
+        if isinstance(invocation, dict) and "role" in invocation:
+            kept[("invocations", index, "role")] = invocation["role"]
+    return kept
+
+
+def _at(value: Any, loc: Loc) -> Any:
+    """The value at `loc` in `value`, or ABSENT."""
+    for segment in loc:
+        inside = isinstance(value, dict) or (
+            isinstance(value, list) and isinstance(segment, int) and segment < len(value)
+        )
+        if not inside or (isinstance(value, dict) and segment not in value):
+            return ABSENT
+        value = value[segment]
+    return value
+
+
+def keeping_members(rollout: Any, keeps: Keeps, kept: str) -> tuple[Keeps, str]:
+    """`keeps`, and also `members_kept(rollout)` as they are; `kept` says so in words."""
+    members = members_kept(rollout) if isinstance(rollout, dict) else {}
+    if not members:
+        return keeps, kept
+
+    def keeps_members(candidate: Any) -> bool:
+        return all(_at(candidate, loc) == value for loc, value in members.items()) and keeps(
+            candidate
+        )
+
+    roles = any(loc[0] == "invocations" for loc in members)
+    names = [render_path(loc) for loc in members if loc[0] != "invocations"]
+    words = ", ".join([*names, *(["the invocation roles"] if roles else [])])
+    return keeps_members, f"{kept}; and {words} as they are"
 
 
 def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
@@ -352,6 +395,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     minimized, kept = None, ""
     if request.minimize:
         keeps, kept = outcome_keeper(rollout, options, view, request.divergence)
+        keeps, kept = keeping_members(rollout, keeps, kept)
         minimized = minimize(rollout, keeps)
         rollout = minimized.rollout
     problem = i_json_problem(rollout)
@@ -393,6 +437,13 @@ def _default_description(outcome: Outcome) -> str:
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"
 
 
+def group_description(cases: list[dict[str, Any]]) -> str:
+    """The description `case add` gives a group it creates: its cases' rules, in the order
+    they first appear (`R20, R22, R31: cases`); refreshed as cases join, unless edited."""
+    rules = dict.fromkeys(rule for case in cases for rule in case["rules"])
+    return f"{', '.join(rules)}: cases"
+
+
 def _write(
     request: Request,
     case: dict[str, Any],
@@ -405,13 +456,16 @@ def _write(
     group_path = suite.cases / f"{request.group}.json"
     if group_path.exists():
         document = read_json(group_path)
+        generated = document["description"] == group_description(document["cases"])
         document["cases"].append(case)
+        if generated:  # written by case add: it names the rules of the cases, now one more
+            document["description"] = group_description(document["cases"])
     else:
-        described = (
-            f"Cases made from lines of real exports by nemogym-ingest case add (rules "
-            f"{', '.join(case['rules'])}); the first: {case['description']}"
-        )
-        document = {"group": request.group, "description": described, "cases": [case]}
+        document = {
+            "group": request.group,
+            "description": group_description([case]),
+            "cases": [case],
+        }
     problems = schema_problems(suite, document)
     if problems:
         raise CaseError(f"{group_path}: the case would break case.schema.json: {problems[0]}")

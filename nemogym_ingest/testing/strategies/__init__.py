@@ -7,13 +7,18 @@
 - `json_values()`: arbitrary JSON, deep nesting included, for fuzzing (R52).
 - `valid_episode_rows()`, `malformed_episode_rows()`: the same for NeMo Gym 0.7.0's episode
   rows (R81, R82), one transcript per invocation.
+- `failed_attempts()`: NeMo Gym 0.7.0's failure rows without a rollout (R83), which give no
+  run; `valid_*` also draw failure rows that carry one (R84), and `malformed_*` failed
+  attempts, bad failure rows and rows with two violations in different check-order steps.
+- `nemo_gym_rows()`: `(kind, row)`, a row of every kind R80 tells apart.
 
 Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
 fresh object: mutate it freely.
 
 This package is the public surface; its modules, one per section, are private (`_json`:
 arbitrary JSON; `_items`: realistic items; `_rollouts`: valid rollouts; `_mutations`;
-`_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows), each built
+`_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows and the row
+kinds; `_failures`, used by the sections after `_items`: the failures sidecar), each built
 only on the ones before it.
 """
 
@@ -29,18 +34,22 @@ except ModuleNotFoundError as error:
 
 from nemogym_ingest.testing.strategies._episodes import (
     malformed_episode_rows,
+    nemo_gym_rows,
     valid_episode_rows,
 )
+from nemogym_ingest.testing.strategies._failures import failed_attempts
 from nemogym_ingest.testing.strategies._json import json_values
 from nemogym_ingest.testing.strategies._malformed import malformed_rollouts
 from nemogym_ingest.testing.strategies._mutations import mutated_rollouts
 from nemogym_ingest.testing.strategies._rollouts import valid_rollouts
 
 __all__ = [
+    "failed_attempts",
     "json_values",
     "malformed_episode_rows",
     "malformed_rollouts",
     "mutated_rollouts",
+    "nemo_gym_rows",
     "valid_episode_rows",
     "valid_rollouts",
 ]
