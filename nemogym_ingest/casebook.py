@@ -26,9 +26,9 @@ from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_line
 from .jsonvalue import SURROGATE
 from .members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS
-from .minimize import Keeps, Minimized, minimize, transcript_shape
+from .minimize import Keeps, Minimized, minimize, problem_kept, transcript_shape
 from .model import AgentRun
-from .options import ConversionOptions
+from .options import OPTIONS, ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
@@ -154,7 +154,7 @@ def outcome_keeper(
         else f", Docent diverging ({_divergence_words(verdict, declared)})"
     )
     if original.error is not None:
-        rule = original.error.rule
+        rule, problem = original.error.rule, problem_kept(original.error.reason)
         pattern = render_path(original.error.loc, any_index=True)
 
         def keeps_rejection(candidate: Any) -> bool:
@@ -163,10 +163,12 @@ def outcome_keeper(
                 outcome.error is not None
                 and outcome.error.rule == rule
                 and render_path(outcome.error.loc, any_index=True) == pattern
+                and problem_kept(outcome.error.reason) == problem
                 and same_docent(candidate, outcome)
             )
 
-        return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
+        kept = f"{rule} at {pattern or '(rollout)'}: {_bare_reason(original.error)}"
+        return keeps_rejection, f"{kept}{docent}"
     assert original.run is not None
     shape, assumed = transcript_shape(original.run), _assumed(original.run)
 
@@ -182,6 +184,14 @@ def outcome_keeper(
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
     recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
     return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
+
+
+def _bare_reason(error: ConversionError) -> str:
+    """The reason without the hint naming an option (R70), which the case's options say."""
+    if error.option is None:
+        return error.reason
+    hint = OPTIONS[error.option].text()
+    return error.reason.removesuffix(hint).removesuffix("; ").removesuffix(" ")
 
 
 def _names_the_agent(row: dict[str, Any]) -> bool:
@@ -416,8 +426,12 @@ def add_case(request: Request, view: DocentView | None) -> Added:
 
 
 def _default_description(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return f"rejected: {outcome.error.reason}"
+    """The case's description, written from its outcome: where and why it is rejected (the
+    whole reason, without an option's hint), or the messages it gives."""
+    error = outcome.error
+    if error is not None:
+        where = error.path or "the rollout"
+        return f"rejected by {error.rule} at {where}: {_bare_reason(error)}"
     assert outcome.run is not None
     roles = [message.role for message in outcome.run.transcripts[0].messages]
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"

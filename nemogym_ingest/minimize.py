@@ -5,6 +5,7 @@ and the transcript shape an accepted case must keep (`nemogym-ingest case add --
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,16 @@ Keeps = Callable[[Any], bool]
 """Whether a candidate rollout still has the outcome being kept."""
 Shape = tuple[tuple[tuple[str, tuple[str, ...], int], ...], ...]
 """Per transcript, per message: its role, its content block kinds, its tool-call count."""
+
+
+_QUOTED_OR_NUMBER = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b\d+\b""")
+
+
+def problem_kept(reason: str) -> str:
+    """What a rejected rollout's minimization keeps of its reason: all of it (the values and
+    identifiers it quotes, `call_id 'call_87f635b1'`), but its bare numbers, which count
+    what shrinking changes (`at column 35`, `invocations[3]`)."""
+    return _QUOTED_OR_NUMBER.sub(lambda match: match[0] if match[0][0] in "'\"" else "N", reason)
 
 
 def json_size(value: Any) -> int:

@@ -183,11 +183,12 @@ class AssistantMessage(_WireModel):
 
 @dataclass
 class ToolMessage(_WireModel):
-    """A tool's output, answering the tool call `tool_call_id`."""
+    """A tool's output, answering the tool call `tool_call_id` (`function` is None for an
+    output no call made, R90)."""
 
     content: str
     tool_call_id: str
-    function: str
+    function: str | None = _omit_when_none()
     role: Literal["tool"] = "tool"
 
 
@@ -356,7 +357,7 @@ def _message(raw: JsonDict) -> ChatMessage:
         )
     if role == "tool":
         return ToolMessage(
-            content=raw["content"], tool_call_id=raw["tool_call_id"], function=raw["function"]
+            content=raw["content"], tool_call_id=raw["tool_call_id"], function=raw.get("function")
         )
     return (
         UserMessage(content=raw["content"])

@@ -84,6 +84,8 @@ class ConversionOptions:
     - `think_tags="reasoning"`: a leading `<think>…</think>` in assistant text is reasoning (R76).
     - `empty_rollouts="placeholder"`: a rollout without items gets a placeholder message (R77).
     - `tool_items="generic"`: hosted and custom tool items become tool calls and outputs (R78).
+    - `orphan_outputs="harbor"`: function call outputs that harbor_agent gave a random call id
+      (`call_` and 8 hex digits) because no tool call made them become tool messages (R90).
     - `record_source=True`: each run read from JSONL records its file and line in
       `metadata.source` (R91); it assumes nothing and resolves no rejection.
 
@@ -100,6 +102,7 @@ class ConversionOptions:
     think_tags: Literal["reasoning"] | None = None
     empty_rollouts: Literal["placeholder"] | None = None
     tool_items: Literal["generic"] | None = None
+    orphan_outputs: Literal["harbor"] | None = None
     record_source: bool | None = None
 
     def __post_init__(self) -> None:
@@ -370,6 +373,16 @@ OPTIONS: dict[str, OptionDefinition] = {
             effect="convert them as generic tool calls",
             recorded="generic for N items",
             record=lambda count: f"generic for {plural(count, 'item')}",
+        ),
+        _single_value(
+            "orphan_outputs",
+            "harbor",
+            rule="R90",
+            help="convert function_call_outputs answering no call whose call_id is harbor_agent's "
+            "random one (call_ and 8 hex digits) to tool messages without a call",
+            effect="convert it as a tool message without a call, as harbor_agent wrote it",
+            recorded="harbor for N outputs",
+            record=lambda count: f"harbor for {plural(count, 'output')}",
         ),
         OptionDefinition(
             name="record_source",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .convert import convert_nemogym_rollout_to_agent_run, kind_of
+from .convert.scores import scored_components
 from .errors import ConversionError
 from .jsonvalue import parse_json_text, parsed_too_deep
 from .members import ENVIRONMENT_SERVER, FAILURE_CLASS
@@ -175,8 +176,8 @@ the output items show it), each that applies in this order."""
 def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -> list[str]:
     """The divergences (D-numbers) that explain why Docent's outcome differs from ours, as
     far as they can be told: D7 for the rows of NeMo Gym 0.7.0 Docent cannot read, else
-    `REJECTION_DIVERGENCES` when we reject, `RUN_DIVERGENCES` when both convert. Empty when
-    none explains it."""
+    `REJECTION_DIVERGENCES` when we reject, `RUN_DIVERGENCES` when both convert (and D10
+    for reward components made scores, R92). Empty when none explains it."""
     if _nemo_gym_070_row(rollout):
         return ["D7"]
     if ours.error is not None:
@@ -194,7 +195,8 @@ def attribute_divergence(rollout: Any, ours: Outcome, theirs: tuple[str, Any]) -
         request.get("input") if isinstance(request, dict) else None,
         response.get("output") if isinstance(response, dict) else None,
     ]
-    return [divergence for divergence, shows in RUN_DIVERGENCES if any(map(shows, both))]
+    found = [divergence for divergence, shows in RUN_DIVERGENCES if any(map(shows, both))]
+    return [*found, "D10"] if scored_components(rollout) else found
 
 
 @dataclass(frozen=True)

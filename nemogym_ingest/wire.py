@@ -42,7 +42,10 @@ def assistant_message(content: str | list[JsonDict], tool_calls: list[JsonDict])
     return {"content": content, "role": "assistant"}
 
 
-def tool_message(content: str, tool_call_id: str, function: str) -> JsonDict:
+def tool_message(content: str, tool_call_id: str, function: str | None) -> JsonDict:
+    """A tool message; without `function` when no call names one (R90)."""
+    if function is None:
+        return {"content": content, "tool_call_id": tool_call_id, "role": "tool"}
     return {"content": content, "tool_call_id": tool_call_id, "function": function, "role": "tool"}
 
 

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 from nemogym_ingest import ConversionError
-from nemogym_ingest.conformance import nemogym_ingest_rollout
+from nemogym_ingest.conformance import nemogym_ingest_file, nemogym_ingest_rollout
 
 JsonDict = dict[str, Any]
 
@@ -97,3 +97,19 @@ def reports_no_rule(rollout: Any, options: JsonDict | None = None) -> JsonDict:
         return nemogym_ingest_rollout(rollout, options).to_dict()
     except ConversionError as error:
         raise _PathOnlyError(error.path) from None
+
+
+def adds_a_metadata_key(rollout: Any, options: JsonDict | None = None) -> JsonDict:
+    """Adds a metadata key of its own to every run: a layout of its own, the transcripts
+    the spec's (passes at `--compare transcripts`, fails every run at `exact`)."""
+    payload: JsonDict = nemogym_ingest_rollout(rollout, options).to_dict()
+    payload["metadata"]["converter"] = "mine"
+    return payload
+
+
+def adds_a_metadata_key_to_each_run(path: str, options: JsonDict | None = None) -> list[JsonDict]:
+    """`adds_a_metadata_key` for a JSONL file."""
+    runs = [run.to_dict() for run in nemogym_ingest_file(path, options)]
+    for run in runs:
+        run["metadata"]["converter"] = "mine"
+    return runs

@@ -18,6 +18,7 @@ import pytest
 
 from nemogym_ingest import ConversionOptions, casebook, jsonl, verdict
 from nemogym_ingest.cli import main
+from nemogym_ingest.minimize import minimize, problem_kept
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
 from tests.test_spec_cases import ROOT
@@ -490,6 +491,103 @@ def test_a_failure_part_way_leaves_the_suite_as_it_was(
     assert len(renames) == 3
     assert _snapshot(suite) == before
     assert not [path for path in suite.parent.rglob(".*") if path.is_file()]  # no temporaries
+
+
+HARBOR = ROOT / "tests" / "data" / "nemo-gym-0.7.0" / "harbor_agent_example_output.jsonl.gz"
+
+
+def _harbor_like() -> dict[str, Any]:
+    """A harbor_agent-shaped row: steps of a message, a call and its output, then a step
+    whose observation has a random call_id (no call), as HarborAgentUtils writes them."""
+    output: list[Any] = []
+    for step in range(3):
+        call_id = f"call_{step}_1"
+        output += [
+            {
+                "type": "message",
+                "role": "assistant",
+                "id": f"cht_{step:012d}",
+                "content": [
+                    {"type": "output_text", "text": f"Step {step}: running ls.", "annotations": []}
+                ],
+            },
+            {
+                "type": "function_call",
+                "call_id": call_id,
+                "name": "bash_command",
+                "id": f"fc_{step:08d}",
+                "arguments": json.dumps({"keystrokes": "ls -la /app/\n", "duration": 0.1}),
+            },
+            {
+                "type": "function_call_output",
+                "call_id": call_id,
+                "id": f"fco_{step:08d}",
+                "output": "New Terminal Output:\nroot@cpu1-0022:/app# ls -la /app/",
+            },
+        ]
+    output += [
+        {
+            "type": "message",
+            "role": "assistant",
+            "id": "cht_000000000009",
+            "content": [
+                {"type": "output_text", "text": "The task is complete.", "annotations": []}
+            ],
+        },
+        {
+            "type": "function_call_output",
+            "call_id": "call_87f635b1",
+            "id": "fco_e8be4af5",
+            "output": "Current terminal state:\nAre you sure you want to mark the task complete?",
+        },
+    ]
+    return {
+        "responses_create_params": {"input": [{"role": "user", "content": "Simulate particles."}]},
+        "response": {"id": "resp_1", "output": output},
+        "reward": 0.0,
+        "instance_id": "particle-sim",
+    }
+
+
+@pytest.mark.parametrize("source", ["harbor-like", "harbor-example"])
+def test_minimize_keeps_the_problem_not_just_rule_and_path(
+    source: str, suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 38: the reason stays the same with its identifiers (the call_id the output
+    names is kept, not dropped into `is missing`); the description and the new group's are
+    written from the case, the whole reason, without the option's hint."""
+    where = (
+        f"{HARBOR}:1"
+        if source == "harbor-example"
+        else f"{_lines_file(tmp_path, [_harbor_like()])}:1"
+    )
+    status, out, err = _add(
+        capsys, suite, where, "--id", "harbor-orphan", "--group", "from-harbor", "--minimize"
+    )
+    assert status == 0, err
+    reason = "no earlier function_call of this rollout has call_id 'call_87f635b1'"
+    assert f"keeping R22 at response.output[*].call_id: {reason}, Docent agreeing" in out
+    document = json.loads((suite / "cases" / "from-harbor.json").read_text())
+    (case,) = document["cases"]
+    assert case["description"] == f"rejected by R22 at response.output[0].call_id: {reason}"
+    assert document["description"] == "R22: cases"  # the group's, as case add names groups
+    assert "pass orphan_outputs" not in case["description"]
+    (item,) = case["rollout"]["response"]["output"]
+    assert item["call_id"] == "call_87f635b1"
+    error = verdict.outcome_of(case["rollout"], ConversionOptions()).error
+    assert error is not None and error.reason.startswith(reason)
+
+
+def test_minimize_may_change_only_the_counts_in_a_reason() -> None:
+    """A reason's bare numbers (a column) may change as strings shrink; quoted values may not."""
+    broken = _rejected()
+    keeps, kept = casebook.outcome_keeper(broken, ConversionOptions(), None)
+    minimized = minimize(broken, keeps).rollout
+    before = verdict.outcome_of(broken, ConversionOptions()).error
+    after = verdict.outcome_of(minimized, ConversionOptions()).error
+    assert before is not None and after is not None
+    assert kept == f"R20 at response.output[*].arguments: {before.reason}"
+    assert problem_kept(after.reason) == problem_kept(before.reason)
 
 
 def _suite_case(case_id: str) -> dict[str, Any]:

@@ -324,7 +324,9 @@ def test_the_runner_compares_a_recorded_file_as_the_case_names_it() -> None:
         return runs
 
     def implementation(file_function: Callable[..., Any]) -> PythonImplementation:
-        return PythonImplementation(lambda rollout: rollout, file_function, options=True)
+        return PythonImplementation(
+            lambda rollout, options=None: rollout, file_function, options=True
+        )
 
     assert run_case(implementation(nemogym_ingest_file), case).status == "pass"
     failed = run_case(implementation(base_name_only), case)

@@ -442,9 +442,9 @@ def test_markdown_report_lists_failures_with_reasons_and_skips(
         in text
     )
     assert (
-        "| `file-two-runs` | a JSONL file case; the implementation has no file entry point |"
-        in text
-    )
+        "| `file-two-runs` | a JSONL file case; the implementation has no file entry point "
+        "(give one with --python-file or --command-file) |"
+    ) in text
     assert str(tmp_path) not in text.replace(str(mini_spec), "")
 
 
@@ -628,12 +628,15 @@ def test_error_path_from_reads_messages(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     plain = ["conformance", "--spec", str(spec), "--python", "message_only:convert"]
-    status, output = run_cli(plain, capsys)
-    assert status == 1
+    status = main(plain)  # no rejection names a path: one usage error (issue 38)
+    output, error = capsys.readouterr()
+    assert status == 2 and output == ""
     assert (
-        "FAIL bool-index: rejected without a readable error path (ValueError: bad rollout at "
-        "<_ng_task_index>: "
-    ) in output
+        "raised ValueError without one; first: ValueError: bad rollout at <_ng_task_index>: "
+    ) in error
+    status, output = run_cli([*plain, "--error-path-from", "no match"], capsys)
+    assert status == 1
+    assert ("FAIL bool-index: crashed (ValueError: bad rollout at <_ng_task_index>: ") in output
     status, output = run_cli(
         [*plain, "--error-path-from", "no match", "--error-path-from", r"at <(?P<path>[^>]*)>"],
         capsys,
@@ -694,7 +697,8 @@ def test_command_may_print_the_bare_path(
     assert tally_line(output) == tally
     if mode == "bare":  # the empty path cannot be written bare: an empty stdout is no answer
         assert (
-            "FAIL not-an-object: no answer (exit status 1; no error path on stdout (nothing)); "
+            "FAIL not-an-object: no answer (exit status 1; no error path on stdout (nothing); "
+            "--error-path-from REGEX reads one from the output); "
             'expected a rejection at `""` (the rollout)'
         ) in output
 

@@ -79,7 +79,8 @@ def test_a_rejected_rollout_keeps_its_rule_at_its_path_pattern(index: int) -> No
     assert again is not None
     assert again.rule == error.rule
     assert render_path(again.loc, any_index=True) == render_path(error.loc, any_index=True)
-    assert kept == f"{error.rule} at response.output[*].arguments"
+    assert kept == f"{error.rule} at response.output[*].arguments: {error.reason}"
+    assert again.reason.startswith(error.reason.split(" at column")[0])
     assert result.size_before >= 4 * result.size_after
     assert minimize(original, keeps) == result
 

@@ -11,16 +11,24 @@ from typing import Any
 
 import pytest
 from docent.data_models import AgentRun as DocentAgentRun
+from docent.data_models.chat.checks import check_messages
+from docent.data_models.metadata_util import GlobFilter, filter_metadata_by_paths
 
-from nemogym_ingest import FailedAttempt, iter_nemogym_jsonl, iter_nemogym_jsonl_results
+from nemogym_ingest import (
+    ConversionOptions,
+    FailedAttempt,
+    convert_nemogym_rollout_to_agent_run,
+    iter_nemogym_jsonl,
+    iter_nemogym_jsonl_results,
+)
 from nemogym_ingest.cli import main
 from nemogym_ingest.convert import convert_row
-from nemogym_ingest.options import ConversionOptions
 from tests.test_convert import make_rollout
 
 DATA = Path(__file__).resolve().parent / "data" / "nemo-gym-0.7.0"
 USERSIM = DATA / "nemo_user_sim_example_rollouts.jsonl.gz"
 TASK_INPUTS = DATA / "blackjack_example_rollouts_materialized_inputs.jsonl"
+HARBOR = DATA / "harbor_agent_example_output.jsonl.gz"
 SIDECAR = Path(__file__).resolve().parent.parent / "spec/cases/jsonl/jsonl-failures-sidecar.jsonl"
 
 
@@ -63,7 +71,10 @@ def test_the_usersim_rows_convert_strictly(
         server = row["_ng_environment_server"]
         assert run["name"] == f"{server}/task/{row['_ng_task_index']}/rollout/0"
         assert run["metadata"]["nemogym"]["agent_name_from"] == "_ng_environment_server"
-        assert run["metadata"]["scores"] == {"reward": row["reward"]}
+        assert run["metadata"]["scores"] == {"reward": row["reward"], **_nested(row)}  # R92
+        assert "reward_components" not in run["metadata"]["source"]["rollout_non_trace"].get(
+            "benchmark_fields", {}
+        )
         invocations = sorted(row["invocations"], key=lambda invocation: invocation["sequence"])
         assert [t["name"] for t in run["transcripts"]] == [
             f"{invocation['sequence']}: {invocation['role']}" for invocation in invocations
@@ -80,6 +91,36 @@ def test_the_usersim_rows_convert_strictly(
         DocentAgentRun.model_validate(run)
     roles = {t["name"].split(": ")[1] for run in runs for t in run["transcripts"]}
     assert roles == {"user", "assistant", "judge", "summary"}
+
+
+def _nested(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's reward components nested at each dot, as R92 writes them."""
+    nested: dict[str, Any] = {}
+    for name, value in row["reward_components"].items():
+        *parents, leaf = name.split(".")
+        level = nested
+        for parent in parents:
+            level = level.setdefault(parent, {})
+        level[leaf] = value
+    return nested
+
+
+def test_reward_components_are_scores_docents_metadata_paths_read() -> None:
+    """R92: each of nemo_user_sim's reward components is read by Docent's own metadata path
+    filter under `scores.NAME` (its dotted name as the path), as the reward is; the form
+    Docent's converter writes (one key `quality.helpfulness` in the benchmark fields) is not
+    read by that path."""
+    row = _rows(USERSIM)[0]
+    payload = convert_nemogym_rollout_to_agent_run(row).to_dict()
+    metadata = DocentAgentRun.model_validate(payload).metadata
+    for name, value in [("reward", row["reward"]), *row["reward_components"].items()]:
+        wanted = GlobFilter(include=(f"scores.{name}",))
+        found = filter_metadata_by_paths(metadata, wanted)["scores"]
+        for part in name.split("."):
+            found = found[part]
+        assert found == value, name
+    flat = {"scores": {"quality.helpfulness": 1.0}}
+    assert filter_metadata_by_paths(flat, GlobFilter(include=("scores.quality.helpfulness",))) == {}
 
 
 def test_a_failures_sidecar_reads_as_failed_attempts_and_runs() -> None:
@@ -217,6 +258,68 @@ def test_case_add_attributes_d7_to_the_rows_docent_cannot_read() -> None:
         outcome = outcome_of(case.rollout, ConversionOptions())
         named = attribute_divergence(case.rollout, outcome, ("error", "responses_create_params"))
         assert ("D7" in named) == ("D7" in case.divergence), case.id
+
+
+HARBOR_FLAGS = ["--agent-name", "harbor_agent", "--task-index", "line", "--rollout-index", "0"]
+
+
+def test_the_harbor_agent_example_converts_with_orphan_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R90: every row of harbor_agent's example output is rejected by R22 at an observation
+    result without a tool call; `check` suggests --orphan-outputs harbor, and with it the
+    file converts: each such output a tool message without a function, no call made up,
+    Docent's model taking each run (its checks warn of the orphan tool messages)."""
+    assert main(["check", str(HARBOR)]) == 1
+    report = capsys.readouterr().out
+    assert "no earlier function_call of this rollout has call_id 'call_87f635b1'" in report
+    assert "would convert with --orphan-outputs harbor --agent-name NAME" in report
+    output = tmp_path / "runs.jsonl"
+    assert (
+        main(
+            [
+                "convert",
+                "-q",
+                str(HARBOR),
+                "-o",
+                str(output),
+                "--orphan-outputs",
+                "harbor",
+                *HARBOR_FLAGS,
+            ]
+        )
+        == 0
+    )
+    runs = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    rows = _rows(HARBOR)
+    assert len(runs) == len(rows) == 3
+    for row, run in zip(rows, runs, strict=True):
+        items = row["response"]["output"]
+        declared = {item["call_id"] for item in items if item.get("type") == "function_call"}
+        orphans = [
+            item["call_id"]
+            for item in items
+            if item.get("type") == "function_call_output" and item["call_id"] not in declared
+        ]
+        messages = run["transcripts"][0]["messages"]
+        without_call = [
+            m["tool_call_id"] for m in messages if m["role"] == "tool" and "function" not in m
+        ]
+        assert without_call == orphans != []
+        calls = [call["id"] for m in messages for call in m.get("tool_calls", [])]
+        assert sorted(calls) == sorted(declared)  # no call is made up
+        assumed = run["metadata"]["nemogym"]["assumed"]["orphan_outputs"]
+        assert assumed == f"harbor for {len(orphans)} output" + ("s" if len(orphans) > 1 else "")
+        docent_run = DocentAgentRun.model_validate(run)
+        warnings = check_messages(docent_run.transcripts[0].messages).counts_by_code
+        assert warnings["orphan_tool_response"] == len(orphans)
+    options = ConversionOptions(
+        orphan_outputs="harbor", agent_name="harbor_agent", task_index=0, rollout_index=0
+    )
+    assert (
+        convert_nemogym_rollout_to_agent_run(rows[0], options=options).to_dict()["transcripts"]
+        == runs[0]["transcripts"]
+    )
 
 
 def test_metadata_invocation_holds_the_other_members_then_the_trimmed_exchange() -> None:

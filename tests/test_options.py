@@ -601,6 +601,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
                     _encrypted([]),
                     {"role": "assistant", "content": "<think>r</think>t"},
                     {"type": "compaction", "encrypted_content": "e"},
+                    {"type": "function_call_output", "call_id": "call_87f635b1", "output": ""},
                 ]
             ]
         },
@@ -617,6 +618,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         think_tags="reasoning",
         empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
         tool_items="generic",
+        orphan_outputs="harbor",
         record_source=True,  # assumes nothing: recorded in metadata.source instead (R91)
     )
     (run,) = convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
@@ -631,6 +633,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("media", "placeholder for 1 part"),
         ("think_tags", "split 1 message"),
         ("tool_items", "generic for 1 item"),
+        ("orphan_outputs", "harbor for 1 output"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
     recorded_elsewhere = {"empty_rollouts", "record_source"}

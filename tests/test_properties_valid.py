@@ -11,10 +11,17 @@ import json
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from hypothesis import event, given
+import pytest
+from hypothesis import assume, event, given
+from hypothesis import strategies as st
 from openai.types.responses import Response
 
-from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run
+from nemogym_ingest import (
+    AgentRun,
+    ConversionError,
+    ConversionOptions,
+    convert_nemogym_rollout_to_agent_run,
+)
 from nemogym_ingest.testing.strategies import valid_episode_rows, valid_rollouts
 from nemogym_ingest.testing.strategies._failures import FAILURE_MEMBERS
 from tests.docent_oracle import docent_convert_payload, validate_on_docent
@@ -494,8 +501,8 @@ def _as_rollout(invocation: Item) -> Item:
 def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
     """R81, R82: one transcript per invocation, in sequence order, named "SEQUENCE: ROLE",
     whose messages and message_details are exactly those of the invocation's request and
-    response converted as a rollout; R85: the agent label; the payload validates on
-    Docent's AgentRun; R47: the row is left unchanged."""
+    response converted as a rollout; R85: the agent label; R92: the reward components are
+    scores; the payload validates on Docent's AgentRun; R47: the row is left unchanged."""
     before = copy.deepcopy(row)
     payload = convert_nemogym_rollout_to_agent_run(row).to_dict()
     assert row == before
@@ -517,6 +524,52 @@ def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
         == f"{agent}/task/{row['_ng_task_index']}/rollout/{row['_ng_rollout_index']}"
     )
     assert ("agent_name_from" in payload["metadata"]["nemogym"]) == ("agent_ref" not in row)
+    scores = payload["metadata"].get("scores", {})  # R92: each component a score, nested
+    components = row.get("reward_components") if row.get("_ng_failure_class") is None else None
+    for name, value in (components or {}).items():
+        found = scores
+        for part in name.split("."):
+            found = found[part]
+        assert found == value
+
+
+# --- R90: harbor_agent's observations without a call ------------------------------------
+
+_HARBOR_IDS = st.from_regex(r"call_[0-9a-f]{8}", fullmatch=True)
+
+
+@given(valid_rollouts(), _HARBOR_IDS, st.text(max_size=20))
+def test_orphan_outputs_add_a_tool_message_without_a_call(
+    rollout: Item, call_id: str, text: str
+) -> None:
+    """R90: an output with harbor_agent's random id appended to a valid rollout is rejected
+    by R22 naming the option; with it, the run is the rollout's with one more message, a
+    tool message without a function, no call made up, and the use recorded (R70)."""
+    output = rollout["response"]["output"]
+    declared = {item.get("call_id") for item in output if item.get("type") == "function_call"}
+    declared |= {
+        item.get("call_id")
+        for item in sections(rollout)[0][1]
+        if isinstance(item, dict) and item.get("type") == "function_call"
+    }
+    assume(call_id not in declared)
+    strict = convert_nemogym_rollout_to_agent_run(rollout).to_dict()
+    orphan = {"type": "function_call_output", "call_id": call_id, "output": text}
+    extended = {**rollout, "response": {**rollout["response"], "output": [*output, orphan]}}
+    with pytest.raises(ConversionError) as rejected:
+        convert_nemogym_rollout_to_agent_run(extended)
+    assert (rejected.value.rule, rejected.value.option) == ("R22", "orphan_outputs")
+    assert rejected.value.path == f"response.output[{len(output)}].call_id"
+    options = ConversionOptions(orphan_outputs="harbor")
+    payload = convert_nemogym_rollout_to_agent_run(extended, options=options).to_dict()
+    (before,), (after,) = strict["transcripts"], payload["transcripts"]
+    assert after["messages"] == [
+        *before["messages"],
+        {"content": text, "tool_call_id": call_id, "role": "tool"},
+    ]
+    assert after["metadata"]["message_details"][-1]["source_items"][0]["without_call"] is True
+    assert payload["metadata"]["nemogym"]["assumed"] == {"orphan_outputs": "harbor for 1 output"}
+    assert validate_on_docent(payload) == payload
 
 
 # --- NeMo Gym 0.7.0 failure rows -----------------------------------------------------------
@@ -552,6 +605,10 @@ def test_failure_rows_keep_the_reward_out_of_the_scores(row: Item) -> None:
         **({"failure": failure} if failure else {}),
         **({"assumed": nemogym["assumed"]} if "assumed" in nemogym else {}),
     }
+    if "scores" in expected["metadata"]:  # R92: a failure row's reward components are no scores
+        del expected["metadata"]["scores"]
+        non_trace = expected["metadata"]["source"].setdefault("rollout_non_trace", {})
+        non_trace.setdefault("benchmark_fields", {})["reward_components"] = row["reward_components"]
     assert payload == expected
     assert list(payload["metadata"]["nemogym"]) == list(expected["metadata"]["nemogym"])
     benchmark = payload["metadata"]["source"].get("rollout_non_trace", {})

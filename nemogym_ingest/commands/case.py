@@ -213,8 +213,8 @@ def register(subparsers: Any, summary: str) -> None:
     parser.add_argument(
         "--minimize",
         action="store_true",
-        help="shrink the rollout first, keeping the outcome (rule and path pattern, or the "
-        "transcript shape; and Docent's verdict)",
+        help="shrink the rollout first, keeping the outcome (rule, path pattern and reason "
+        "with the values it quotes, or the transcript shape; and Docent's verdict)",
     )
     parser.add_argument(
         "--spec",

@@ -25,8 +25,16 @@ from ..conformance.adapters import (
     nemogym_ingest_rollout,
     package_version,
 )
+from ..conformance.compare import LEVELS, Comparison
 from ..conformance.report import render_json, render_markdown, render_text
-from ..conformance.runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
+from ..conformance.runner import (
+    Tally,
+    apply_allow,
+    read_allow_file,
+    run_suite,
+    stale_allow_entries,
+    unreadable_error_paths,
+)
 from ..conformance.suite import Case, Suite, SuiteError, default_spec_dir, load_suite
 from ..pool import default_workers
 from .common import seconds, whole_number
@@ -111,6 +119,10 @@ def _invocation(args: argparse.Namespace) -> str:
         words.append("--strict-allow")
     if args.rules:
         words.append("--check-rules")
+    if args.compare != "exact":
+        words += ["--compare", args.compare]
+    for path in args.ignore:
+        words += ["--ignore", path]
     return " \\\n    ".join(
         " ".join(shlex.quote(word) for word in chunk) for chunk in _flag_chunks(words)
     )
@@ -123,6 +135,13 @@ def _flag_chunks(words: list[str]) -> list[list[str]]:
             chunks.append([])
         chunks[-1].append(word)
     return chunks
+
+
+def _comparison(args: argparse.Namespace) -> Comparison:
+    try:
+        return Comparison(args.compare, tuple(args.ignore))
+    except ValueError as error:
+        raise SuiteError(str(error)) from None
 
 
 def _selected(cases: list[Case], globs: Sequence[str]) -> list[Case]:
@@ -145,18 +164,31 @@ def _run_conformance(args: argparse.Namespace) -> int:
         suite = load_suite(spec_dir, golden_dir)
         cases = _selected(suite, args.case)
         allowed = read_allow_file(Path(args.allow)) if args.allow is not None else {}
+        comparison = _comparison(args)
         implementation = _implementation(args)
+        unreadable = None if args.error_path_from else unreadable_error_paths(implementation, cases)
+        if unreadable is not None:
+            raise SuiteError(unreadable)
         jobs = args.jobs if isinstance(implementation, CommandImplementation) else 1
-        results = run_suite(implementation, cases, jobs, rules=args.rules)
+        results = run_suite(
+            implementation,
+            cases,
+            jobs,
+            rules=args.rules,
+            compare=comparison.level,
+            ignore=comparison.ignore,
+        )
     except SuiteError as error:
         print(f"nemogym-ingest conformance: {error}", file=sys.stderr)
         return exit_status.USAGE
     results = apply_allow(results, allowed)
     warnings = stale_allow_entries(results, allowed)
     if args.format == "json":
-        sys.stdout.write(render_json(results, warnings))
+        sys.stdout.write(render_json(results, warnings, comparison))
     else:
-        sys.stdout.write(render_text(results, warnings, verbose=args.verbose))
+        sys.stdout.write(
+            render_text(results, warnings, verbose=args.verbose, comparison=comparison)
+        )
     if args.report is not None:
         name = args.name or (args.python or args.command or f"nemogym-ingest {package_version()}")
         report = render_markdown(
@@ -210,6 +242,22 @@ def _add_suite_arguments(suite: argparse._ArgumentGroup) -> None:
         "--strict-allow",
         action="store_true",
         help="fail (exit 1) when an allow-file entry's case passes now or is not in the suite",
+    )
+    suite.add_argument(
+        "--compare",
+        choices=LEVELS,
+        default="exact",
+        help="what an output is compared on: all of the normalized payload (exact, the "
+        "default) or the transcripts alone (the run's and transcripts' names and every "
+        "message, in order; no metadata)",
+    )
+    suite.add_argument(
+        "--ignore",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="leave out a metadata path at either level (metadata.nemogym.assumed, "
+        "transcripts[*].metadata.message_details; [*] for any index); repeatable",
     )
     suite.add_argument(
         "--check-rules",

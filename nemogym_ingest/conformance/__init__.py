@@ -19,7 +19,7 @@ from .adapters import (
     nemogym_ingest_file,
     nemogym_ingest_rollout,
 )
-from .compare import describe_difference, first_difference
+from .compare import Comparison, describe_difference, first_difference
 from .runner import (
     Result,
     Tally,
@@ -30,6 +30,7 @@ from .runner import (
     run_suite,
     skip_reason,
     stale_allow_entries,
+    unreadable_error_paths,
 )
 from .suite import Case, ExpectedError, SuiteError, default_spec_dir, load_suite
 
@@ -37,6 +38,7 @@ __all__ = [
     "Answer",
     "Case",
     "CommandImplementation",
+    "Comparison",
     "ErrorPathPatterns",
     "ExpectedError",
     "Implementation",
@@ -58,4 +60,5 @@ __all__ = [
     "run_suite",
     "skip_reason",
     "stale_allow_entries",
+    "unreadable_error_paths",
 ]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import json
 import os
 import re
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -34,19 +36,22 @@ class Answer:
     """What an implementation made of a case: its output, a rejection, or neither.
 
     `kind` is `"output"` (`value` holds the payload, or the list of payloads for a file),
-    `"rejected"` (`path`, `line` and `rule` are the error's, `None` when they cannot be told) or
-    `"broken"` (no answer at all: a crash, a timeout, unreadable output). `detail`
+    `"rejected"` (`path`, `line` and `rule` are the error's, `None` when they cannot be told),
+    `"crashed"` (a Python function raised an exception naming no error path: `log` holds its
+    traceback) or `"broken"` (no answer at all: a timeout, unreadable output). `detail`
     describes the rejection or the breakage in one line; `log` is what else there is to
-    see (an exception's full text, the end of a program's stderr).
+    see (an exception's full text or traceback, the end of a program's stderr);
+    `exception` a crash's exception type (`builtins.KeyError`).
     """
 
-    kind: Literal["output", "rejected", "broken"]
+    kind: Literal["output", "rejected", "crashed", "broken"]
     value: Any = None
     path: str | None = None
     line: int | None = None
     rule: str | None = None
     detail: str = ""
     log: str = ""
+    exception: str = ""
 
 
 class Implementation(Protocol):
@@ -127,6 +132,50 @@ def _exception_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _shown_file(filename: str) -> str:
+    """A traceback's file relative to the import path entry holding it (`json/decoder.py`,
+    `docent/sdk/integrations/nemogym.py`): tracebacks do not depend on where things lie."""
+    entries = sorted((entry for entry in sys.path if entry), key=len, reverse=True)
+    for entry in entries:
+        root = os.path.join(os.path.abspath(entry), "")
+        if filename.startswith(root):
+            return filename[len(root) :]
+    return filename
+
+
+def _traceback_text(error: BaseException) -> str:
+    """The traceback of an exception the tested function raised, from the function's own
+    frame (the runner's frames left out), files named relative to the import path."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [frame for frame in frames if frame.filename != __file__]
+    for frame in own:
+        _ = frame.line  # read from the file before it is renamed
+        frame.filename = _shown_file(frame.filename)
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(own)]
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip("\n")
+
+
+def _takes_options(function: Callable[..., Any]) -> bool:
+    """Whether `function` can be called with `options=` (a signature it does not tell is
+    given the benefit of the doubt)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        parameter.kind is inspect.Parameter.VAR_KEYWORD
+        or (parameter.name == "options" and parameter.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for parameter in parameters
+    )
+
+
+def _name_of(function: Callable[..., Any]) -> str:
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None) or repr(function)
+    return f"{module}:{name}" if module else name
+
+
 @dataclass(frozen=True)
 class PythonImplementation:
     """Python callables: `function(rollout)` and optionally `file_function(path)`.
@@ -143,6 +192,16 @@ class PythonImplementation:
     options: bool = False
     description: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.options:
+            for function in (self.function, self.file_function):
+                if function is not None and not _takes_options(function):
+                    raise SuiteError(
+                        f"{_name_of(function)} takes no options parameter: leave out "
+                        "--takes-options (options=True in Python); cases with options are "
+                        "then skipped"
+                    )
+
     @property
     def handles_files(self) -> bool:
         """Whether a file function was given."""
@@ -158,6 +217,8 @@ class PythonImplementation:
         return list(self.description)
 
     def _rejection(self, error: Exception) -> Answer:
+        """A rejection when the exception names its path (a `path` attribute, or a message
+        `error_paths` read), else a crash with its traceback."""
         path = getattr(error, "path", None)
         line = getattr(error, "line", None)
         text = _exception_text(error)
@@ -168,7 +229,13 @@ class PythonImplementation:
             return Answer("rejected", path=path, line=line, rule=rule, detail=detail, log=log)
         read = self.error_paths.read(str(error))
         if read is None:
-            return Answer("rejected", detail=detail, log=log)
+            kind = type(error)
+            return Answer(
+                "crashed",
+                detail=detail,
+                log=_traceback_text(error),
+                exception=f"{kind.__module__}.{kind.__qualname__}",
+            )
         return Answer("rejected", path=read[0], line=read[1], detail=detail, log=log)
 
     def _call(self, function: Callable[..., Any], argument: Any, options: JsonDict | None) -> Any:
@@ -276,7 +343,9 @@ class CommandImplementation:
         if text and "\n" not in text and not is_file:
             return Answer("rejected", path=text, detail=detail, log=log)
         shown = _first_line(text) if text else "nothing"
-        return Answer("broken", detail=f"{detail}; no error path on stdout ({shown})", log=log)
+        hint = "--error-path-from REGEX reads one from the output"
+        detail = f"{detail}; no error path on stdout ({shown}); {hint}"
+        return Answer("broken", detail=detail, log=log)
 
     def run_rollout(self, rollout: Any, options: JsonDict | None) -> Answer:
         """Run the command with the rollout (ASCII JSON) on stdin."""

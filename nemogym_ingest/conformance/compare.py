@@ -8,11 +8,14 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import render_path
 from ..members import ABSENT
+from ..wire import JsonDict
 
 _DIFF_LINES = 40
 _SHOWN_CHARS = 300
@@ -132,3 +135,126 @@ def describe_difference(expected: Any, actual: Any) -> str:
     if len(diff) > _DIFF_LINES:
         diff = [*diff[:_DIFF_LINES], f"... ({len(diff) - _DIFF_LINES} more diff lines)"]
     return "\n".join([*lines, *diff])
+
+
+# --- comparison levels ---------------------------------------------------------------------
+
+LEVELS = ("exact", "transcripts")
+"""What an accepting case's payload is compared on: all of it, or the transcripts alone."""
+
+_PATH_STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\*|[0-9]+)\]|\[("(?:[^"\\]|\\.)*")\]')
+_METADATA = "metadata"
+
+
+def _parse_ignored(path: str) -> tuple[Step, ...]:
+    """The steps of an `--ignore` path (R50 syntax, `[*]` for any index), which must lead
+    into a `metadata` object (the run's, a transcript's or a message's)."""
+    steps: list[Step] = []
+    position = 0
+    while position < len(path):
+        match = _PATH_STEP.match(path, position)
+        if match is None or (position == 0 and path.startswith(".")):
+            raise ValueError(f"--ignore {path!r}: not a path such as metadata.nemogym.assumed")
+        name, index, quoted = match.groups()
+        if name is not None:
+            steps.append(name)
+        elif index is not None:
+            steps.append(-1 if index == "*" else int(index))
+        else:
+            steps.append(json.loads(quoted))
+        position = match.end()
+    if not _in_metadata(steps):
+        raise ValueError(
+            f"--ignore {path!r}: not a run's, transcript's or message's metadata; --ignore "
+            "leaves out metadata only (--compare transcripts leaves out all of it)"
+        )
+    return tuple(steps)
+
+
+def _in_metadata(steps: Sequence[Step]) -> bool:
+    """Whether `steps` lead to a run's `metadata`, a transcript's or a message's, or into one."""
+    for names in ((), ("transcripts",), ("transcripts", "messages")):
+        at = 2 * len(names)  # each name followed by an index
+        head = steps[:at]
+        if (
+            len(steps) > at
+            and steps[at] == _METADATA
+            and tuple(head[0::2]) == names
+            and all(isinstance(step, int) for step in head[1::2])
+        ):
+            return True
+    return False
+
+
+def _without(value: Any, steps: Sequence[Step]) -> Any:
+    """`value` with the member `steps` lead to left out (`-1` stands for every index); a
+    path that leads nowhere leaves it as it is. `value` is not modified."""
+    if not steps:
+        return value
+    step, rest = steps[0], steps[1:]
+    if isinstance(value, list) and isinstance(step, int):
+        return [
+            _without(item, rest) if step in (-1, index) else item
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, dict) and isinstance(step, str) and step in value:
+        if not rest:
+            return {key: item for key, item in value.items() if key != step}
+        return {**value, step: _without(value[step], rest)}
+    return value
+
+
+def _transcripts_only(payload: Any) -> Any:
+    """What the transcripts level compares: the run's name, and each transcript's name and
+    messages (message metadata left out), in order."""
+    if not isinstance(payload, dict):
+        return payload
+    view: JsonDict = {key: payload[key] for key in ("name", "transcripts") if key in payload}
+    transcripts = view.get("transcripts")
+    if isinstance(transcripts, list):
+        view["transcripts"] = [
+            {
+                key: _without(value, (-1, _METADATA)) if key == "messages" else value
+                for key, value in transcript.items()
+                if key in ("name", "messages")
+            }
+            if isinstance(transcript, dict)
+            else transcript
+            for transcript in transcripts
+        ]
+    return view
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How an accepting case's normalized payload is compared with the golden one.
+
+    `level` `"exact"` compares all of it (the default); `"transcripts"` only what a
+    layout-independent implementation must match: the run's name and each transcript's
+    name and messages (roles, content, tool calls, in order), no metadata. `ignore` names
+    metadata paths left out at either level (`metadata.nemogym.assumed`,
+    `transcripts[*].metadata.message_details`). Bad values raise `ValueError`.
+    """
+
+    level: str = "exact"
+    ignore: tuple[str, ...] = ()
+    _steps: tuple[tuple[Step, ...], ...] = field(default=(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"--compare {self.level!r}: expected one of {', '.join(LEVELS)}")
+        object.__setattr__(self, "_steps", tuple(_parse_ignored(path) for path in self.ignore))
+
+    def view(self, payload: Any) -> Any:
+        """What is compared of one normalized payload."""
+        for steps in self._steps:
+            payload = _without(payload, steps)
+        return _transcripts_only(payload) if self.level == "transcripts" else payload
+
+    def describe(self) -> str:
+        """The level and ignored paths, as flags: `--compare transcripts --ignore P`."""
+        return " ".join([f"--compare {self.level}", *(f"--ignore {path}" for path in self.ignore)])
+
+
+EXACT = Comparison()
+"""Today's comparison: the whole normalized payload."""

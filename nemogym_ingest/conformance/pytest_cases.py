@@ -17,6 +17,7 @@ pytest is imported only when these are called: the package does not depend on it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,25 @@ def suite_params(spec: str | Path | None = None, golden: str | Path | None = Non
     return [pytest.param(case, id=case.id) for case in cases]
 
 
-def check_case(implementation: Implementation, case: Case, *, rules: bool = False) -> None:
+def check_case(
+    implementation: Implementation,
+    case: Case,
+    *,
+    rules: bool = False,
+    compare: str = "exact",
+    ignore: Sequence[str] = (),
+) -> None:
     """Run `case` on `implementation` as `nemogym-ingest conformance` does (`rules`: a
-    rejection must name the case's rule, as `--check-rules`). A failure fails the test with
-    the runner's message; a case the implementation cannot run (a JSONL case without a file
-    entry point, options it does not take) is skipped with the runner's reason."""
+    rejection must name the case's rule, as `--check-rules`; `compare` and `ignore`: the
+    comparison level, `"exact"` or `"transcripts"`, and metadata paths left out, as
+    `--compare` and `--ignore`). A failure fails the test with the runner's message (and
+    the traceback of a crash); a case the implementation cannot run (a JSONL case without
+    a file entry point, options it does not take) is skipped with the runner's reason."""
     import pytest  # noqa: PLC0415 - only for pytest users
 
-    result = run_case(implementation, case, rules=rules)
+    result = run_case(implementation, case, rules=rules, compare=compare, ignore=ignore)
     if result.status == "skip":
         pytest.skip(result.summary)
     if result.status == "fail":
-        detail = f"\n{result.detail}" if result.detail else ""
-        pytest.fail(f"{case.id}: {result.summary}{detail}", pytrace=False)
+        below = "".join(f"\n{part}" for part in (result.detail, result.traceback) if part)
+        pytest.fail(f"{case.id}: {result.summary}{below}", pytrace=False)

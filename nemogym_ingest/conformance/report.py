@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from .compare import EXACT, Comparison
 from .runner import Result, Tally
 
 
@@ -12,8 +13,15 @@ def _indented(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: bool) -> str:
-    """The per-case lines (failures with their diffs), warnings and the closing tally."""
+def render_text(
+    results: Sequence[Result],
+    warnings: Sequence[str],
+    *,
+    verbose: bool,
+    comparison: Comparison = EXACT,
+) -> str:
+    """The per-case lines (failures with their diffs), warnings, the comparison when it is
+    not the exact one, and the closing tally."""
     lines: list[str] = []
     for result in results:
         case_id = result.case.id
@@ -27,15 +35,22 @@ def render_text(results: Sequence[Result], warnings: Sequence[str], *, verbose: 
             lines.append(f"FAIL {case_id}{allowed}: {result.summary}")
             if result.detail:
                 lines.append(_indented(result.detail))
+            if result.traceback:
+                lines.append(_indented(result.traceback))
     lines.extend(f"warning: {warning}" for warning in warnings)
+    if comparison != EXACT:
+        lines.append(f"compared with {comparison.describe()}: a pass is not conformance")
     lines.append(str(Tally.of(results)))
     return "\n".join(lines) + "\n"
 
 
-def render_json(results: Sequence[Result], warnings: Sequence[str]) -> str:
-    """The results as one JSON document."""
+def render_json(
+    results: Sequence[Result], warnings: Sequence[str], comparison: Comparison = EXACT
+) -> str:
+    """The results as one JSON document; a crash's traceback in its result's `traceback`."""
     tally = Tally.of(results)
     document = {
+        "compare": {"level": comparison.level, "ignore": list(comparison.ignore)},
         "passed": tally.passed,
         "failed": tally.failed,
         "allowed": tally.allowed,
@@ -48,6 +63,7 @@ def render_json(results: Sequence[Result], warnings: Sequence[str]) -> str:
                 "summary": result.summary,
                 "detail": result.detail,
                 "allowed": result.allowed,
+                "traceback": result.traceback or None,
             }
             for result in results
         ],

@@ -10,11 +10,18 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..wire import normalize_payload
 from .adapters import Answer, Implementation
-from .compare import abbreviated, describe_difference, first_difference, shown_path
+from .compare import (
+    EXACT,
+    Comparison,
+    abbreviated,
+    describe_difference,
+    first_difference,
+    shown_path,
+)
 from .suite import Case, ExpectedError, SuiteError
 
 Status = Literal["pass", "fail", "skip"]
@@ -24,7 +31,9 @@ Status = Literal["pass", "fail", "skip"]
 class Result:
     """The result of one case: `summary` in one line, `detail` (a diff) below it.
 
-    `allowed` is the reason from the allow file when the case failed and is listed there.
+    `allowed` is the reason from the allow file when the case failed and is listed there;
+    `traceback` the tested function's traceback when it crashed (text and JSON reports
+    show it, the markdown report does not: it depends on the Python version).
     """
 
     case: Case
@@ -32,6 +41,7 @@ class Result:
     summary: str = ""
     detail: str = ""
     allowed: str | None = None
+    traceback: str = ""
 
 
 def _where(path: str | None, line: int | None) -> str:
@@ -42,19 +52,38 @@ def _where(path: str | None, line: int | None) -> str:
 
 
 def _failure(case: Case, summary: str, answer: Answer, diff: str = "") -> Result:
+    if answer.kind == "crashed":
+        return Result(case, "fail", summary, diff, traceback=answer.log)
     detail = "\n".join(part for part in (diff, answer.log) if part)
     return Result(case, "fail", summary, detail)
 
 
-def judge(case: Case, answer: Answer, *, rules: bool = False) -> Result:
+def _compared(case: Case, payload: Any, comparison: Comparison, *, answer: bool) -> Any:
+    """What is compared of a payload, or of a file's list of them (an answer's normalized)."""
+
+    def view(run: Any) -> Any:
+        return comparison.view(normalize_payload(run) if answer else run)
+
+    if not case.is_file:
+        return view(payload)
+    return [view(run) for run in payload] if isinstance(payload, list) else payload
+
+
+def judge(
+    case: Case, answer: Answer, *, rules: bool = False, comparison: Comparison = EXACT
+) -> Result:
     """Compare an implementation's answer with the case's expectation; with `rules`, a
-    rejection must also name the expected rule."""
+    rejection must also name the expected rule; an output is compared as `comparison` says
+    (its level and ignored metadata paths)."""
     expected = case.expected
     said = f" ({answer.detail})" if answer.detail else ""
+    crashed = f"crashed{said[:-1]}; no error path in it)" if answer.detail else "crashed"
     if isinstance(expected, ExpectedError):
         want = _where(expected.path, expected.line)
         if answer.kind == "output":
             return _failure(case, f"accepted; expected a rejection at {want}", answer)
+        if answer.kind == "crashed":
+            return _failure(case, f"{crashed}; expected a rejection at {want}", answer)
         if answer.kind == "broken":
             return _failure(case, f"no answer{said}; expected a rejection at {want}", answer)
         if answer.path is None:
@@ -69,35 +98,54 @@ def judge(case: Case, answer: Answer, *, rules: bool = False) -> Result:
             summary = f"rejected at {want} with {got}{said}; expected rule {expected.rule}"
             return _failure(case, summary, answer)
         return Result(case, "pass")
+    if answer.kind == "crashed":
+        return _failure(case, f"{crashed}; expected output", answer)
     if answer.kind == "broken":
         return _failure(case, f"no answer{said}; expected output", answer)
     if answer.kind == "rejected":
         at = "" if answer.path is None else f" at {_where(answer.path, answer.line)}"
         return _failure(case, f"rejected{at}{said}; expected output", answer)
-    actual = answer.value
-    if case.is_file and isinstance(actual, list):
-        actual = [normalize_payload(run) for run in actual]
-    elif not case.is_file:
-        actual = normalize_payload(actual)
-    difference = first_difference(expected, actual)
+    golden = _compared(case, expected, comparison, answer=False)
+    actual = _compared(case, answer.value, comparison, answer=True)
+    difference = first_difference(golden, actual)
     if difference is None:
         return Result(case, "pass")
-    diff = describe_difference(expected, actual)
+    diff = describe_difference(golden, actual)
     return _failure(case, f"output differs at {shown_path(difference)}", answer, diff)
 
 
 def skip_reason(implementation: Implementation, case: Case) -> str | None:
     """Why `case` cannot be run on `implementation`, or None."""
     if case.is_file and not implementation.handles_files:
-        return "a JSONL file case; the implementation has no file entry point"
+        return (
+            "a JSONL file case; the implementation has no file entry point (give one with "
+            "--python-file or --command-file)"
+        )
     if case.options is not None and not implementation.handles_options:
         options = json.dumps(case.options, sort_keys=True)
-        return f"needs options {options}; the implementation does not declare --takes-options"
+        return (
+            f"needs options {options}; the implementation does not declare --takes-options "
+            "(pass it to run such cases)"
+        )
     return None
 
 
-def run_case(implementation: Implementation, case: Case, *, rules: bool = False) -> Result:
-    """Run one case (or skip it, saying why); `rules` as `judge` takes it."""
+def run_case(
+    implementation: Implementation,
+    case: Case,
+    *,
+    rules: bool = False,
+    compare: str = "exact",
+    ignore: Sequence[str] = (),
+) -> Result:
+    """Run one case (or skip it, saying why); `rules` as `judge` takes it; `compare` (the
+    level: `"exact"` or `"transcripts"`) and `ignore` (metadata paths) as `Comparison`."""
+    return _run_case(implementation, case, rules, Comparison(compare, tuple(ignore)))
+
+
+def _run_case(
+    implementation: Implementation, case: Case, rules: bool, comparison: Comparison
+) -> Result:
     reason = skip_reason(implementation, case)
     if reason is not None:
         return Result(case, "skip", reason)
@@ -105,7 +153,7 @@ def run_case(implementation: Implementation, case: Case, *, rules: bool = False)
         answer = recorded_file_as_named(case, implementation.run_file(case.file, case.options))
     else:
         answer = implementation.run_rollout(case.rollout, case.options)
-    return judge(case, _for_reports(case, answer), rules=rules)
+    return judge(case, _for_reports(case, answer), rules=rules, comparison=comparison)
 
 
 def recorded_file_as_named(case: Case, answer: Answer) -> Answer:
@@ -148,12 +196,59 @@ def run_suite(
     jobs: int = 1,
     *,
     rules: bool = False,
+    compare: str = "exact",
+    ignore: Sequence[str] = (),
 ) -> list[Result]:
-    """Every case's result, in suite order; `jobs` cases run at once; `rules` as `judge`."""
+    """Every case's result, in suite order; `jobs` cases run at once; `rules` as `judge`;
+    `compare` and `ignore` as `run_case` (a bad level or path raises `ValueError`)."""
+    comparison = Comparison(compare, tuple(ignore))
+
+    def run(case: Case) -> Result:
+        return _run_case(implementation, case, rules, comparison)
+
     if jobs <= 1:
-        return [run_case(implementation, case, rules=rules) for case in cases]
+        return [run(case) for case in cases]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda case: run_case(implementation, case, rules=rules), cases))
+        return list(pool.map(run, cases))
+
+
+_PROBED = 3
+
+
+def unreadable_error_paths(implementation: Implementation, cases: Sequence[Case]) -> str | None:
+    """Why the implementation cannot be judged at all, or None: the first three rejecting
+    rollout cases it can run all raised exceptions naming no error path, of one type that
+    is its way of rejecting (a `ValueError` or an exception of its own, not Python's
+    `KeyError` or `RecursionError`, which are crashes)."""
+    crashes: list[Answer] = []
+    for case in cases:
+        if not isinstance(case.expected, ExpectedError) or case.is_file:
+            continue
+        if skip_reason(implementation, case) is not None:
+            continue
+        answer = implementation.run_rollout(case.rollout, case.options)
+        if answer.kind != "crashed":
+            return None
+        crashes.append(answer)
+        if len(crashes) == _PROBED:
+            break
+    kinds = {answer.exception for answer in crashes}
+    if len(crashes) < _PROBED or len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if kind.startswith("builtins.") and kind != "builtins.ValueError":
+        return None
+    first = _for_reports_text(crashes[0].detail)
+    return (
+        f"no rejection names an error path (the first {_PROBED} rejecting cases raised "
+        f"{kind.rpartition('.')[2]} without one; first: {first}): give the "
+        "exception a `path` attribute (and `line`), or pass --error-path-from REGEX to read "
+        "the path from its message (spec/RUNNER.md)"
+    )
+
+
+def _for_reports_text(text: str) -> str:
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 3] + "..."
 
 
 def read_allow_file(path: Path) -> dict[str, str]:

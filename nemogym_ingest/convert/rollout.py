@@ -32,6 +32,7 @@ from .checks import (
     require_object,
 )
 from .items import convert_items, convert_output_items, is_transitions
+from .scores import REWARD_COMPONENTS, nested_scores, scored_components
 from .turn import TranscriptBuilder
 
 SCHEMA = "nemo_gym_rollout"
@@ -275,15 +276,18 @@ def run_metadata(
     copy: JsonCopier,
     reserved: frozenset[str] = RESERVED_TOP_LEVEL_KEYS,
 ) -> JsonDict:
-    """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in
-    `nemogym.failure` with the failure's members (R84); the rollout's non-trace members."""
+    """The AgentRun's metadata (R44, R45): the reward as a score and its components beside
+    it (R92), or, for a failure row, the reward in `nemogym.failure` with the failure's
+    members (R84); the rollout's non-trace members."""
     failure = row.get(FAILURE_CLASS) is not None
     if failure:
         reserved = reserved | FAILURE_MEMBERS.keys()
     benchmark_fields = {
         key: value for key, value in row.items() if key not in reserved and value is not None
     }
-    non_trace["benchmark_fields"] = copy(benchmark_fields, (), prune=True)
+    copied = copy(benchmark_fields, (), prune=True)
+    components = copied.pop(REWARD_COMPONENTS) if not failure and scored_components(row) else {}
+    non_trace["benchmark_fields"] = copied
     reward = None if failure else copy(row.get("reward"), ("reward",), prune=True)
     agent_ref = copy(identity.agent_ref, ("agent_ref",), prune=True)
     failure_record = (
@@ -292,7 +296,7 @@ def run_metadata(
         else {}
     )
     metadata = {
-        "scores": pruned({"reward": reward}),
+        "scores": pruned({"reward": reward, **nested_scores(components)}),
         "nemogym": pruned(
             {
                 "task_index": identity.task_index,
