@@ -437,11 +437,17 @@ def _default_description(outcome: Outcome) -> str:
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"
 
 
-def group_description(cases: list[dict[str, Any]]) -> str:
+def group_description(cases: list[dict[str, Any]], sections: dict[str, str]) -> str:
     """The description `case add` gives a group it creates: its cases' rules, in the order
-    they first appear (`R20, R22, R31: cases`); refreshed as cases join, unless edited."""
-    rules = dict.fromkeys(rule for case in cases for rule in case["rules"])
-    return f"{', '.join(rules)}: cases"
+    they first appear, with their spec sections (`R20, R22 (Function calls and outputs); R32
+    (Assistant turns): cases`); refreshed as cases join, unless edited."""
+    by_section: dict[str, list[str]] = {}
+    for rule in dict.fromkeys(rule for case in cases for rule in case["rules"]):
+        by_section.setdefault(sections.get(rule, ""), []).append(rule)
+    named = [
+        ", ".join(rules) + (f" ({title})" if title else "") for title, rules in by_section.items()
+    ]
+    return f"{'; '.join(named)}: cases"
 
 
 def _write(
@@ -456,14 +462,15 @@ def _write(
     group_path = suite.cases / f"{request.group}.json"
     if group_path.exists():
         document = read_json(group_path)
-        generated = document["description"] == group_description(document["cases"])
+        sections = suite.rule_sections()
+        generated = document["description"] == group_description(document["cases"], sections)
         document["cases"].append(case)
         if generated:  # written by case add: it names the rules of the cases, now one more
-            document["description"] = group_description(document["cases"])
+            document["description"] = group_description(document["cases"], sections)
     else:
         document = {
             "group": request.group,
-            "description": group_description([case]),
+            "description": group_description([case], suite.rule_sections()),
             "cases": [case],
         }
     problems = schema_problems(suite, document)

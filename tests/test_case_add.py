@@ -570,7 +570,7 @@ def test_minimize_keeps_the_problem_not_just_rule_and_path(
     document = json.loads((suite / "cases" / "from-harbor.json").read_text())
     (case,) = document["cases"]
     assert case["description"] == f"rejected by R22 at response.output[0].call_id: {reason}"
-    assert document["description"] == "R22: cases"  # the group's, as case add names groups
+    assert document["description"] == "R22 (Function calls and outputs): cases"  # its section
     assert "pass orphan_outputs" not in case["description"]
     (item,) = case["rollout"]["response"]["output"]
     assert item["call_id"] == "call_87f635b1"
@@ -656,13 +656,14 @@ def test_a_group_s_generated_description_names_the_rules_of_the_cases_joining_it
     suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A group `case add` created is described by its cases' rules, refreshed as cases for
-    other rules join it; a description someone wrote stays."""
+    other rules join it, with their spec sections; a description someone wrote stays."""
+    calls = "Function calls and outputs"
     source = _lines_file(tmp_path, [rollout(0), _rejected(), _two_messages()])
     group_file = suite / "cases" / "g.json"
     for line, case_id, rules, described in (
-        (1, "first", ["--rules", "R20,R22"], "R20, R22: cases"),
-        (2, "second", [], "R20, R22: cases"),  # a rejection: its rule, R20
-        (3, "third", ["--rules", "R32"], "R20, R22, R32: cases"),
+        (1, "first", ["--rules", "R20,R22"], f"R20, R22 ({calls}): cases"),
+        (2, "second", [], f"R20, R22 ({calls}): cases"),  # a rejection: its rule, R20
+        (3, "third", ["--rules", "R32"], f"R20, R22 ({calls}); R32 (Assistant turns): cases"),
     ):
         status, _, err = _add(
             capsys, suite, f"{source}:{line}", "--id", case_id, "--group", "g", *rules

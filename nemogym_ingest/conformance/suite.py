@@ -15,6 +15,8 @@ from ..wire import JsonDict
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _DEFINED_RULE = re.compile(r"^- \*\*([RD]\d+)\b", re.MULTILINE)
+_RULE_SECTION = re.compile(r"^## (?P<title>.+?) \((?P<rules>R\d+[^)]*)\)$", re.MULTILINE)
+_RULE_RANGE = re.compile(r"R(\d+)(?:\u2013R(\d+))?")  # a range: R20, an en dash, R23
 
 
 class SuiteError(Exception):
@@ -145,6 +147,18 @@ class Suite:
         if not self.readme.is_file():
             return None
         return set(_DEFINED_RULE.findall(self.readme.read_text(encoding="utf-8")))
+
+    def rule_sections(self) -> dict[str, str]:
+        """Each rule's section in `spec/README.md`, by the rules its heading names
+        (`## Function calls and outputs (R20\u2013R23)`: `R22` is `Function calls and outputs`)."""
+        if not self.readme.is_file():
+            return {}
+        sections: dict[str, str] = {}
+        for heading in _RULE_SECTION.finditer(self.readme.read_text(encoding="utf-8")):
+            for first, last in _RULE_RANGE.findall(heading["rules"]):
+                for number in range(int(first), int(last or first) + 1):
+                    sections[f"R{number}"] = heading["title"]
+        return sections
 
 
 def _load_case(raw: JsonDict, cases_dir: Path, golden_dir: Path) -> Case:
