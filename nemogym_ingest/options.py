@@ -4,7 +4,7 @@ text, from which the command line, the rescue hints and the README's list are ma
 
 Each option resolves one kind of rejection by saying what the user knows; each use is
 recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order. What each
-option does (R71-R78) is done by the module that applies it, whose `Rules:` line names it.
+option does (R71-R79) is done by the module that applies it, whose `Rules:` line names it.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 
 Rules: R70.
@@ -75,6 +75,8 @@ class ConversionOptions:
     - `think_tags="reasoning"`: a leading `<think>…</think>` in assistant text is reasoning (R76).
     - `empty_rollouts="placeholder"`: a rollout without items gets a placeholder message (R77).
     - `tool_items="generic"`: hosted and custom tool items become tool calls and outputs (R78).
+    - `trajectory="transcripts"`: a rollout's `ng_trajectory` becomes a transcript per agent
+      invocation (or per chain of model calls), in transcript groups (R79, R86-R89).
 
     Only missing or unsupported data is affected: a present but invalid value is still
     rejected. Invalid option values raise `ValueError`.
@@ -89,6 +91,7 @@ class ConversionOptions:
     think_tags: Literal["reasoning"] | None = None
     empty_rollouts: Literal["placeholder"] | None = None
     tool_items: Literal["generic"] | None = None
+    trajectory: Literal["transcripts"] | None = None
 
     def __post_init__(self) -> None:
         for name, option in OPTIONS.items():
@@ -344,6 +347,16 @@ OPTIONS: dict[str, OptionDefinition] = {
             effect="convert them as generic tool calls",
             recorded="generic for N items",
             record=lambda count: f"generic for {plural(count, 'item')}",
+        ),
+        _single_value(
+            "trajectory",
+            "transcripts",
+            rule="R79",
+            help="convert a rollout's ng_trajectory into a transcript per agent invocation (or "
+            "model call chain), grouped as the invocation tree",
+            effect="convert its trajectory into transcripts",
+            recorded="N transcripts added",
+            record=lambda count: f"{plural(count, 'transcript')} added",
         ),
     )
 }

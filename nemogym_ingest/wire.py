@@ -67,5 +67,16 @@ def transcript(name: str, messages: list[JsonDict], metadata: JsonDict) -> JsonD
     return {"name": name, "messages": messages, "metadata": metadata}
 
 
+def transcript_group(
+    group_id: str, name: str, metadata: JsonDict, parent_id: str | None
+) -> JsonDict:
+    """A transcript group with a local id; `parent_transcript_group_id` only when it has a
+    parent (R87)."""
+    group: JsonDict = {"id": group_id, "name": name, "metadata": metadata}
+    if parent_id is not None:
+        group["parent_transcript_group_id"] = parent_id
+    return group
+
+
 def agent_run(name: str, transcripts: list[JsonDict], metadata: JsonDict) -> JsonDict:
     return {"name": name, "transcripts": transcripts, "metadata": metadata}

@@ -30,6 +30,8 @@ from .checks import (
     require_object,
 )
 from .items import convert_items, convert_output_items, is_transitions
+from .trajectory import trajectory_parts
+from .trajectory_record import TRAJECTORY_MEMBER as TRAJECTORY
 from .turn import TranscriptBuilder
 
 SCHEMA = "nemo_gym_rollout"
@@ -167,11 +169,21 @@ def rollout_run(
     row = require_object(row, (), "R1")
     exchange = read_exchange(row, "responses_create_params", (), TranscriptBuilder(options, copy))
     identity = run_identity(row, options, line, exchange.out.uses)
-    return agent_run(
-        identity.run_name,
-        [exchange.transcript(identity.agent_name, SCHEMA)],
-        run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
+    transcripts = [exchange.transcript(identity.agent_name, SCHEMA)]
+    trajectory = trajectory_parts(row, options, copy, identity.uses)
+    if trajectory is None:
+        return agent_run(
+            identity.run_name,
+            transcripts,
+            run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
+        )
+    metadata = run_metadata(
+        row, identity, exchange.non_trace(), SCHEMA, copy, rest={TRAJECTORY: trajectory.rest}
     )
+    run = agent_run(identity.run_name, transcripts + trajectory.transcripts, metadata)
+    if trajectory.groups:
+        run["transcript_groups"] = trajectory.groups
+    return run
 
 
 @dataclass(frozen=True)
@@ -269,15 +281,21 @@ def run_metadata(
     schema: str,
     copy: JsonCopier,
     reserved: frozenset[str] = RESERVED_TOP_LEVEL_KEYS,
+    rest: JsonDict | None = None,
 ) -> JsonDict:
     """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in
-    `nemogym.failure` with the failure's members (R84); the rollout's non-trace members."""
+    `nemogym.failure` with the failure's members (R84); the rollout's non-trace members.
+    `rest`: benchmark fields whose value is replaced (the rest of a trajectory, R89)."""
     failure = row.get(FAILURE_CLASS) is not None
     if failure:
         reserved = reserved | FAILURE_MEMBERS.keys()
     benchmark_fields = {
         key: value for key, value in row.items() if key not in reserved and value is not None
     }
+    if rest:
+        benchmark_fields.update(
+            (key, value) for key, value in rest.items() if key in benchmark_fields
+        )
     non_trace["benchmark_fields"] = copy(benchmark_fields, (), prune=True)
     reward = None if failure else copy(row.get("reward"), ("reward",), prune=True)
     agent_ref = copy(identity.agent_ref, ("agent_ref",), prune=True)
