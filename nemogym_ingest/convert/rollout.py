@@ -31,7 +31,6 @@ from .checks import (
 )
 from .items import convert_items, convert_output_items, is_transitions
 from .trajectory import trajectory_parts
-from .trajectory_record import TRAJECTORY_MEMBER as TRAJECTORY
 from .turn import TranscriptBuilder
 
 SCHEMA = "nemo_gym_rollout"
@@ -177,9 +176,7 @@ def rollout_run(
             transcripts,
             run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
         )
-    metadata = run_metadata(
-        row, identity, exchange.non_trace(), SCHEMA, copy, rest={TRAJECTORY: trajectory.rest}
-    )
+    metadata = run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy, rest=trajectory.rest)
     run = agent_run(identity.run_name, transcripts + trajectory.transcripts, metadata)
     if trajectory.groups:
         run["transcript_groups"] = trajectory.groups

@@ -47,6 +47,8 @@ class TrajectoryParts:
     transcripts: list[JsonDict] = field(default_factory=list)
     groups: list[JsonDict] = field(default_factory=list)
     rest: JsonDict = field(default_factory=dict)
+    """Benchmark fields replaced by what is left of them: `ng_trajectory`, and
+    `ng_agent_observations` when it repeats a conversation a transcript shows."""
 
 
 def group_id(invocation: Invocation) -> str:
@@ -90,7 +92,10 @@ def trajectory_parts(
         if rendering is not None:
             parts.transcripts.append(rendering.transcript)
             rendered_calls.update(rendering.rendered)
-    parts.rest = _rest(trajectory, rendered_calls, moved_tools, copy)
+    parts.rest = {TRAJECTORY_MEMBER: _rest(trajectory, rendered_calls, moved_tools, copy)}
+    observations = _observations_rest(row, trajectory, copy)
+    if observations is not None:
+        parts.rest[OBSERVATIONS] = observations
     if parts.transcripts:
         uses["trajectory"] = uses.get("trajectory", 0) + len(parts.transcripts)
     return parts
@@ -352,3 +357,32 @@ def _rest(
         else:
             rest[key] = copy(value, TRAJECTORY + (key,), prune=True)
     return pruned(rest)
+
+
+def _observations_rest(row: JsonDict, trajectory: TrajectoryRecord, copy: JsonCopier) -> Any:
+    """`ng_agent_observations` without the conversation of each `agent_invocation` record
+    that is the conversation of the trajectory's invocation of that id, which a transcript
+    shows (R89); None when it repeats none."""
+    bundle = row.get(OBSERVATIONS)
+    records = bundle.get("records") if isinstance(bundle, dict) else None
+    if not isinstance(bundle, dict) or not isinstance(records, list):
+        return None
+    shown = {
+        invocation.invocation_id: invocation.conversation for invocation in trajectory.invocations
+    }
+    kept = [_without_shown_conversation(record, shown) for record in records]
+    if all(new is old for new, old in zip(kept, records, strict=True)):
+        return None
+    return copy({**bundle, "records": kept}, (OBSERVATIONS,), prune=True)
+
+
+def _without_shown_conversation(record: Any, shown: dict[str, list[Any]]) -> Any:
+    if (
+        isinstance(record, dict)
+        and record.get("kind") == "agent_invocation"
+        and record.get("conversation")
+        and isinstance(record.get("invocation_id"), str)
+        and shown.get(record["invocation_id"]) == record["conversation"]
+    ):
+        return {key: value for key, value in record.items() if key != "conversation"}
+    return record

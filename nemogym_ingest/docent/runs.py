@@ -14,6 +14,7 @@ from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
 from ..source import Chunk, InputError, Source, open_source, read_chunks
 from ._sdk import DocentAgentRun, serialize_agent_run
+from .group_ids import with_fresh_group_ids
 
 _ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
 
@@ -92,7 +93,7 @@ def chunks(
     size = _ENVELOPE_BYTES
     for run in runs:
         # `to_docent`, faster: the payload shares objects with `run`, which is dropped here.
-        docent_run = DocentAgentRun.model_validate(wire_payload(run))
+        docent_run = DocentAgentRun.model_validate(with_fresh_group_ids(wire_payload(run)))
         run_bytes = len(serialize_agent_run(docent_run))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
