@@ -590,6 +590,14 @@ def test_r75_without_option_names_it_and_other_parts_stay_rejected() -> None:
 # --- R70 record --------------------------------------------------------------------------
 
 
+_CHAT_CALL = {
+    "request": {"messages": [{"role": "user", "content": "q"}]},
+    "response": {"choices": [{"message": {"role": "assistant", "content": "a"}}]},
+    "response_metadata": {"dialect": "chat"},
+}
+"""A model call NeMo Gym recorded in the chat dialect (R88)."""
+
+
 def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
     rollout = {
         "responses_create_params": {"input": []},
@@ -604,6 +612,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
                 ]
             ]
         },
+        "ng_trajectory": {"model_calls": [_CHAT_CALL]},
     }
     path = tmp_path / "rollouts.jsonl"
     path.write_text("\n" + json.dumps(rollout) + "\n", encoding="utf-8")
@@ -617,6 +626,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         think_tags="reasoning",
         empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
         tool_items="generic",
+        trajectory="transcripts",
     )
     (run,) = convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
     payload = run.to_dict()
@@ -630,6 +640,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("media", "placeholder for 1 part"),
         ("think_tags", "split 1 message"),
         ("tool_items", "generic for 1 item"),
+        ("trajectory", "1 transcript added"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
     assert list(assumed(payload)) == [name for name in OPTIONS if name != "empty_rollouts"]

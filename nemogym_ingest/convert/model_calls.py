@@ -184,7 +184,7 @@ def _chat_message(message: Any) -> Items:
     if role == "assistant":
         return _chat_assistant(message)
     if role == "tool":
-        output = content if isinstance(content, str) else _text_parts(content, "input_text")
+        output = content
         return [
             {
                 "type": "function_call_output",
@@ -249,7 +249,6 @@ def _anthropic_blocks(role: str, content: Any, signatures: list[str]) -> Items:
             )
         elif block_type == "tool_result" and role == "user":
             output = block.get("content")
-            output = output if isinstance(output, str) else _text_parts(output, "input_text")
             items.append(
                 {
                     "type": "function_call_output",

@@ -169,22 +169,20 @@ def _compaction_records(invocation: Invocation, row: JsonDict) -> Iterator[tuple
 
 
 def _placement(invocation: Invocation, record: JsonDict) -> tuple[int, bool] | None:
-    """Where a compaction goes in the conversation: before the item whose `id` is its
-    `first_kept_item_id`, else before the user message holding its summary (Claude Code's
-    continuation message), with whether that message shows the summary; else None."""
+    """Where a compaction goes in the conversation: before the first item whose `id` is its
+    `first_kept_item_id`, or, when there is none, before the first user message holding
+    its summary (Claude Code's continuation message), with whether that message shows the
+    summary; else None."""
     kept, summary = record.get("first_kept_item_id"), record.get("summary")
-    for position, item in enumerate(invocation.conversation):
-        if not isinstance(item, dict):
-            continue
-        if isinstance(kept, str) and item.get("id") == kept:
-            return position, False
-        if (
-            isinstance(summary, str)
-            and summary
-            and item.get("role") == "user"
-            and item.get("content") == summary
-        ):
-            return position, True
+    items = [item if isinstance(item, dict) else {} for item in invocation.conversation]
+    if isinstance(kept, str):
+        for position, item in enumerate(items):
+            if item.get("id") == kept:
+                return position, False
+    if isinstance(summary, str) and summary:
+        for position, item in enumerate(items):
+            if item.get("role") == "user" and item.get("content") == summary:
+                return position, True
     return None
 
 
