@@ -1,0 +1,46 @@
+"""Hypothesis strategies for NeMo Gym rollouts, for any implementation of spec/README.md.
+
+- `valid_rollouts()`: rollouts a conforming converter must accept, in realistic mixes.
+- `malformed_rollouts()`: `(rollout, expected_path)` pairs, a valid rollout with exactly one
+  violation injected and the path (R50) its rejection must name.
+- `mutated_rollouts()`: valid rollouts with arbitrary parts replaced, removed or added.
+- `json_values()`: arbitrary JSON, deep nesting included, for fuzzing (R52).
+- `valid_episode_rows()`, `malformed_episode_rows()`: the same for NeMo Gym 0.7.0's episode
+  rows (R81, R82), one transcript per invocation.
+
+Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
+fresh object: mutate it freely.
+
+This package is the public surface; its modules, one per section, are private (`_json`:
+arbitrary JSON; `_items`: realistic items; `_rollouts`: valid rollouts; `_mutations`;
+`_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows), each built
+only on the ones before it.
+"""
+
+from __future__ import annotations
+
+try:
+    import hypothesis  # noqa: F401  (the sections import Hypothesis; name the extra first)
+except ModuleNotFoundError as error:
+    raise ImportError(
+        f"nemogym_ingest.testing.strategies needs Hypothesis ({error}): "
+        "pip install 'hypothesis>=6.100' (the testing extra; in a checkout, uv sync installs it)"
+    ) from error
+
+from nemogym_ingest.testing.strategies._episodes import (
+    malformed_episode_rows,
+    valid_episode_rows,
+)
+from nemogym_ingest.testing.strategies._json import json_values
+from nemogym_ingest.testing.strategies._malformed import malformed_rollouts
+from nemogym_ingest.testing.strategies._mutations import mutated_rollouts
+from nemogym_ingest.testing.strategies._rollouts import valid_rollouts
+
+__all__ = [
+    "json_values",
+    "malformed_episode_rows",
+    "malformed_rollouts",
+    "mutated_rollouts",
+    "valid_episode_rows",
+    "valid_rollouts",
+]
