@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .convert import FailedAttempt, RowKind, convert_row, read_failed_attempt, row_kind
+from .convert import (
+    FailedAttempt,
+    RowKind,
+    convert_row,
+    read_failed_attempt,
+    row_kind,
+    trace_census,
+)
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import (
@@ -182,6 +189,9 @@ class LineResult:
     rescuing: tuple[str, ...] = ()
     kind: RowKind = "other"
     failure: FailedAttempt | None = None
+    trace: tuple[int, int] = (0, 0)
+    """With `rescue` (`check`): whether the row carries a trace and its subagent invocations
+    (`trace_census`)."""
 
     @functools.cached_property
     def run(self) -> AgentRun | None:
@@ -208,7 +218,8 @@ def convert_lines(
     each line is parsed (R63, R64), a failed attempt read as one (R83), any other row
     handed to `converter`.
 
-    With `rescue`, each rejected line that parses also gets its `rescuing_options`.
+    With `rescue`, each rejected line that parses also gets its `rescuing_options`, and
+    each row its `trace_census`.
     """
     for line, raw in enumerate(lines, first_line):
         content = line_content(raw, line)
@@ -221,6 +232,7 @@ def convert_lines(
             continue  # no option rescues a line that does not parse
         row = parsed.value
         kind = row_kind(row)
+        trace = trace_census(row) if rescue else (0, 0)
         try:
             if kind == "failed_attempt":
                 failure = read_failed_attempt(row)
@@ -236,11 +248,10 @@ def convert_lines(
                 converted = converter(row, options, line, False)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()
-            yield LineResult(
-                line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind
-            )
+            rejected = error.located(file=file, line=line)
+            yield LineResult(line, error=rejected, rescuing=rescuing, kind=kind, trace=trace)
             continue
-        yield LineResult(line, converted=converted, kind=kind)
+        yield LineResult(line, converted=converted, kind=kind, trace=trace)
 
 
 def _converted(

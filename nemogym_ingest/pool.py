@@ -82,6 +82,10 @@ class ChunkResult:
     before it: whether every later line of the chunk is of that kind too (those lines,
     `scanned`, are only looked at)."""
     scanned: int = 0
+    trace_rows: int = 0
+    """With `ChunkSettings.rescue`: the rows carrying a trace (`trace_census`)..."""
+    subagent_invocations: int = 0
+    """... and the subagent invocations they hold."""
 
 
 def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
@@ -98,6 +102,8 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
     )
     for outcome in outcomes:
         converted = outcome.converted
+        result.trace_rows += outcome.trace[0]
+        result.subagent_invocations += outcome.trace[1]
         if outcome.failure is not None:
             result.failures.append(outcome.failure)
             continue

@@ -17,7 +17,7 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import add_option_arguments, options_from_args, plural, suggested_flags
+from ..options import OPTIONS, add_option_arguments, options_from_args, plural, suggested_flags
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
@@ -62,6 +62,32 @@ class _CheckReport:
     failure_classes: Counter[str] = field(default_factory=Counter)
     first_failures: dict[str, FailedAttempt] = field(default_factory=dict)
     """Per failure class, its first failed attempt (R83)."""
+    trace_rows: int = 0
+    """Rows carrying a trace (`ng_trajectory`), which `trajectory` converts (R79)."""
+    subagent_invocations: int = 0
+    trajectory_applied: bool = False
+    """Whether the check ran with `--trajectory transcripts`."""
+
+    def traces(self) -> dict[str, Any]:
+        """The rows carrying traces, their subagent invocations and the option (R79)."""
+        return {
+            "rows": self.trace_rows,
+            "subagent_invocations": self.subagent_invocations,
+            "option": OPTIONS["trajectory"].usage,
+            "applied": self.trajectory_applied,
+        }
+
+    def trace_sentence(self) -> str:
+        """`traces: N rows carry ng_trajectory (M subagent invocations); …the option…`."""
+        rows = plural(self.trace_rows, "row", grouped=True)
+        verb = "carries" if self.trace_rows == 1 else "carry"
+        held = plural(self.subagent_invocations, "subagent invocation", grouped=True)
+        option = OPTIONS["trajectory"].usage
+        if self.trajectory_applied:
+            tail = f"converted with {option}: a transcript per invocation"
+        else:
+            tail = f"{option} shows each invocation as a transcript"
+        return f"traces: {rows} {verb} ng_trajectory ({held}); {tail}"
 
     def add_failures(self, failures: list[FailedAttempt]) -> None:
         for failure in failures:
@@ -79,6 +105,12 @@ class _CheckReport:
         return sum(getattr(tally, name) for tally in self.files)
 
     def as_json(self) -> dict[str, Any]:
+        report = self._as_json()
+        if self.trace_rows:
+            report["traces"] = self.traces()
+        return report
+
+    def _as_json(self) -> dict[str, Any]:
         return {
             "files": [vars(tally) for tally in self.files],
             "lines": self.total("lines"),
@@ -135,6 +167,8 @@ class _CheckReport:
             + f"{self.total('blank'):,} blank"
             + (f", {len(unreadable)} unreadable" if unreadable else "")
         )
+        if self.trace_rows:
+            yield self.trace_sentence()
         if self.failure_classes:
             yield "failed attempts by class (failure rows without a rollout):"
             for name, count in self.failure_classes.most_common():
@@ -187,6 +221,8 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
                 tally.blank += result.blank
                 tally.converted += result.converted
                 tally.failed_attempts += len(result.failures)
+                report.trace_rows += result.trace_rows
+                report.subagent_invocations += result.subagent_invocations
                 report.add_failures(result.failures)
                 progress.advance(result.converted, chunk.nbytes, chunk.position)
                 if verdict.observe(result, stopped=False):
@@ -213,7 +249,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
 
 
 def _check(args: argparse.Namespace) -> int:
-    report = _CheckReport()
+    report = _CheckReport(trajectory_applied=args.trajectory is not None)
     for path in args.rollouts:
         _check_file(path, args, report)
     if args.format == "json":

@@ -21,6 +21,7 @@ from .rows import (
     row_kind,
 )
 from .tool_items import TOOL_ITEM_SHAPES
+from .trajectory_record import trace_census
 
 __all__ = [
     "NOT_ROLLOUT_KINDS",
@@ -32,4 +33,5 @@ __all__ = [
     "read_failed_attempt",
     "row_kind",
     "split_think_tags",
+    "trace_census",
 ]

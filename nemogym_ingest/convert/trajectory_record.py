@@ -232,3 +232,22 @@ def read_trajectory(value: Any) -> TrajectoryRecord:
             loc = TRAJECTORY + (kind, index)
             _string(element, "invocation_id", loc, optional=kind == "gaps")
     return TrajectoryRecord(record, invocations, arrays)
+
+
+def trace_census(row: Any) -> tuple[int, int]:
+    """`(1, SUBAGENTS)` for a row carrying a trace — an `ng_trajectory` object with
+    invocations or model calls — SUBAGENTS its invocations with a parent; else `(0, 0)`.
+    Read without checking anything (for `check`, whatever the options)."""
+    record = row.get(TRAJECTORY_MEMBER) if isinstance(row, dict) else None
+    if not isinstance(record, dict):
+        return 0, 0
+    invocations = record.get("invocations")
+    invocations = invocations if isinstance(invocations, list) else []
+    if not invocations and not record.get("model_calls"):
+        return 0, 0
+    subagents = sum(
+        1
+        for invocation in invocations
+        if isinstance(invocation, dict) and invocation.get("parent_invocation_id") is not None
+    )
+    return 1, subagents
