@@ -24,9 +24,9 @@ from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_jsonl_line
 from .jsonvalue import SURROGATE
-from .minimize import Keeps, Minimized, minimize, transcript_shape
+from .minimize import Keeps, Minimized, group_shape, minimize, transcript_shape
 from .model import AgentRun
-from .options import ConversionOptions
+from .options import ConversionOptions, plural
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
 
@@ -166,18 +166,22 @@ def outcome_keeper(
         return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
     assert original.run is not None
     shape, assumed = transcript_shape(original.run), _assumed(original.run)
+    groups = group_shape(original.run)
 
     def keeps_shape(candidate: Any) -> bool:
         outcome = outcome_of(candidate, options)
         return (
             outcome.run is not None
             and transcript_shape(outcome.run) == shape
+            and group_shape(outcome.run) == groups
             and _assumed(outcome.run) == assumed
             and same_docent(candidate, outcome)
         )
 
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
     recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
+    if groups[0]:
+        recorded += f", {plural(len(groups[0]), 'transcript group')} and their members"
     return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
 
 
