@@ -361,6 +361,18 @@ def _call_messages(
     return out.messages, out.details, copy(rest, loc, prune=True)
 
 
+@dataclass
+class _Chain:
+    """Calls that each repeat the history of the one before: their messages, shown once."""
+
+    messages: list[JsonDict]
+    details: list[JsonDict]
+    keys: list[Any]
+
+    def continued_by(self, keys: list[Any]) -> bool:
+        return self.keys == keys[: len(self.keys)]
+
+
 def render_model_calls(
     name: str,
     positions: list[int],
@@ -369,28 +381,39 @@ def render_model_calls(
     copy: JsonCopier,
     uses: dict[str, Any],
 ) -> Rendering | None:
-    """One transcript of the calls at `positions`, in order (R88): each call's messages
-    after the ones the transcript already shows (the history it shares with the calls
-    before it, reasoning aside); None when no call can be shown."""
-    messages: list[JsonDict] = []
-    details: list[JsonDict] = []
+    """One transcript of the calls at `positions` (R88): each call continues the latest
+    chain whose messages are its first ones (a request repeats the history without the
+    reasoning), adding only the messages after them, or starts a new chain; the chains
+    follow each other in the order they start. None when no call can be shown."""
+    chains: list[_Chain] = []
     kept: list[JsonDict] = []
     rendered: list[int] = []
     for position in positions:
         try:
-            new, new_details, rest = _call_messages(
+            new, details, rest = _call_messages(
                 position, calls.calls[position], options, copy, uses
             )
         except _NotShown:
             continue
-        shown = [_shown_key(message) for message in messages]
-        start = len(messages) if shown == [_shown_key(m) for m in new[: len(messages)]] else 0
-        messages += new[start:]
-        details += [detail | {"model_call_index": position} for detail in new_details[start:]]
+        keys = [_shown_key(message) for message in new]
+        details = [detail | {"model_call_index": position} for detail in details]
+        chain = next((chain for chain in reversed(chains) if chain.continued_by(keys)), None)
+        if chain is None:
+            chains.append(_Chain(new, details, keys))
+        else:
+            start = len(chain.keys)
+            chain.messages += new[start:]
+            chain.details += details[start:]
+            chain.keys = keys
         kept.append(rest | {"model_call_index": position})
         rendered.append(position)
     if not rendered:
         return None
+    messages = [message for chain in chains for message in chain.messages]
     source = {"schema": MODEL_CALLS_SCHEMA, "model_call_count": len(rendered)}
-    metadata = {"source": source, "message_details": details, "model_calls": kept}
+    metadata = {
+        "source": source,
+        "message_details": [detail for chain in chains for detail in chain.details],
+        "model_calls": kept,
+    }
     return Rendering(transcript(name, messages, pruned(metadata)), rendered)

@@ -63,6 +63,10 @@ def trajectory_parts(
     `trajectory` option (R79); None without the option or without a trajectory."""
     if options.trajectory is None or row.get(TRAJECTORY_MEMBER) is None:
         return None
+    if not copy.owned:  # R41 first: what follows compares values, all JSON then
+        copy.checked(row[TRAJECTORY_MEMBER], TRAJECTORY)
+        if OBSERVATIONS in row:
+            copy.checked(row[OBSERVATIONS], (OBSERVATIONS,))
     trajectory = read_trajectory(row[TRAJECTORY_MEMBER])
     calls = CallIndex(trajectory.arrays["model_calls"])
     owned = {invocation.index: calls.owned(invocation) for invocation in trajectory.invocations}
@@ -93,7 +97,7 @@ def trajectory_parts(
             parts.transcripts.append(rendering.transcript)
             rendered_calls.update(rendering.rendered)
     parts.rest = {TRAJECTORY_MEMBER: _rest(trajectory, rendered_calls, moved_tools, copy)}
-    observations = _observations_rest(row, trajectory, copy)
+    observations = _observations_rest(row, trajectory, moved_tools, copy)
     if observations is not None:
         parts.rest[OBSERVATIONS] = observations
     if parts.transcripts:
@@ -357,30 +361,54 @@ def _rest(
     return pruned(rest)
 
 
-def _observations_rest(row: JsonDict, trajectory: TrajectoryRecord, copy: JsonCopier) -> Any:
-    """`ng_agent_observations` without the conversation of each `agent_invocation` record
-    that is the conversation of the trajectory's invocation of that id, which a transcript
-    shows (R89); None when it repeats none."""
+def _observations_rest(
+    row: JsonDict, trajectory: TrajectoryRecord, moved_tools: set[int], copy: JsonCopier
+) -> Any:
+    """`ng_agent_observations` without what the trajectory repeats of it (R89): of each
+    `agent_invocation` record of an observed invocation, and of each `tool_call` record a
+    group holds, only its kind, ids and the members whose value differs; None when it
+    repeats nothing."""
     bundle = row.get(OBSERVATIONS)
     records = bundle.get("records") if isinstance(bundle, dict) else None
     if not isinstance(bundle, dict) or not isinstance(records, list):
         return None
-    shown = {
-        invocation.invocation_id: invocation.conversation for invocation in trajectory.invocations
+    invocations = {
+        invocation.invocation_id: invocation.record for invocation in trajectory.invocations
     }
-    kept = [_without_shown_conversation(record, shown) for record in records]
+    tools = {
+        (tool.get("invocation_id"), tool.get("tool_call_id")): tool
+        for index, tool in enumerate(trajectory.arrays["tool_calls"])
+        if index in moved_tools
+    }
+    kept = [_without_repeated(record, invocations, tools) for record in records]
     if all(new is old for new, old in zip(kept, records, strict=True)):
         return None
     return copy({**bundle, "records": kept}, (OBSERVATIONS,), prune=True)
 
 
-def _without_shown_conversation(record: Any, shown: dict[str, list[Any]]) -> Any:
-    if (
-        isinstance(record, dict)
-        and record.get("kind") == "agent_invocation"
-        and record.get("conversation")
-        and isinstance(record.get("invocation_id"), str)
-        and shown.get(record["invocation_id"]) == record["conversation"]
-    ):
-        return {key: value for key, value in record.items() if key != "conversation"}
-    return record
+_RECORD_IDS = {
+    "agent_invocation": ("kind", "invocation_id"),
+    "tool_call": ("kind", "invocation_id", "tool_call_id"),
+}
+
+
+def _without_repeated(
+    record: Any, invocations: dict[str, JsonDict], tools: dict[tuple[Any, Any], JsonDict]
+) -> Any:
+    """A bundle record without the members its trajectory counterpart repeats (R89)."""
+    if not isinstance(record, dict) or record.get("kind") not in _RECORD_IDS:
+        return record
+    ids = _RECORD_IDS[record["kind"]]
+    key = record.get("invocation_id")
+    if record["kind"] == "agent_invocation":
+        counterpart = invocations.get(key) if isinstance(key, str) else None
+    else:
+        counterpart = tools.get((key, record.get("tool_call_id")))
+    if counterpart is None:
+        return record
+    rest = {
+        name: value
+        for name, value in record.items()
+        if name in ids or name not in counterpart or counterpart[name] != value
+    }
+    return record if len(rest) == len(record) else rest

@@ -7,14 +7,16 @@
 - `json_values()`: arbitrary JSON, deep nesting included, for fuzzing (R52).
 - `valid_episode_rows()`, `malformed_episode_rows()`: the same for NeMo Gym 0.7.0's episode
   rows (R81, R82), one transcript per invocation.
+- `valid_trajectory_rows()`, `malformed_trajectory_rows()`: rollouts carrying NeMo Gym
+  0.7.0's `ng_trajectory`, to convert with `trajectory="transcripts"` (R79, R86-R89).
 
 Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
 fresh object: mutate it freely.
 
 This package is the public surface; its modules, one per section, are private (`_json`:
 arbitrary JSON; `_items`: realistic items; `_rollouts`: valid rollouts; `_mutations`;
-`_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows), each built
-only on the ones before it.
+`_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows;
+`_trajectories`: rollouts carrying a trajectory), each built only on the ones before it.
 """
 
 from __future__ import annotations
@@ -35,12 +37,20 @@ from nemogym_ingest.testing.strategies._json import json_values
 from nemogym_ingest.testing.strategies._malformed import malformed_rollouts
 from nemogym_ingest.testing.strategies._mutations import mutated_rollouts
 from nemogym_ingest.testing.strategies._rollouts import valid_rollouts
+from nemogym_ingest.testing.strategies._trajectories import (
+    conversation_of,
+    malformed_trajectory_rows,
+    valid_trajectory_rows,
+)
 
 __all__ = [
+    "conversation_of",
     "json_values",
     "malformed_episode_rows",
     "malformed_rollouts",
+    "malformed_trajectory_rows",
     "mutated_rollouts",
     "valid_episode_rows",
     "valid_rollouts",
+    "valid_trajectory_rows",
 ]
