@@ -52,7 +52,7 @@ def compact_bytes(value: Any) -> int:
 
 def transcript_of_group(payload: dict[str, Any], group_id: str) -> dict[str, Any]:
     (found,) = [t for t in payload["transcripts"] if t.get("transcript_group_id") == group_id]
-    return found
+    return dict(found)
 
 
 def texts(transcript: dict[str, Any]) -> str:
@@ -147,10 +147,12 @@ def test_r89_compaction_visible_where_it_happened() -> None:
 
 
 def _marker(transcript: dict[str, Any]) -> str:
-    return next(
-        m["content"]
-        for m in transcript["messages"]
-        if m["role"] == "system" and m["content"].startswith("[context compaction")
+    return str(
+        next(
+            m["content"]
+            for m in transcript["messages"]
+            if m["role"] == "system" and m["content"].startswith("[context compaction")
+        )
     )
 
 
