@@ -165,24 +165,33 @@ def outcome_keeper(
 
         return keeps_rejection, f"{rule} at {pattern or '(rollout)'}{docent}"
     assert original.run is not None
-    shape, assumed = transcript_shape(original.run), _assumed(original.run)
-    groups = group_shape(original.run)
+    kept = _kept_of(original.run)
 
     def keeps_shape(candidate: Any) -> bool:
         outcome = outcome_of(candidate, options)
         return (
             outcome.run is not None
-            and transcript_shape(outcome.run) == shape
-            and group_shape(outcome.run) == groups
-            and _assumed(outcome.run) == assumed
+            and _kept_of(outcome.run) == kept
             and same_docent(candidate, outcome)
         )
 
+    return keeps_shape, _kept_words(original.run) + docent
+
+
+def _kept_of(run: AgentRun) -> tuple[Any, ...]:
+    """What minimizing an accepted rollout keeps: its transcript shape, its transcript
+    groups (R87) and what it records of the options (R70)."""
+    return transcript_shape(run), group_shape(run), _assumed(run)
+
+
+def _kept_words(run: AgentRun) -> str:
+    """`_kept_of` in words: `the transcript shape (user, assistant), media: …`."""
+    shape, groups, assumed = _kept_of(run)
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
     recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
     if groups[0]:
         recorded += f", {plural(len(groups[0]), 'transcript group')} and their members"
-    return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
+    return f"the transcript shape ({roles}){recorded}"
 
 
 def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
