@@ -77,8 +77,10 @@ def test_r87_a_transcript_per_invocation_in_its_group(row_id: str) -> None:
     for index, (group, invocation) in enumerate(zip(groups, invocations, strict=True)):
         assert group["id"] == f"ng_trajectory.invocations[{index}]"
         parent = invocation["parent_invocation_id"]
-        expected = None if parent is None else f"ng_trajectory.invocations[{ids[parent]}]"
+        expected = None if parent not in ids else f"ng_trajectory.invocations[{ids[parent]}]"
         assert group.get("parent_transcript_group_id") == expected
+        if parent is not None and parent not in ids:  # a partial tree
+            assert group["metadata"]["parent_observed"] is False
         assert group["metadata"]["status"] == invocation["status"]
         if invocation["conversation"]:
             assert transcript_of_group(payload, group["id"])["messages"]
