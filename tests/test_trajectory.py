@@ -18,7 +18,6 @@ from nemogym_ingest import ConversionError, ConversionOptions, convert_nemogym_r
 from nemogym_ingest.conformance.compare import normalize_payload
 from nemogym_ingest.convert import convert_row
 from nemogym_ingest.docent import convert_nemogym_jsonl_file_to_agent_runs, to_docent
-from nemogym_ingest.docent.group_ids import with_fresh_group_ids
 from nemogym_ingest.testing.strategies import (
     conversation_of,
     malformed_trajectory_rows,
@@ -200,13 +199,14 @@ def test_r87_docent_group_ids_resolve_and_are_fresh_on_every_conversion(tmp_path
         )
 
 
-def test_fresh_group_ids_leave_a_run_without_groups_alone() -> None:
-    payload = payload_of(ROWS["opencode:1"], STRICT)
-    assert with_fresh_group_ids(payload) is payload
-    run = convert_nemogym_rollout_to_agent_run(ROWS["opencode:1"], options=TRANSCRIPTS)
-    assert normalize_payload(to_docent(run).model_dump(mode="json")) == normalize_payload(
-        run.to_dict()
-    )
+def test_a_run_without_groups_goes_to_docent_as_it_is() -> None:
+    for options in (STRICT, TRANSCRIPTS):
+        run = convert_nemogym_rollout_to_agent_run(ROWS["opencode:1"], options=options)
+        docent = to_docent(run)
+        assert "id" not in {*docent.model_fields_set} | {
+            name for group in docent.transcript_groups for name in group.model_fields_set
+        }
+        assert normalize_payload(docent.model_dump(mode="json")) == normalize_payload(run.to_dict())
 
 
 # --- generated trajectories -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..model import AgentRun
 from ..options import OptionsArgument
 from ..source import RolloutsSource
 from ._sdk import DocentAgentRun
-from .group_ids import with_fresh_group_ids
+from .groups import docent_run
 
 
 def to_docent(run: AgentRun) -> DocentAgentRun:
@@ -23,7 +23,7 @@ def to_docent(run: AgentRun) -> DocentAgentRun:
     `model_dump(mode="json")` adds fresh ids, `null` members, `transcript_groups: []` and
     `redacted: false`, which `normalize_payload` drops again. Transcript groups (R87) get
     fresh ids on every call, so no two runs given to Docent share one."""
-    return DocentAgentRun.model_validate(with_fresh_group_ids(run.to_dict()))
+    return docent_run(run.to_dict())
 
 
 def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:

@@ -14,7 +14,7 @@ from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
 from ..source import Chunk, InputError, Source, open_source, read_chunks
 from ._sdk import DocentAgentRun, serialize_agent_run
-from .group_ids import with_fresh_group_ids
+from .groups import docent_run
 
 _ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
 
@@ -93,8 +93,8 @@ def chunks(
     size = _ENVELOPE_BYTES
     for run in runs:
         # `to_docent`, faster: the payload shares objects with `run`, which is dropped here.
-        docent_run = DocentAgentRun.model_validate(with_fresh_group_ids(wire_payload(run)))
-        run_bytes = len(serialize_agent_run(docent_run))
+        docent = docent_run(wire_payload(run))
+        run_bytes = len(serialize_agent_run(docent))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
                 yield chunk, size
@@ -106,7 +106,7 @@ def chunks(
         if chunk and size + separator + run_bytes > limit:
             yield chunk, size
             chunk, size, separator = [], _ENVELOPE_BYTES, 0
-        chunk.append(docent_run)
+        chunk.append(docent)
         size += separator + run_bytes
         if len(chunk) == chunk_size:
             yield chunk, size
