@@ -286,3 +286,26 @@ def test_check_tells_of_traces_and_names_the_option() -> None:
     }
     plain = json.loads(_check(str(Path("examples/rollouts.jsonl")), "--format", "json").stdout)
     assert "traces" not in plain
+
+
+def test_r88_the_deepagents_system_prompt_is_readable() -> None:
+    """The wheel's deepagents row (case trajectory-from-nemo-gym-070-deepagents-model-call):
+    the system prompt and question the model received, in a model-call transcript."""
+    cases = json.loads(
+        (
+            Path(__file__).parent.parent / "spec" / "cases" / "trajectory-from-nemo-gym-070.json"
+        ).read_text(encoding="utf-8")
+    )["cases"]
+    (row,) = [c["rollout"] for c in cases if c["id"].endswith("deepagents-model-call")]
+    (call,) = row["ng_trajectory"]["model_calls"]
+    payload = payload_of(row)
+    first, shown = payload["transcripts"]
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]
+    system, question, answer = shown["messages"]
+    prompt = "".join(part["text"] for part in call["request"]["messages"][0]["content"])
+    assert system == {"content": prompt, "role": "system"}
+    assert question["content"] == call["request"]["messages"][1]["content"]
+    assert answer["content"] == call["response"]["choices"][0]["message"]["content"]
+    kept = shown["metadata"]["model_calls"][0]["request"]
+    assert [tool["function"]["name"] for tool in kept["tools"]] == ["write_todos", "ls"]
+    assert "messages" not in kept
