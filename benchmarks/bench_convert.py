@@ -186,7 +186,7 @@ def _breakdown(corpus: Path) -> None:
 
     from nemogym_ingest import ConversionOptions, jsonl, output
     from nemogym_ingest.convert import convert_row
-    from nemogym_ingest.jsonl import line_content, parse_jsonl_line
+    from nemogym_ingest.jsonl import line_content, parse_line
     from nemogym_ingest.jsonvalue import NotAllJson
     from nemogym_ingest.output import payload_line
 
@@ -212,7 +212,8 @@ def _breakdown(corpus: Path) -> None:
                     content = line_content(raw, number)
                     parse(content)
                     parsed_at = clock()
-                    rollout, owned = parse_jsonl_line(content)
+                    parsed = parse_line(content)
+                    rollout, owned = parsed.value, parsed.owned
                     checked_at = clock()
                     try:
                         converted = convert_row(rollout, options, number, owned=owned)

@@ -2,6 +2,13 @@
 
 The public names are imported from their modules when first used (PEP 562), so that the
 command line, which imports this package first, loads only what its command needs.
+
+What is public: the names of `__all__` here (listed once, in `_PUBLIC`), and those of the
+`__all__` of the packages `nemogym_ingest.docent` (the Docent bridge),
+`nemogym_ingest.conformance` (the conformance runner) and `nemogym_ingest.testing.strategies`
+(Hypothesis strategies), and the `nemogym-ingest` command. Every other module (and every
+module or name with a leading underscore) is internal: the package imports it, and it may
+change in any release.
 """
 
 from __future__ import annotations
@@ -9,77 +16,64 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+_PUBLIC: dict[str, tuple[str, ...]] = {
+    ".convert": ("FailedAttempt", "convert_nemogym_rollout_to_agent_run"),
+    ".errors": ("ConversionError",),
+    ".jsonl": (
+        "LineResult",
+        "convert_nemogym_jsonl_file_to_agent_runs",
+        "iter_nemogym_jsonl",
+        "iter_nemogym_jsonl_results",
+    ),
+    ".model": (
+        "AgentRun",
+        "AssistantMessage",
+        "ChatMessage",
+        "Content",
+        "ContentReasoning",
+        "ContentText",
+        "SystemMessage",
+        "ToolCall",
+        "ToolMessage",
+        "Transcript",
+        "UserMessage",
+    ),
+    ".options": ("ConversionOptions",),
+}
+"""The public names (but `__version__`), by the module each is imported from: the one list
+of them. `__all__` and the lazy imports are made from it; the imports below, for type
+checkers, which cannot read it, are held equal to it by tests/test_packaging.py."""
+
+_MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = ["__version__", *_MODULE_OF]  # noqa: PLE0604 - the names of _PUBLIC, all strings
+
 if TYPE_CHECKING:
-    from .convert import FailedAttempt, convert_nemogym_rollout_to_agent_run
-    from .errors import ConversionError
+    from .convert import FailedAttempt as FailedAttempt
+    from .convert import (
+        convert_nemogym_rollout_to_agent_run as convert_nemogym_rollout_to_agent_run,
+    )
+    from .errors import ConversionError as ConversionError
+    from .jsonl import LineResult as LineResult
     from .jsonl import (
-        LineResult,
-        convert_nemogym_jsonl_file_to_agent_runs,
-        iter_nemogym_jsonl,
-        iter_nemogym_jsonl_results,
+        convert_nemogym_jsonl_file_to_agent_runs as convert_nemogym_jsonl_file_to_agent_runs,
     )
-    from .model import (
-        AgentRun,
-        AssistantMessage,
-        ChatMessage,
-        Content,
-        ContentReasoning,
-        ContentText,
-        SystemMessage,
-        ToolCall,
-        ToolMessage,
-        Transcript,
-        UserMessage,
-    )
-    from .options import ConversionOptions
+    from .jsonl import iter_nemogym_jsonl as iter_nemogym_jsonl
+    from .jsonl import iter_nemogym_jsonl_results as iter_nemogym_jsonl_results
+    from .model import AgentRun as AgentRun
+    from .model import AssistantMessage as AssistantMessage
+    from .model import ChatMessage as ChatMessage
+    from .model import Content as Content
+    from .model import ContentReasoning as ContentReasoning
+    from .model import ContentText as ContentText
+    from .model import SystemMessage as SystemMessage
+    from .model import ToolCall as ToolCall
+    from .model import ToolMessage as ToolMessage
+    from .model import Transcript as Transcript
+    from .model import UserMessage as UserMessage
+    from .options import ConversionOptions as ConversionOptions
 
     __version__: str
-
-__all__ = [
-    "AgentRun",
-    "AssistantMessage",
-    "ChatMessage",
-    "Content",
-    "ContentReasoning",
-    "ContentText",
-    "ConversionError",
-    "ConversionOptions",
-    "FailedAttempt",
-    "LineResult",
-    "SystemMessage",
-    "ToolCall",
-    "ToolMessage",
-    "Transcript",
-    "UserMessage",
-    "__version__",
-    "convert_nemogym_jsonl_file_to_agent_runs",
-    "convert_nemogym_rollout_to_agent_run",
-    "iter_nemogym_jsonl",
-    "iter_nemogym_jsonl_results",
-]
-
-_MODULE_OF = {
-    "FailedAttempt": ".convert",
-    "convert_nemogym_rollout_to_agent_run": ".convert",
-    "ConversionError": ".errors",
-    "LineResult": ".jsonl",
-    "convert_nemogym_jsonl_file_to_agent_runs": ".jsonl",
-    "iter_nemogym_jsonl": ".jsonl",
-    "iter_nemogym_jsonl_results": ".jsonl",
-    "AgentRun": ".model",
-    "AssistantMessage": ".model",
-    "ChatMessage": ".model",
-    "Content": ".model",
-    "ContentReasoning": ".model",
-    "ContentText": ".model",
-    "SystemMessage": ".model",
-    "ToolCall": ".model",
-    "ToolMessage": ".model",
-    "Transcript": ".model",
-    "UserMessage": ".model",
-    "ConversionOptions": ".options",
-}
-"""The module each public name (but `__version__`) is imported from."""
 
 
 def _version() -> str:

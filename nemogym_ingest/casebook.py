@@ -22,13 +22,14 @@ from .conformance.suite import Suite, read_json
 from .convert.checks import describe
 from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
-from .jsonl import line_content, parse_jsonl_line
+from .jsonl import line_content, parse_line
 from .jsonvalue import SURROGATE
 from .minimize import Keeps, Minimized, group_shape, minimize, transcript_shape
 from .model import AgentRun
-from .options import ConversionOptions, plural
+from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
+from .wording import plural
 
 _I_JSON_INTEGER = 2**53
 
@@ -40,7 +41,7 @@ class CaseError(Exception):
 # --- reading the line ------------------------------------------------------------------------
 
 
-def read_line(path: str, number: int) -> bytes:
+def line_of_file(path: str, number: int) -> bytes:
     """The content of line `number` of rollouts file `path` (plain or gzip), as the other
     commands read it: without surrounding JSON whitespace (and a BOM on line 1)."""
     try:
@@ -67,11 +68,12 @@ def _strict_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_rollout(content: bytes, where: str) -> dict[str, Any]:
-    """The rollout object of a line; a line that is not one JSON object without duplicate
-    keys is refused (a JSONL-level case is written by hand as a file case)."""
+    """The rollout object of a line, read as the driver reads it (`jsonl.parse_line`, every
+    integer exact); a line that is not one JSON object without duplicate keys is refused
+    (a JSONL-level case is written by hand as a file case)."""
     by_hand = "add it by hand as a file case under spec/cases/jsonl/ (spec/CONTRIBUTING.md)"
     try:
-        rollout, _ = parse_jsonl_line(content)
+        rollout = parse_line(content).exact_value(content)
     except ConversionError as error:
         raise CaseError(f"{where}: {error.reason}: {by_hand}") from None
     if not isinstance(rollout, dict):
@@ -330,7 +332,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     """Read, convert, compare, minimize when asked, then write the case, its golden file
     (accepted cases) and the manifest's count."""
     where = f"{request.source}:{request.line}"
-    rollout = parse_rollout(read_line(request.source, request.line), where)
+    rollout = parse_rollout(line_of_file(request.source, request.line), where)
     options = ConversionOptions.from_json(request.options or {})
     view = None if request.options else view  # the suite compares Docent without options only
     if not request.rules and outcome_of(rollout, options).error is None:

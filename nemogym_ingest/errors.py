@@ -44,8 +44,8 @@ class ConversionError(ValueError):
     - `loc`: where, as segments (`("response", "output", 1, "call_id")`; `()` is the
       rollout itself), and `path`, the same rendered as R50 asks (`response.output[1].call_id`);
     - `option`: the `ConversionOptions` field that would let it convert, or None; the
-      reason given is then followed by the hint naming it (R70), after `"; "` (after a
-      space when the reason ends with a colon);
+      reason then ends with the hint naming it (R70): such an error is made by the option
+      table, `OPTIONS[option].rejection(...)`;
     - `line` (1-based) and `file`: where it was read from, when known;
     - `reason`: the human-readable why. `str(error)` reads `FILE:LINE: PATH: reason`.
     """
@@ -60,7 +60,7 @@ class ConversionError(ValueError):
         line: int | None = None,
         file: str | None = None,
     ) -> None:
-        self.reason = reason if option is None else _with_hint(reason, option)
+        self.reason = reason
         self.loc = loc
         self.rule = rule
         self.option = option
@@ -86,18 +86,8 @@ class ConversionError(ValueError):
         )
 
 
-def _with_hint(reason: str, option: str) -> str:
-    """`reason`, then the hint naming `option`: `…; pass media="placeholder" / …` (R70)."""
-    from .options import OPTIONS  # noqa: PLC0415 - options imports this module
-
-    hint = OPTIONS[option].text()
-    return f"{reason} {hint}" if reason.endswith(":") else f"{reason}; {hint}"
-
-
 def _rebuild(
     reason: str, loc: Loc, rule: str, option: str | None, line: int | None, file: str | None
 ) -> ConversionError:
-    """The error again, its `reason` already followed by the option's hint."""
-    error = ConversionError(reason, loc, rule=rule, line=line, file=file)
-    error.option = option
-    return error
+    """The error again (unpickled, or placed at a line)."""
+    return ConversionError(reason, loc, rule=rule, option=option, line=line, file=file)

@@ -1,6 +1,6 @@
 """The JSONL rules (R60-R67) and the one per-line driver turning raw lines into AgentRuns,
-failed attempts or located errors with the row converter it is given, which the library,
-the worker processes and the upload all use.
+failed attempts or located errors (each row converted by the builder of its kind, told
+once: `convert.kind_of`), which the library, the worker processes and the upload all use.
 
 Rules: R60-R67.
 """
@@ -16,14 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .convert import (
-    FailedAttempt,
-    RowKind,
-    convert_row,
-    read_failed_attempt,
-    row_kind,
-    trace_census,
-)
+from .convert import FailedAttempt, KindOfRow, RowKind, convert_row, kind_of, trace_census
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import (
@@ -75,17 +68,22 @@ class ParsedLine:
     owned: bool
     by_orjson: bool
 
+    def may_hold_long_integer(self, content: bytes) -> bool:
+        """Whether orjson read this line (its `content`) and may have read an integer beyond
+        64 bits as a float: 19 digits in a row anywhere (strings included; False is never
+        wrong)."""
+        return self.by_orjson and _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES)
 
-def parse_jsonl_line(content: bytes) -> tuple[Any, bool]:
-    """The JSON value of a non-blank line's content, and whether it may take the trusted
-    path (`convert_row(owned=…)`). With the `fast` extra, an integer beyond 64 bits is a
-    float in it: `read_line` says whether orjson read the line, which `convert_lines`
-    reads again with `json` where that matters."""
-    parsed = read_line(content)
-    return parsed.value, parsed.owned
+    def exact_value(self, content: bytes) -> Any:
+        """The line's value with every number as written: `value`, or the line (`content`)
+        read again by `json` when orjson may have read a long integer as a float. What the
+        driver converts, and what `case add` records."""
+        return (
+            _parse_with_json(content).value if self.may_hold_long_integer(content) else self.value
+        )
 
 
-def read_line(content: bytes) -> ParsedLine:
+def parse_line(content: bytes) -> ParsedLine:
     """A non-blank line's content parsed.
 
     Raises `ConversionError` (path `""`) for invalid UTF-8, invalid JSON or nesting deeper
@@ -110,12 +108,6 @@ def _parse_with_orjson(loads: Callable[[bytes], Any], content: bytes) -> ParsedL
         return ParsedLine(loads(content), owned=True, by_orjson=True)
     except ValueError:  # orjson.JSONDecodeError
         return None
-
-
-def _may_hold_long_integer(content: bytes) -> bool:
-    """Whether a line orjson read may hold an integer it read as a float: 19 digits in a
-    row anywhere (strings included; False is never wrong)."""
-    return _LONG_DIGIT_RUN in content.translate(_DIGITS_AS_ONES)
 
 
 @contextlib.contextmanager
@@ -161,16 +153,6 @@ def _json_value(content: bytes, constants: list[str]) -> Any:
         raise ConversionError(TOO_DEEP, rule="R64") from None
 
 
-RowConverter = Callable[[Any, ConversionOptions, int | None, bool], RunPayload]
-"""Converts one parsed row read from a line (the row, the options, the line number, whether
-the row is owned: `convert_row`'s arguments) or raises `ConversionError`; an owned row may
-raise `NotAllJson`, and is then converted again, unowned."""
-
-
-def _convert_row(row: Any, options: ConversionOptions, line: int | None, owned: bool) -> RunPayload:
-    return convert_row(row, options, line, owned=owned)
-
-
 @dataclass(frozen=True)
 class LineResult:
     """The outcome of one non-blank JSONL line: exactly one of `converted` (the run),
@@ -211,12 +193,11 @@ def convert_lines(
     options: ConversionOptions,
     file: str | None = None,
     rescue: bool = False,
-    converter: RowConverter = _convert_row,
 ) -> Iterator[LineResult]:
     """A `LineResult` per non-blank line of `lines` (raw lines of `file`, the first being
     line `first_line`), in order; blank lines give none (R61). The one per-line driver:
-    each line is parsed (R63, R64), a failed attempt read as one (R83), any other row
-    handed to `converter`.
+    each line is parsed (R63, R64) and its kind told once (`kind_of`, R80); a failed
+    attempt is read as one (R83), any other row converted by its kind's builder.
 
     With `rescue`, each rejected line that parses also gets its `rescuing_options`, and
     each row its `trace_census`.
@@ -226,51 +207,46 @@ def convert_lines(
         if not content:
             continue
         try:
-            parsed = read_line(content)
+            parsed = parse_line(content)
         except ConversionError as error:
             yield LineResult(line, error=error.located(file=file, line=line))
             continue  # no option rescues a line that does not parse
         row = parsed.value
-        kind = row_kind(row)
+        kind = kind_of(row)
         trace = trace_census(row) if rescue else (0, 0)
         try:
-            if kind == "failed_attempt":
-                failure = read_failed_attempt(row)
+            if kind.read_failure is not None:
+                failure = kind.read_failure(row)
                 located = dataclasses.replace(failure, line=line, file=file)
-                yield LineResult(line, kind=kind, failure=located)
+                yield LineResult(line, kind=kind.name, failure=located)
                 continue
             try:
-                converted = _converted(converter, parsed, content, options, line)
+                converted = _converted(parsed, content, options, line, kind)
             except ConversionError:
-                if not (parsed.by_orjson and _may_hold_long_integer(content)):
+                if not parsed.may_hold_long_integer(content):
                     raise
-                row = _parse_with_json(content).value  # a check may have read a long integer
-                converted = converter(row, options, line, False)
+                row = parsed.exact_value(content)  # a check may have read a long integer
+                converted = convert_row(row, options, line, kind=kind)
         except ConversionError as error:
-            rescuing = tuple(rescuing_options(row, options, line, error)) if rescue else ()
+            rescuing = tuple(rescuing_options(row, options, line, error, kind)) if rescue else ()
             rejected = error.located(file=file, line=line)
-            yield LineResult(line, error=rejected, rescuing=rescuing, kind=kind, trace=trace)
+            yield LineResult(line, error=rejected, rescuing=rescuing, kind=kind.name, trace=trace)
             continue
-        yield LineResult(line, converted=converted, kind=kind, trace=trace)
+        yield LineResult(line, converted=converted, kind=kind.name, trace=trace)
 
 
 def _converted(
-    converter: RowConverter,
-    parsed: ParsedLine,
-    content: bytes,
-    options: ConversionOptions,
-    line: int,
+    parsed: ParsedLine, content: bytes, options: ConversionOptions, line: int, kind: KindOfRow
 ) -> RunPayload:
-    """The row of `parsed` converted; when it is owned and turns out not all JSON, or may
-    hold a long integer orjson read as a float, converted again unowned, from the line read
-    by `json` if orjson read it."""
+    """The row of `parsed` (of `kind`) converted; when it is owned and turns out not all
+    JSON, converted again unowned, from the line read by `json` if orjson read it."""
     if not parsed.owned:
-        return converter(parsed.value, options, line, False)
+        return convert_row(parsed.value, options, line, kind=kind)
     try:
-        return converter(parsed.value, options, line, True)
+        return convert_row(parsed.value, options, line, owned=True, kind=kind)
     except NotAllJson:
         row = _parse_with_json(content).value if parsed.by_orjson else parsed.value
-        return converter(row, options, line, False)
+        return convert_row(row, options, line, kind=kind)
 
 
 def _results(source: Source, options: ConversionOptions) -> Iterator[LineResult]:

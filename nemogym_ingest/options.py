@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .errors import ConversionError, Loc
 from .jsonvalue import INTEGER_BOUND, MAX_INTEGER_DIGITS, text_problem
+from .wording import plural
 
 IndexSource = Literal["line"] | int
 """Where a missing task or rollout index comes from: the JSONL line number, or a fixed number."""
@@ -165,12 +167,6 @@ def _index_source_argument(text: str) -> IndexSource:
         raise argparse.ArgumentTypeError(f"must be 'line' or an integer, got {text!r}") from None
 
 
-def plural(count: int, noun: str, *, grouped: bool = False) -> str:
-    """`1 item`, `2 items`; `grouped`: with thousands separators, `2,000 lines`."""
-    number = f"{count:,}" if grouped else str(count)
-    return f"{number} {noun}" if count == 1 else f"{number} {noun}s"
-
-
 def _index_record(supplied: tuple[IndexSource, int]) -> str:
     """`line 7` or `fixed 0`: how a missing index was supplied, and the index."""
     source, index = supplied
@@ -227,6 +223,13 @@ class OptionDefinition:
     def text(self) -> str:
         """`pass media="placeholder" (Python) or --media placeholder (command line) to …`."""
         return f"pass {self.library} (Python) or {self.usage} (command line) to {self.effect}"
+
+    def rejection(self, reason: str, loc: Loc = (), *, rule: str) -> ConversionError:
+        """The error of a rejection this option resolves: `reason`, then the hint naming
+        it (R70), after `"; "` (after a space when `reason` ends with a colon)."""
+        hint = self.text()
+        hinted = f"{reason} {hint}" if reason.endswith(":") else f"{reason}; {hint}"
+        return ConversionError(hinted, loc, rule=rule, option=self.name)
 
 
 def _index_option(index: str) -> OptionDefinition:

@@ -1,34 +1,31 @@
 """Scheduling the conversion of an input's chunks of lines, in this process or in worker
-processes, spooling their output and handing results back in input order.
+processes, and handing results back in input order.
 
 Each chunk (about `CHUNK_BYTES` of whole lines, see `source.read_chunks`) is converted by
-the reader's per-line driver and serialized where it lands (a worker returns the output
-bytes, not objects). With workers, a plain file's chunks are only located (offsets and
-first line number) and each worker reads its own; stdin and `.gz` lines are sent to the
-workers. At most two chunks per worker are in flight, so memory is bounded by the chunk
-size and the longest line, not by the input.
+the reader's per-line driver and serialized where it lands by `output` (a worker returns
+the output bytes, or the file `output.spool` left them in, not objects). With workers, a
+plain file's chunks are only located (offsets and first line number) and each worker
+reads its own; stdin and `.gz` lines are sent to the workers. At most two chunks per
+worker are in flight, so memory is bounded by the chunk size and the longest line, not by
+the input.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import itertools
 import os
-import shutil
 import signal
-import tempfile
 from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, cast
 
 from .convert import NOT_ROLLOUT_KINDS, FailedAttempt, RowKind
 from .errors import ConversionError
 from .jsonl import LineResult, convert_lines
 from .options import ConversionOptions
-from .output import payload_line
+from .output import payload_line, spool, spool_directory
 from .source import Chunk, Source, read_chunks, read_spans
 
 if TYPE_CHECKING:
@@ -68,7 +65,7 @@ class ChunkResult:
     output: bytes = b""
     spooled: str | None = None
     """The file holding the output instead of `output` (see `ChunkSettings.spool_directory`)."""
-    converted: int = 0
+    converted_count: int = 0
     blank: int = 0
     """Blank lines skipped (counted when no rejected line stopped the chunk)."""
     errors: list[ConversionError] = field(default_factory=list)
@@ -87,6 +84,12 @@ class ChunkResult:
     subagent_invocations: int = 0
     """... and the subagent invocations they hold."""
 
+    @property
+    def lines(self) -> int:
+        """The non-blank lines converted, rejected or read as failed attempts (`scanned`
+        ones apart)."""
+        return self.converted_count + len(self.errors) + len(self.failures)
+
 
 def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
     """Convert the lines of one chunk (read here for a span) with the per-line driver."""
@@ -101,32 +104,36 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
         rescue=settings.rescue,
     )
     for outcome in outcomes:
-        converted = outcome.converted
+        run_payload = outcome.converted
         result.trace_rows += outcome.trace[0]
         result.subagent_invocations += outcome.trace[1]
         if outcome.failure is not None:
             result.failures.append(outcome.failure)
             continue
-        if converted is None:
+        if run_payload is None:
             result.errors.append(cast(ConversionError, outcome.error))
             result.rejected_kinds.add(outcome.kind)
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
-            if outcome.kind in NOT_ROLLOUT_KINDS and not (result.converted or result.failures):
+            if outcome.kind in NOT_ROLLOUT_KINDS and not (
+                result.converted_count or result.failures
+            ):
                 result.rest_uniform, result.scanned = _rest_uniform(outcomes, outcome.kind)
             break
         if settings.serialize:
-            outputs.append(payload_line(converted.payload, tiny_float=converted.tiny_float))
-        result.converted += 1
+            outputs.append(payload_line(run_payload.payload, tiny_float=run_payload.tiny_float))
+        result.converted_count += 1
     else:  # every line read
-        result.blank = len(lines) - result.converted - len(result.errors) - len(result.failures)
+        result.blank = len(lines) - result.lines
     if outputs:
         outputs.append(b"")
         result.output = b"\n".join(outputs)
         if settings.spool_directory is not None:
-            _spool(result, settings.spool_directory)
+            spooled = spool(result.output, settings.spool_directory)
+            if spooled is not None:
+                result.output, result.spooled = b"", spooled
     return result
 
 
@@ -139,62 +146,6 @@ def _rest_uniform(outcomes: Iterator[LineResult], kind: RowKind) -> tuple[bool, 
         if outcome.kind != kind or outcome.error is None:
             return False, seen
     return True, seen
-
-
-def _spool(result: ChunkResult, directory: str) -> None:
-    """Move the output into a file of `directory` (kept in memory if that fails)."""
-    try:
-        handle, path = tempfile.mkstemp(suffix=".jsonl", dir=directory)
-        with os.fdopen(handle, "wb") as spool:
-            spool.write(result.output)
-    except OSError:
-        return
-    result.output, result.spooled = b"", path
-
-
-def write_output(result: ChunkResult, stream: BinaryIO) -> None:
-    """Write a chunk's output to `stream`; a spooled one is copied by the kernel if it can."""
-    if result.spooled is None:
-        stream.write(result.output)
-        return
-    with open(result.spooled, "rb") as spool:
-        os.unlink(result.spooled)
-        try:
-            target = stream.fileno()
-        except (AttributeError, OSError, ValueError):  # e.g. an in-memory stream
-            shutil.copyfileobj(spool, stream)
-            return
-        stream.flush()
-        size, offset = os.fstat(spool.fileno()).st_size, 0
-        while offset < size:
-            try:
-                sent = os.sendfile(target, spool.fileno(), offset, size - offset)
-            except OSError as error:
-                if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                    raise
-                spool.seek(offset)
-                shutil.copyfileobj(spool, stream)
-                return
-            if not sent:
-                raise OSError(errno.EIO, "the spooled output file shrank")
-            offset += sent
-
-
-@contextlib.contextmanager
-def _spool_directory(wanted: bool) -> Iterator[str | None]:
-    """A temporary directory for the workers' output files, removed with what is left in it.
-
-    None (outputs come back through the pipe) when not `wanted` or it cannot be made.
-    """
-    directory = None
-    if wanted:
-        with contextlib.suppress(OSError):
-            directory = tempfile.mkdtemp(prefix="nemogym-ingest-")
-    try:
-        yield directory
-    finally:
-        if directory is not None:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _ignore_interrupts() -> None:
@@ -221,10 +172,10 @@ def convert_input(
     import multiprocessing  # noqa: PLC0415 - about 25 ms of start-up, needed only here
 
     with (
-        _spool_directory(settings.serialize) as spool_directory,
+        spool_directory(settings.serialize) as directory,
         multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool,
     ):
-        settings = dataclasses.replace(settings, spool_directory=spool_directory)
+        settings = dataclasses.replace(settings, spool_directory=directory)
         pending: deque[tuple[Chunk, AsyncResult[ChunkResult]]] = deque()
         try:
             for chunk in itertools.chain(head, chunks):

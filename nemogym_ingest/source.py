@@ -63,7 +63,7 @@ class Source:
     stream: BinaryIO
     raw: BinaryIO
     size: int | None
-    owned: bool
+    closes_raw: bool
     """Whether closing the source closes `raw` (not stdin, not a caller's file object)."""
 
     def position(self) -> int:
@@ -77,7 +77,7 @@ class Source:
         """Close what opening the source opened."""
         if self.stream is not self.raw:
             self.stream.close()
-        if self.owned:
+        if self.closes_raw:
             self.raw.close()
 
     def __enter__(self) -> Source:
@@ -95,32 +95,32 @@ def open_source(source: RolloutsSource) -> Source:
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         if path == STDIN:
-            return _wrap("<stdin>", sys.stdin.buffer, owned=False)
+            return _wrap("<stdin>", sys.stdin.buffer, closes_raw=False)
         try:
             if os.path.isdir(path):
                 raise IsADirectoryError(21, "is a directory")
             raw = open(path, "rb")  # noqa: SIM115 - closed by Source.close()
         except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
             raise InputError(_why(error), file=path) from None
-        return _wrap(path, raw, owned=True)
+        return _wrap(path, raw, closes_raw=True)
     if isinstance(source, io.TextIOBase):
         raise TypeError("rollouts are read from a binary file object: open the file with 'rb'")
     name = getattr(source, "name", None)
-    return _wrap(name if isinstance(name, str) else None, source, owned=False)
+    return _wrap(name if isinstance(name, str) else None, source, closes_raw=False)
 
 
-def _wrap(name: str | None, raw: BinaryIO, *, owned: bool) -> Source:
+def _wrap(name: str | None, raw: BinaryIO, *, closes_raw: bool) -> Source:
     try:
-        size = (os.fstat(raw.fileno()).st_size or None) if owned else None
+        size = (os.fstat(raw.fileno()).st_size or None) if closes_raw else None
         magic = _peek_magic(raw)
     except _READ_ERRORS as error:
-        if owned:
+        if closes_raw:
             raw.close()
         raise InputError(_why(error), file=name) from None
     stream: BinaryIO = raw
     if magic == _GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-    return Source(name, stream, raw, size, owned)
+    return Source(name, stream, raw, size, closes_raw)
 
 
 def _peek_magic(raw: BinaryIO) -> bytes:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .convert import convert_nemogym_rollout_to_agent_run, row_kind
+from .convert import convert_nemogym_rollout_to_agent_run, kind_of
 from .errors import ConversionError
 from .jsonvalue import parse_json_text, parsed_too_deep
 from .members import ENVIRONMENT_SERVER, FAILURE_CLASS
@@ -126,11 +126,12 @@ def _phase_or_namespace(items: Any) -> bool:
 
 def _nemo_gym_070_row(rollout: Any) -> bool:
     """D7: an episode row, a failed attempt, a failure row or a row named by its
-    environment server, none of which Docent 0.1.88 reads as NeMo Gym does."""
+    environment server, none of which the pinned Docent (`DOCENT_VERSION`) reads as NeMo
+    Gym does."""
+    if not kind_of(rollout).docent_reads:
+        return True
     if not isinstance(rollout, dict):
         return False
-    if row_kind(rollout) in ("episode", "failed_attempt"):
-        return True
     agent = rollout.get("agent_ref")
     unnamed = agent is None or (isinstance(agent, dict) and agent.get("name") is None)
     stamped = rollout.get(ENVIRONMENT_SERVER) is not None

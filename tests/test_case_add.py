@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from nemogym_ingest import ConversionOptions, casebook, verdict
+from nemogym_ingest import ConversionOptions, casebook, jsonl, verdict
 from nemogym_ingest.cli import main
 from tests.golden_snapshot import golden_text
 from tests.test_minimize import rollout
@@ -257,6 +258,28 @@ def test_a_line_that_is_not_i_json_is_refused_unless_minimizing_drops_it(
     assert status == 0, err
     case = json.loads((suite / "cases" / "g.json").read_text())["cases"][0]
     assert casebook.i_json_problem(case["rollout"]) is None
+
+
+@pytest.mark.parametrize("parser", ["orjson", "json"])
+def test_an_integer_beyond_64_bits_is_refused_whichever_parser_reads_the_line(
+    suite: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    parser: str,
+) -> None:
+    """`case add` reads a line as the driver does: orjson reads the 24 digits as a float,
+    which must not be recorded; the integer is refused as I-JSON, and nothing is written."""
+    monkeypatch.setattr(jsonl, "_orjson_loads", orjson.loads if parser == "orjson" else None)
+    value = rollout(3)
+    source = tmp_path / "rollouts.jsonl"
+    source.write_text(json.dumps(value)[:-1] + ', "big": 123456789012345678901234}\n')
+    args = (f"{source}:1", "--id", "big-integer", "--group", "g", "--rules", "R41")
+    before = _snapshot(suite)
+    status, out, err = _add(capsys, suite, *args)
+    assert (status, out) == (2, "")
+    assert "big: an integer beyond ±2^53: case files are I-JSON" in err
+    assert _snapshot(suite) == before
 
 
 _TAKEN_GOLDEN = "metadata-pruning"  # an accepting case of the suite: its golden file exists

@@ -15,8 +15,8 @@ from docent.data_models import AgentRun as DocentAgentRun
 from docent.sdk._client_util import validate_no_user_set_ids
 
 from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
-from nemogym_ingest.conformance.compare import normalize_payload
 from nemogym_ingest.docent import to_docent, to_docent_many
+from nemogym_ingest.wire import normalize_payload
 from tests.docent_oracle import docent_payload
 from tests.test_reference import EXAMPLES
 from tests.test_spec_cases import CASES

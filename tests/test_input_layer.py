@@ -30,6 +30,7 @@ from nemogym_ingest import (
 from nemogym_ingest.cli import main
 from nemogym_ingest.docent.runs import iter_results
 from nemogym_ingest.model import wire_payload
+from nemogym_ingest.output import write_output
 from nemogym_ingest.source import InputError, open_source
 from tests.test_cli import _rollout
 
@@ -83,7 +84,7 @@ def _from_pool(path: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> Out
     with open_source(path) as source:
         for _, result in pool.convert_input(source, settings, workers):
             output = io.BytesIO()
-            pool.write_output(result, output)
+            write_output(result.output, result.spooled, output)
             payloads += output.getvalue().decode().splitlines()
             errors += [_error(error) for error in result.errors]
     return payloads, errors

@@ -20,6 +20,7 @@ from nemogym_ingest import (
 )
 from nemogym_ingest.errors import Loc, render_path
 from nemogym_ingest.jsonvalue import MAX_NESTING, parsed_too_deep
+from nemogym_ingest.options import OPTIONS
 from tests.docent_oracle import docent_payload
 from tests.test_convert import make_rollout
 
@@ -144,14 +145,12 @@ def test_file_runs_equal_single_rollout_runs(tmp_path: Path) -> None:
     ],
 )
 def test_r50_error_rendering_and_pickling(kwargs: dict[str, Any], rendered: str) -> None:
-    error = ConversionError(
-        "bad",
-        kwargs.get("loc", ()),
-        rule="R13",
-        option=kwargs.get("option"),
-        line=kwargs.get("line"),
-        file=kwargs.get("file"),
-    )
+    loc = kwargs.get("loc", ())
+    if "option" in kwargs:  # the option table adds the hint naming it (R70)
+        unlocated = OPTIONS[kwargs["option"]].rejection("bad", loc, rule="R13")
+    else:
+        unlocated = ConversionError("bad", loc, rule="R13")
+    error = unlocated.located(line=kwargs.get("line"), file=kwargs.get("file"))
     assert str(error) == rendered
     assert isinstance(error, ValueError)
     copy = pickle.loads(pickle.dumps(error))
@@ -270,7 +269,7 @@ def test_no_finalizer_runs_at_the_recursion_limit(monkeypatch: pytest.MonkeyPatc
             cycle.append(cycle)  # only the collector frees it
             del generator, cycle
             with pytest.raises(ConversionError) as caught:
-                jsonl.parse_jsonl_line(b"[" * 10_000 + b"]" * 10_000)
+                jsonl.parse_line(b"[" * 10_000 + b"]" * 10_000)
             assert (caught.value.rule, caught.value.reason) == (
                 "R64",
                 "nested deeper than 200 levels",

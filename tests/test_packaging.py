@@ -3,6 +3,7 @@ the built wheel, installed alone, carries its license, metadata and conformance 
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import nemogym_ingest
 from nemogym_ingest.docent.settings import DOCENT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,8 +279,27 @@ def test_every_package_lists_what_it_makes_public() -> None:
         ".".join(("nemogym_ingest", *init.parent.relative_to(package_dir).parts))
         for init in package_dir.rglob("__init__.py")
     )
-    assert len(packages) == 6
+    assert len(packages) == 7
     for name in packages:
         package = importlib.import_module(name)
         assert isinstance(package.__all__, list), name
         assert [public for public in package.__all__ if not hasattr(package, public)] == []
+
+
+def test_the_root_names_for_type_checkers_are_the_public_list() -> None:
+    """The root's imports for type checkers (under TYPE_CHECKING, re-exported `as` the same
+    name) are exactly its one list of public names, `_PUBLIC`, from the same modules."""
+    tree = ast.parse((ROOT / "nemogym_ingest" / "__init__.py").read_text(encoding="utf-8"))
+    (guarded,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    ]
+    imported: dict[str, list[str]] = {}
+    for node in guarded.body:
+        if isinstance(node, ast.ImportFrom):
+            assert all(alias.asname == alias.name for alias in node.names)
+            imported.setdefault(f".{node.module}", []).extend(a.name for a in node.names)
+    public = {module: list(names) for module, names in nemogym_ingest._PUBLIC.items()}
+    assert imported == public
+    assert sorted(nemogym_ingest.__all__) == sorted(["__version__", *nemogym_ingest._MODULE_OF])

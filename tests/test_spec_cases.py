@@ -34,10 +34,10 @@ from nemogym_ingest import (
     errors,
     iter_nemogym_jsonl,
 )
-from nemogym_ingest.conformance.compare import normalize_payload
 from nemogym_ingest.convert import row_kind
 from nemogym_ingest.errors import Loc
 from nemogym_ingest.jsonl import line_content
+from nemogym_ingest.wire import normalize_payload
 from tests.docent_oracle import (
     DocentConversionError,
     docent_convert_payload,

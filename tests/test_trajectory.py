@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 
 from nemogym_ingest import ConversionError, ConversionOptions, convert_nemogym_rollout_to_agent_run
-from nemogym_ingest.conformance.compare import normalize_payload
 from nemogym_ingest.convert import convert_row
 from nemogym_ingest.docent import convert_nemogym_jsonl_file_to_agent_runs, to_docent
 from nemogym_ingest.testing.strategies import (
@@ -23,6 +22,7 @@ from nemogym_ingest.testing.strategies import (
     malformed_trajectory_rows,
     valid_trajectory_rows,
 )
+from nemogym_ingest.wire import normalize_payload
 from tests.docent_oracle import validate_on_docent
 
 DATA = Path(__file__).parent / "data" / "trajectory"

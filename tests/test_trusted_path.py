@@ -22,7 +22,7 @@ from nemogym_ingest import (
     jsonvalue,
 )
 from nemogym_ingest.convert import convert_row
-from nemogym_ingest.jsonl import convert_lines, parse_jsonl_line
+from nemogym_ingest.jsonl import convert_lines, parse_line
 from nemogym_ingest.jsonvalue import NotAllJson
 from nemogym_ingest.testing.strategies import json_values, mutated_rollouts, valid_rollouts
 from tests.test_convert import make_rollout
@@ -50,7 +50,7 @@ def test_the_reader_vouches_for_a_line(
     line: bytes, vouched: bool, parser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(jsonl, "_orjson_loads", parser)
-    assert parse_jsonl_line(line)[1] is vouched
+    assert parse_line(line).owned is vouched
 
 
 def _checked_and_owned(rollout: Any) -> tuple[Any, Any]:
@@ -58,7 +58,7 @@ def _checked_and_owned(rollout: Any) -> tuple[Any, Any]:
 
     try:
         line = json.dumps(rollout).encode()
-        parse_jsonl_line(line)
+        parse_line(line)
     except (RecursionError, ConversionError):  # too deep for a line: R64 rejects it unread
         assume(False)
     try:
@@ -90,9 +90,9 @@ def test_trusted_path_gives_the_checked_outcome_on_mutated_rollouts(rollout: Any
 @pytest.mark.parametrize("literal", ["1e400", "-1e999", "9" * 4001, "9" * 5000])
 def test_numbers_the_line_cannot_vouch_for_fall_back_to_the_checked_path(literal: str) -> None:
     line = json.dumps(make_rollout()).encode()[:-1] + f', "score": {literal}}}'.encode()
-    assert parse_jsonl_line(line)[1]
+    assert parse_line(line).owned
     with pytest.raises(NotAllJson):
-        convert_row(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
+        convert_row(parse_line(line).value, STRICT, 1, owned=True)
     (result,) = convert_lines([line], options=STRICT)
     assert result.error is not None
     assert (result.error.rule, result.error.loc) == ("R41", ("score",))
@@ -107,7 +107,7 @@ def test_a_large_float_falls_back_to_the_checked_path(
     monkeypatch.setattr(jsonl, "_orjson_loads", parser)
     line = json.dumps({**make_rollout(), "score": 1e19}).encode()
     with pytest.raises(NotAllJson):
-        convert_row(parse_jsonl_line(line)[0], STRICT, 1, owned=True)
+        convert_row(parse_line(line).value, STRICT, 1, owned=True)
     (result,) = convert_lines([line], options=STRICT)
     assert result.converted is not None
     assert (

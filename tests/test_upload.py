@@ -31,7 +31,6 @@ from nemogym_ingest import (
     iter_nemogym_jsonl,
 )
 from nemogym_ingest.cli import main
-from nemogym_ingest.conformance.compare import normalize_payload
 from nemogym_ingest.docent import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_TIMEOUT,
@@ -41,6 +40,7 @@ from nemogym_ingest.docent import (
     upload,
 )
 from nemogym_ingest.source import InputError
+from nemogym_ingest.wire import normalize_payload
 from tests.fake_docent_server import FakeDocentServer, PostAnswer, point_sdk_at, wire_payload
 from tests.test_convert import make_rollout
 

@@ -15,7 +15,8 @@ from .. import casebook, exit_status, verdict
 from ..casebook import Added, CaseError, Request
 from ..conformance.suite import Suite, SuiteError, checkout_spec_dir
 from ..docent.settings import DOCENT_VERSION
-from ..options import ConversionOptions, plural
+from ..options import ConversionOptions
+from ..wording import plural
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _RULE = re.compile(r"[RD][1-9][0-9]*")
@@ -96,12 +97,12 @@ def _report_lines(request: Request, added: Added) -> list[str]:
     """What `case add` prints: what it wrote, what it found, and the next step."""
     case, outcome = added.case, added.outcome
     if outcome.error is not None:
-        verdict = f"rejected at {outcome.error.path or '(rollout)'} ({outcome.error.rule})"
+        outcome_words = f"rejected at {outcome.error.path or '(rollout)'} ({outcome.error.rule})"
     else:
         assert outcome.run is not None
         count = len(outcome.run.transcripts[0].messages)
-        verdict = f"accepted ({plural(count, 'message')})"
-    lines = [f"added case {case['id']} to {request.group}.json: {verdict}"]
+        outcome_words = f"accepted ({plural(count, 'message')})"
+    lines = [f"added case {case['id']} to {request.group}.json: {outcome_words}"]
     lines.append(f"  rules: {', '.join(case['rules'])}")
     if not added.docent.compared:
         why = "options given" if request.options else "Docent is not installed"

@@ -17,10 +17,11 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import OPTIONS, add_option_arguments, options_from_args, plural, suggested_flags
+from ..options import OPTIONS, add_option_arguments, options_from_args, suggested_flags
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
-from .common import FileVerdict, add_rollouts_argument, add_run_arguments, progress_line, say
+from ..wording import plural
+from .common import FileKind, add_rollouts_argument, add_run_arguments, progress_line, say
 
 RejectionGroup = tuple[str, str]
 """How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
@@ -214,20 +215,19 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
             progress_line("check", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
-            verdict = FileVerdict()
+            file_kind = FileKind()
             for chunk, result in results:
-                tally.lines += result.blank + result.converted + len(result.errors)
-                tally.lines += len(result.failures)
+                tally.lines += result.blank + result.lines
                 tally.blank += result.blank
-                tally.converted += result.converted
+                tally.converted += result.converted_count
                 tally.failed_attempts += len(result.failures)
                 report.trace_rows += result.trace_rows
                 report.subagent_invocations += result.subagent_invocations
                 report.add_failures(result.failures)
-                progress.advance(result.converted, chunk.nbytes, chunk.position)
-                if verdict.observe(result, stopped=False):
+                progress.advance(result.converted_count, chunk.nbytes, chunk.position)
+                if file_kind.observe(result, stopped=False):
                     continue
-                rejections = verdict.release()
+                rejections = file_kind.release()
                 rejections += zip(result.errors, result.rescues, strict=True)
                 tally.rejected += len(rejections)
                 for rejection, rescue in rejections:
@@ -236,9 +236,9 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
                         say(str(rejection), progress, sys.stdout)
                     else:
                         report.errors.append(rejection)
-            tally.not_rollouts = verdict.not_rollouts(tally.file)
-            tally.not_rollout_lines = len(verdict.held) if tally.not_rollouts else 0
-            for sentence in (tally.not_rollouts, verdict.failed_attempts(tally.file)):
+            tally.not_rollouts = file_kind.not_rollouts(tally.file)
+            tally.not_rollout_lines = len(file_kind.held) if tally.not_rollouts else 0
+            for sentence in (tally.not_rollouts, file_kind.failed_attempts(tally.file)):
                 if sentence is not None and text:
                     say(sentence, progress, sys.stdout)
     except InputError as error:

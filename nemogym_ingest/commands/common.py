@@ -1,6 +1,6 @@
 """What the subcommands share: a message on stderr around the progress line (`say`), whole
 number arguments, the run arguments (`-j/--workers`, `-q/--quiet`) and their progress line,
-the output error that stops the program, and the verdict on what a file holds.
+the output error that stops the program, and what a file turned out to hold (`FileKind`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import TextIO
 
 from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
-from ..options import plural
 from ..pool import ChunkResult, default_workers
 from ..progress import Progress
 from ..source import Source
+from ..wording import plural
 
 
 class OutputError(Exception):
@@ -93,7 +93,7 @@ def progress_line(label: str, source: Source, quiet: bool) -> Progress:
 
 
 @dataclass
-class FileVerdict:
+class FileKind:
     """What a file turned out to be, told from its lines' kinds of row (R80): not rollouts
     at all when every line is of one of the `NOT_ROLLOUT_KINDS` (a task list, task inputs, a
     metrics dump), whose rejections are meanwhile held back to be replaced by one sentence
@@ -108,12 +108,11 @@ class FileVerdict:
     def observe(self, result: ChunkResult, *, stopped: bool) -> bool:
         """Take a chunk's result (`stopped`: at its first rejection); whether every line so
         far is a rejected row of one not-rollouts kind, its rejections then held back."""
-        self.lines += result.converted + len(result.errors) + len(result.failures)
-        self.lines += result.scanned
+        self.lines += result.lines + result.scanned
         self.failures.update(failure.failure_class for failure in result.failures)
         kinds = result.rejected_kinds | ({self.kind} if self.kind is not None else set())
         if (
-            result.converted
+            result.converted_count
             or result.failures
             or len(kinds) > 1
             or not kinds <= NOT_ROLLOUT_KINDS.keys()

@@ -27,7 +27,7 @@ from ..conformance.adapters import (
 )
 from ..conformance.report import render_json, render_markdown, render_text
 from ..conformance.runner import Tally, apply_allow, read_allow_file, run_suite, stale_allow_entries
-from ..conformance.suite import Case, SuiteError, default_spec_dir, load_suite
+from ..conformance.suite import Case, Suite, SuiteError, default_spec_dir, load_suite
 from ..pool import default_workers
 from .common import seconds, whole_number
 
@@ -141,7 +141,8 @@ def _run_conformance(args: argparse.Namespace) -> int:
         spec_dir = Path(args.spec) if args.spec is not None else default_spec_dir()
         if spec_dir is None:
             raise SuiteError("no spec/ found (installed or in a checkout): pass --spec DIR")
-        suite = load_suite(spec_dir, Path(args.golden) if args.golden is not None else None)
+        golden_dir = Path(args.golden) if args.golden is not None else None
+        suite = load_suite(spec_dir, golden_dir)
         cases = _selected(suite, args.case)
         allowed = read_allow_file(Path(args.allow)) if args.allow is not None else {}
         implementation = _implementation(args)
@@ -164,6 +165,7 @@ def _run_conformance(args: argparse.Namespace) -> int:
             name=name,
             implementation=implementation.describe(),
             invocation=_invocation(args),
+            docent_version=Suite(spec_dir, golden_dir).docent_version(),
         )
         Path(args.report).write_text(report, encoding="utf-8")
     stale = args.strict_allow and bool(stale_allow_entries(results, allowed, suite))

@@ -19,11 +19,12 @@ from typing import Any, BinaryIO
 from .. import exit_status
 from ..errors import ConversionError
 from ..options import add_option_arguments, options_from_args
-from ..pool import ChunkSettings, convert_input, write_output
+from ..output import write_output
+from ..pool import ChunkSettings, convert_input
 from ..progress import Progress
 from ..source import STDIN, open_source
 from .common import (
-    FileVerdict,
+    FileKind,
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
@@ -135,27 +136,27 @@ def _convert(args: argparse.Namespace) -> int:
                 progress_line("convert", source, args.quiet) as progress,
                 closing(convert_input(source, settings, args.workers)) as results,
             ):
-                verdict = FileVerdict()
+                file_kind = FileKind()
                 for chunk, result in results:
                     stopped = bool(result.errors) and not args.keep_going
-                    progress.advance(result.converted, chunk.nbytes, chunk.position)
-                    if verdict.observe(result, stopped=stopped):
+                    progress.advance(result.converted_count, chunk.nbytes, chunk.position)
+                    if file_kind.observe(result, stopped=stopped):
                         continue  # nothing converted: no output to write
-                    held = [error for error, _ in verdict.release()]
-                    lines += len(held) + result.converted + len(result.errors)
+                    held = [error for error, _ in file_kind.release()]
+                    lines += len(held) + result.converted_count + len(result.errors)
                     rejected += len(held) + len(result.errors)
                     for error in held[:1] if held and not args.keep_going else held:
                         say(str(error), progress)
                     if held and not args.keep_going:
                         return _stopped_by(held[0], path, progress)
-                    write_output(result, output.stream)
+                    write_output(result.output, result.spooled, output.stream)
                     for error in result.errors:
                         say(str(error), progress)
                     if stopped:
                         return _stopped_by(result.errors[0], path, progress)
                 name = source.name or path
-                not_rollouts_sentence = verdict.not_rollouts(name)
-                for sentence in (not_rollouts_sentence, verdict.failed_attempts(name)):
+                not_rollouts_sentence = file_kind.not_rollouts(name)
+                for sentence in (not_rollouts_sentence, file_kind.failed_attempts(name)):
                     if sentence is not None:
                         say(sentence, progress)
                 if not_rollouts_sentence is not None:

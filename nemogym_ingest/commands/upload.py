@@ -24,9 +24,10 @@ from ..docent.settings import (
     UploadSettings,
 )
 from ..errors import ConversionError
-from ..options import ConversionOptions, add_option_arguments, options_from_args, plural
+from ..options import ConversionOptions, add_option_arguments, options_from_args
 from ..progress import Progress
 from ..source import STDIN, InputError, Source, open_source
+from ..wording import plural
 from .common import seconds, whole_number
 
 if TYPE_CHECKING:

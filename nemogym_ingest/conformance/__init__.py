@@ -9,6 +9,7 @@ and line), on Docent's wire layout with ids and model defaults normalized
 `nemogym_ingest.commands.conformance`.
 """
 
+from ..wire import normalize_payload
 from .adapters import (
     Answer,
     CommandImplementation,
@@ -18,7 +19,7 @@ from .adapters import (
     nemogym_ingest_file,
     nemogym_ingest_rollout,
 )
-from .compare import describe_difference, first_difference, normalize_payload
+from .compare import describe_difference, first_difference
 from .runner import (
     Result,
     Tally,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..docent.settings import DOCENT_VERSION
 from .runner import Result, Tally
 
 
@@ -66,8 +65,9 @@ def _why(result: Result) -> str:
     return result.allowed
 
 
-def _divergence_tally(failures: Sequence[Result]) -> str:
-    """How many failures are cases marked with each divergence from Docent 0.1.88."""
+def _divergence_tally(failures: Sequence[Result], docent: str) -> str:
+    """How many failures are cases marked with each divergence from `docent` ("Docent"
+    and the version the suite names)."""
     counts: dict[str, int] = {}
     for result in failures:
         for divergence in result.case.divergence:
@@ -75,8 +75,8 @@ def _divergence_tally(failures: Sequence[Result]) -> str:
     marked = ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
     unmarked = sum(not result.case.divergence for result in failures)
     return (
-        f"Failures in cases marked with a divergence from Docent {DOCENT_VERSION} (spec/README.md, "
-        f'"Divergences from Docent {DOCENT_VERSION}"): {marked}; in unmarked cases: {unmarked}.'
+        f"Failures in cases marked with a divergence from {docent} (spec/README.md, "
+        f'"Divergences from {docent}"): {marked}; in unmarked cases: {unmarked}.'
     )
 
 
@@ -87,8 +87,11 @@ def render_markdown(
     name: str,
     implementation: Sequence[str],
     invocation: str,
+    docent_version: str | None,
 ) -> str:
-    """A markdown report: the tally, then every failure with its reason and diff, then skips."""
+    """A markdown report: the tally, then every failure with its reason and diff, then skips.
+
+    `docent_version`: the Docent version the suite names (`Suite.docent_version`)."""
     tally = Tally.of(results)
     out = [
         f"# Conformance report: {name}",
@@ -106,7 +109,8 @@ def render_markdown(
     ]
     failures = [result for result in results if result.status == "fail"]
     if failures:
-        out += ["", _divergence_tally(failures)]
+        docent = "Docent" if docent_version is None else f"Docent {docent_version}"
+        out += ["", _divergence_tally(failures, docent)]
         out += [
             "",
             "## Failures",

@@ -1,5 +1,5 @@
 """Judging: each case run on an implementation and its answer compared with the case's
-verdict; allow lists of expected failures and the tally.
+expectation; allow lists of expected failures and the tally.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..wire import normalize_payload
 from .adapters import Answer, Implementation
-from .compare import (
-    abbreviated,
-    describe_difference,
-    first_difference,
-    normalize_payload,
-    shown_path,
-)
+from .compare import abbreviated, describe_difference, first_difference, shown_path
 from .suite import Case, ExpectedError, SuiteError
 
 Status = Literal["pass", "fail", "skip"]
@@ -27,7 +22,7 @@ Status = Literal["pass", "fail", "skip"]
 
 @dataclass(frozen=True)
 class Result:
-    """The verdict on one case: `summary` in one line, `detail` (a diff) below it.
+    """The result of one case: `summary` in one line, `detail` (a diff) below it.
 
     `allowed` is the reason from the allow file when the case failed and is listed there.
     """

@@ -106,6 +106,16 @@ class Suite:
         """`spec/manifest.json`: the suite's version and case count."""
         return self.spec / "manifest.json"
 
+    def docent_version(self) -> str | None:
+        """The Docent version the suite is written against (the manifest's `docent`), or
+        None when the manifest does not say (or cannot be read)."""
+        try:
+            manifest = read_json(self.manifest)
+        except SuiteError:
+            return None
+        version = manifest.get("docent") if isinstance(manifest, dict) else None
+        return version if isinstance(version, str) else None
+
     @property
     def readme(self) -> Path:
         """`spec/README.md`, which defines the rules and divergences."""

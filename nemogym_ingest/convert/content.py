@@ -13,8 +13,9 @@ from typing import Any
 from ..errors import ConversionError, Loc
 from ..jsonvalue import MAX_NESTING, JsonCopier, parse_json_text, parsed_too_deep
 from ..members import ABSENT
-from ..options import plural
+from ..options import OPTIONS
 from ..wire import JsonDict
+from ..wording import plural
 from .checks import (
     describe,
     json_truthy,
@@ -116,13 +117,9 @@ def message_content(content: Any, loc: Loc, out: TranscriptBuilder) -> tuple[str
             out.use("media")
         else:
             reason = f"must be {one_of(TEXT_PART_TYPES + ('refusal',))}, got {describe(part_type)}"
-            option = "media" if part_type in MEDIA_PART_TYPES else None
-            raise ConversionError(
-                reason,
-                part_loc + ("type",),
-                rule="R13",
-                option=option,
-            )
+            if part_type in MEDIA_PART_TYPES:
+                raise OPTIONS["media"].rejection(reason, part_loc + ("type",), rule="R13")
+            raise ConversionError(reason, part_loc + ("type",), rule="R13")
     facts = {
         "content_part_types": part_types,
         "contains_refusal_part": has_refusal,

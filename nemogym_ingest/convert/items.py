@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
+from ..options import OPTIONS
 from ..wire import JsonDict
 from .checks import describe, one_of, require_object, wrong
 from .function_call import function_call_item, function_call_output_item
@@ -46,12 +47,11 @@ def convert_output_items(output_items: list[Any], loc: Loc, out: TranscriptBuild
         convert_items(output_items, "output", loc, out)
         return output_items
     if out.options.transitions != "final":
-        raise ConversionError(
+        raise OPTIONS["transitions"].rejection(
             "must be an object, got an array; response.output holds transition snapshots"
             " (arrays of items):",
             loc + (0,),
             rule="R11",
-            option="transitions",
         )
     final = len(output_items) - 1
     out.uses["transitions"] = out.uses.get("transitions", 0) + len(output_items)
@@ -78,11 +78,10 @@ def convert_items(
                     wrong(one_of(ITEM_TYPES), item_type), loc + ("type",), rule="R11"
                 )
             if out.options.tool_items != "generic":
-                raise ConversionError(
+                raise OPTIONS["tool_items"].rejection(
                     f"must be {one_of(ITEM_TYPES)}, got {describe(item_type)}",
                     loc + ("type",),
                     rule="R11",
-                    option="tool_items",
                 )
             detail = out.source_item(item, item_type, origin, loc)
             generic_item(item_type, item, detail, loc, out)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import ConversionError, Loc
 from ..members import ABSENT
+from ..options import OPTIONS
 from ..wire import JsonDict
 from .checks import (
     describe,
@@ -48,11 +49,10 @@ def reasoning_item(item: JsonDict, detail: JsonDict, loc: Loc, out: TranscriptBu
     signature: str | None = None
     if json_truthy(item.get("encrypted_content"), encrypted_loc):
         if out.options.encrypted_reasoning != "redact":
-            raise ConversionError(
+            raise OPTIONS["encrypted_reasoning"].rejection(
                 "encrypted reasoning cannot be converted: Docent stores only readable reasoning",
                 encrypted_loc,
                 rule="R16",
-                option="encrypted_reasoning",
             )
         signature = require_string(item["encrypted_content"], encrypted_loc, "R16")
     summary_loc = loc + ("summary",)

@@ -17,6 +17,7 @@ from ..jsonvalue import JsonCopier
 from ..members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS, RESERVED_TOP_LEVEL_KEYS
 from ..options import (
     LINE_INDEX_OPTIONS,
+    OPTIONS,
     ConversionOptions,
     IndexSource,
     assumed_record,
@@ -79,7 +80,7 @@ def _agent(row: JsonDict, options: ConversionOptions) -> tuple[str, JsonDict | N
         stamp = (ENVIRONMENT_SERVER,)
         return require_non_empty_string(row[ENVIRONMENT_SERVER], stamp, "R85"), agent_ref, stamp[0]
     if options.agent_name is None:
-        raise ConversionError(absence, loc, rule="R10", option="agent_name")
+        raise OPTIONS["agent_name"].rejection(absence, loc, rule="R10")
     return options.agent_name, agent_ref, "agent_name"
 
 
@@ -102,7 +103,7 @@ def _index(
         return line, (source, line)
     if isinstance(source, int):
         return source, (source, source)
-    raise ConversionError(absence, (key,), rule="R10", option=option)
+    raise OPTIONS[option].rejection(absence, (key,), rule="R10")
 
 
 @dataclass
@@ -229,11 +230,10 @@ def _convert_transcript(exchange: Exchange) -> list[Any]:
     output_items = convert_output_items(output_items, exchange.response_loc + ("output",), out)
     if not out.messages:
         if out.options.empty_rollouts != "placeholder":
-            raise ConversionError(
+            raise OPTIONS["empty_rollouts"].rejection(
                 "must produce at least one transcript message, but the rollout holds no items",
                 exchange.at,
                 rule="R9",
-                option="empty_rollouts",
             )
         out.emit_placeholder(EMPTY_ROLLOUT_TEXT)
         out.use("empty_rollouts")

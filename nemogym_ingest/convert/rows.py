@@ -1,6 +1,7 @@
-"""The kinds of row NeMo Gym writes and the one row converter that takes each to its own:
-a rollout (`rollout`), an episode row (`episode`), or a failed attempt, which holds no
-rollout and is never a run (R83); task inputs and other objects are rejected as rollouts.
+"""The kinds of row NeMo Gym writes, in one ordered table (`ROW_KINDS`), and the one row
+converter that takes each to its own builder: a rollout (`rollout`), an episode row
+(`episode`), or a failed attempt, which holds no rollout and is never a run (R83); task
+inputs and other objects are rejected as rollouts.
 
 Rules: R80, R83.
 """
@@ -24,36 +25,12 @@ if TYPE_CHECKING:
     from ..model import AgentRun
 
 RowKind = Literal["rollout", "episode", "failed_attempt", "task_input", "foreign", "other"]
-"""What a parsed line is (R80): a rollout, an episode row, a failed attempt, a task input
+"""The name of a kind of row (R80): a rollout, an episode row, a failed attempt, a task input
 (`responses_create_params` and no `response`), a JSON object that is none of these, or
 not an object at all."""
 
-NOT_ROLLOUT_KINDS: dict[RowKind, str] = {
-    "foreign": "not a NeMo Gym rollouts file ({lines}, none with responses_create_params, "
-    "response or invocations)",
-    "task_input": "NeMo Gym task inputs ({rows} with responses_create_params and no response):"
-    " nothing to convert",
-}
-"""The kinds that make a whole file not rollouts when every line is of one of them, and the
-sentence saying so (`{lines}`: "N lines", `{rows}`: "N rows")."""
-
 _STRICT = ConversionOptions()
 _FAILURE_MESSAGE = "_ng_failure_message"
-
-
-def row_kind(row: Any) -> RowKind:
-    """The kind of a parsed line (R80), read from which members it has."""
-    if not isinstance(row, dict):
-        return "other"
-    if "response" in row:
-        return "rollout"
-    if "invocations" in row and "responses_create_params" not in row:
-        return "episode"
-    if row.get(FAILURE_CLASS) is not None:
-        return "failed_attempt"
-    if "responses_create_params" in row:
-        return "task_input"
-    return "foreign"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,24 +66,98 @@ def read_failed_attempt(row: dict[str, Any]) -> FailedAttempt:
     return FailedAttempt(failure_class, message)
 
 
-_RunBuilder = Callable[[JsonDict, ConversionOptions, int | None, JsonCopier], JsonDict]
+RunBuilder = Callable[[JsonDict, ConversionOptions, int | None, JsonCopier], JsonDict]
+"""Builds a row's AgentRun payload (the row, the options, its line, the copier) or raises
+`ConversionError`."""
 
 
-def _run_builder(row: Any) -> _RunBuilder:
-    """The converter of a row: an episode row's, else a rollout's (which rejects what is not one).
+def _refuse_failed_attempt(
+    row: JsonDict, options: ConversionOptions, line: int | None, copier: JsonCopier
+) -> JsonDict:
+    """A failed attempt is rejected by R83, naming its class: it holds no rollout to convert."""
+    attempt = read_failed_attempt(row)
+    raise ConversionError(
+        f"holds no rollout to convert: the row records a {attempt.describe()}",
+        (FAILURE_CLASS,),
+        rule="R83",
+    )
 
-    A failed attempt is rejected by R83, naming its class: it holds no rollout to convert."""
-    kind = row_kind(row)
-    if kind == "episode":
-        return episode_run
-    if kind == "failed_attempt":
-        attempt = read_failed_attempt(row)
-        raise ConversionError(
-            f"holds no rollout to convert: the row records a {attempt.describe()}",
-            (FAILURE_CLASS,),
-            rule="R83",
-        )
-    return rollout_run
+
+@dataclass(frozen=True, slots=True)
+class KindOfRow:
+    """One kind of row (R80): how it is told, how it is converted, what a file of it says."""
+
+    name: RowKind
+    recognises: Callable[[dict[str, Any]], bool]
+    """Whether an object row is of this kind (asked in `ROW_KINDS` order)."""
+    build: RunBuilder
+    """Its converter (`rollout_run` rejects a row that is no rollout, by its first missing
+    member)."""
+    read_failure: Callable[[dict[str, Any]], FailedAttempt] | None = None
+    """For a row that records a failed attempt (R83): its reader; the JSONL driver gives
+    the attempt instead of a run or a rejection."""
+    nothing_to_convert: str | None = None
+    """When a file whose every line is rejected and of such kinds holds no rollout: the
+    sentence saying so (`{lines}`: "N lines", `{rows}`: "N rows")."""
+    docent_reads: bool = True
+    """Whether the pinned Docent (`DOCENT_VERSION`) reads it as NeMo Gym does (else D7)."""
+
+
+ROW_KINDS: tuple[KindOfRow, ...] = (
+    KindOfRow("rollout", lambda row: "response" in row, rollout_run),
+    KindOfRow(
+        "episode",
+        lambda row: "invocations" in row and "responses_create_params" not in row,
+        episode_run,
+        docent_reads=False,
+    ),
+    KindOfRow(
+        "failed_attempt",
+        lambda row: row.get(FAILURE_CLASS) is not None,
+        _refuse_failed_attempt,
+        read_failure=read_failed_attempt,
+        docent_reads=False,
+    ),
+    KindOfRow(
+        "task_input",
+        lambda row: "responses_create_params" in row,
+        rollout_run,
+        nothing_to_convert="NeMo Gym task inputs ({rows} with responses_create_params and no "
+        "response): nothing to convert",
+    ),
+    KindOfRow(
+        "foreign",
+        lambda row: True,
+        rollout_run,
+        nothing_to_convert="not a NeMo Gym rollouts file ({lines}, none with "
+        "responses_create_params, response or invocations)",
+    ),
+)
+"""The kinds of an object row, in the order they are told apart (R80): the first that
+recognises a row is its kind."""
+
+NOT_AN_OBJECT = KindOfRow("other", lambda row: False, rollout_run)
+"""The kind of a line that is not a JSON object (rejected as a rollout)."""
+
+NOT_ROLLOUT_KINDS: dict[RowKind, str] = {
+    kind.name: kind.nothing_to_convert for kind in ROW_KINDS if kind.nothing_to_convert
+}
+"""The kinds that make a whole file not rollouts when every line is of one of them, and the
+sentence saying so."""
+
+
+def kind_of(row: Any) -> KindOfRow:
+    """The kind of a parsed line (R80), read from which members it has."""
+    if isinstance(row, dict):
+        for kind in ROW_KINDS:
+            if kind.recognises(row):
+                return kind
+    return NOT_AN_OBJECT
+
+
+def row_kind(row: Any) -> RowKind:
+    """The name of the kind of a parsed line (R80)."""
+    return kind_of(row).name
 
 
 def convert_nemogym_rollout_to_agent_run(
@@ -134,17 +185,23 @@ def convert_nemogym_rollout_to_agent_run(
 
 
 def convert_row(
-    row: Any, options: ConversionOptions, line: int | None, *, owned: bool = False
+    row: Any,
+    options: ConversionOptions,
+    line: int | None,
+    *,
+    owned: bool = False,
+    kind: KindOfRow | None = None,
 ) -> RunPayload:
     """Convert one row read from JSONL line `line` (None: not from a file) with `options`
     into its AgentRun's wire payload.
 
     `owned`: the row was just parsed by this package from a line that the JSONL reader
-    vouched for (`parse_jsonl_line`), and nothing else holds it; its values are then used
+    vouched for (`jsonl.parse_line`), and nothing else holds it; its values are then used
     without checking them (the trusted path). A value the line could not vouch for then
     raises `NotAllJson`, and the caller reads the line again and converts it unowned. A
-    caller's row is never owned (R47).
+    caller's row is never owned (R47). `kind`: the row's kind, when the caller told it
+    already (`kind_of`).
     """
-    build = _run_builder(row)
+    build = (kind_of(row) if kind is None else kind).build
     copier = JsonCopier(owned=owned)
     return RunPayload(build(row, options, line, copier), copier.tiny_float)

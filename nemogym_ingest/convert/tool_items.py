@@ -13,8 +13,9 @@ from typing import Any, Literal, NamedTuple, cast
 from ..errors import ConversionError, Loc
 from ..jsonvalue import require_text
 from ..members import ABSENT
-from ..options import plural
+from ..options import OPTIONS
 from ..wire import JsonDict, system_message, tool_call, tool_message
+from ..wording import plural
 from .checks import (
     describe,
     pruned,
@@ -107,11 +108,10 @@ def _media_output_marker(
 def _require_media(kind: str, loc: Loc, out: TranscriptBuilder) -> None:
     """A media output needs `media` (R27); counts one more part it applied to."""
     if out.options.media != "placeholder":
-        raise ConversionError(
+        raise OPTIONS["media"].rejection(
             f"a {kind} output cannot be converted: Docent stores only text",
             loc,
             rule="R27",
-            option="media",
         )
     out.use("media")
 

@@ -1,7 +1,8 @@
-"""Docent 0.1.88 as the oracle: what its converter makes of a rollout and what its model makes
-of our payload, both as our wire payload (ids and model defaults removed as the conformance
-runner does, `normalize_payload`), and the field path its error messages name, in our path
-form. `case add` and the test suite (tests/docent_oracle.py) compare with it.
+"""The pinned Docent (`DOCENT_VERSION`) as the oracle: what its converter makes of a
+rollout and what its model makes of our payload, both as our wire payload (ids and model
+defaults removed as the conformance runner does, `wire.normalize_payload`), and the field
+path its error messages name, in our path form. `case add` and the test suite
+(tests/docent_oracle.py) compare with it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from docent.sdk.integrations import convert_nemogym_rollout_to_agent_run as docent_convert
 from docent.sdk.integrations.util import ConversionError as DocentConversionError
 
-from ..conformance.compare import normalize_payload
+from ..wire import normalize_payload
 from ._sdk import DocentAgentRun
 
 __all__ = [
@@ -30,7 +31,7 @@ _PATH_PREFIX = "Nemogym rollout"
 def docent_payload(run: Any) -> dict[str, Any]:
     """A Docent AgentRun as our wire payload: ids and model defaults removed.
 
-    The normalization is the conformance runner's (`normalize_payload`, documented in
+    The normalization is the conformance runner's (`wire.normalize_payload`, documented in
     spec/README.md, "Testing an implementation").
     """
     payload: dict[str, Any] = normalize_payload(run.model_dump(mode="json"))

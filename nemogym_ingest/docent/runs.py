@@ -9,10 +9,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 
 from ..jsonl import LineResult, convert_lines
-from ..model import AgentRun, wire_payload
 from ..options import ConversionOptions
 from ..pool import CHUNK_BYTES
 from ..source import Chunk, InputError, Source, open_source, read_chunks
+from ..wire import JsonDict
 from ._sdk import DocentAgentRun, serialize_agent_run
 from .groups import docent_run
 
@@ -47,11 +47,11 @@ def iter_results(
                 on_chunk(source, chunk)
 
 
-def checked_runs(
+def checked_payloads(
     path: str | os.PathLike[str], options: ConversionOptions, runs: int, rejected: set[int]
-) -> Iterator[AgentRun]:
-    """The upload pass: exactly the `runs` good runs the validation pass found, which
-    rejected the lines `rejected`.
+) -> Iterator[JsonDict]:
+    """The upload pass: the payloads of exactly the `runs` good runs the validation pass
+    found, which rejected the lines `rejected`, as the driver built them.
 
     Raises `FileChanged` when a line converts differently now or the file cannot be read;
     runs appended since the validation pass are left out.
@@ -62,11 +62,11 @@ def checked_runs(
     try:
         for result in iter_results(path, options):
             line = result.line
-            if result.run is not None:
+            if result.converted is not None:
                 if line in rejected:
                     raise FileChanged(f"line {line} converts now but did not before")
                 count += 1
-                yield result.run
+                yield result.converted.payload
                 if count == runs:
                     return
             elif line not in rejected and result.error is not None:
@@ -79,10 +79,10 @@ def checked_runs(
 
 
 def chunks(
-    runs: Iterable[AgentRun], chunk_size: int, chunk_bytes: int, max_request_bytes: int
+    payloads: Iterable[JsonDict], chunk_size: int, chunk_bytes: int, max_request_bytes: int
 ) -> Iterator[tuple[list[DocentAgentRun], int]]:
-    """Docent runs grouped into chunks of at most `chunk_size` runs and `chunk_bytes` (a
-    run bigger than that alone), each with its request body's size.
+    """The Docent runs of wire payloads, grouped into chunks of at most `chunk_size` runs
+    and `chunk_bytes` (a run bigger than that alone), each with its request body's size.
 
     Sizes are measured with the SDK's own serializer and envelope, so the SDK sends each
     chunk as exactly one request. A run over `max_request_bytes` raises `RunTooLarge` once
@@ -91,15 +91,14 @@ def chunks(
     limit = min(chunk_bytes, max_request_bytes)
     chunk: list[DocentAgentRun] = []
     size = _ENVELOPE_BYTES
-    for run in runs:
-        # `to_docent`, faster: the payload shares objects with `run`, which is dropped here.
-        docent = docent_run(wire_payload(run))
+    for payload in payloads:
+        docent = docent_run(payload)  # groups get Docent's own fresh ids (R87)
         run_bytes = len(serialize_agent_run(docent))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
                 yield chunk, size
             raise RunTooLarge(
-                f"the run {run.name!r} is {run_bytes} bytes serialized, over the "
+                f"the run {payload.get('name')!r} is {run_bytes} bytes serialized, over the "
                 f"{max_request_bytes} bytes Docent accepts in one request"
             )
         separator = 1 if chunk else 0

@@ -13,9 +13,10 @@ from itertools import islice
 from typing import Literal
 
 from ..errors import ConversionError
-from ..model import AgentRun
+from ..model import AgentRun, wire_payload
 from ..options import ConversionOptions
 from ..source import STDIN, Chunk, Source
+from ..wire import JsonDict
 from ._sdk import MAX_AGENT_RUN_PAYLOAD_BYTES, Docent
 from .client import (
     ChunkFailed,
@@ -26,7 +27,7 @@ from .client import (
     request_timeout,
     submit,
 )
-from .runs import FileChanged, RunTooLarge, checked_runs, chunks, iter_results
+from .runs import FileChanged, RunTooLarge, checked_payloads, chunks, iter_results
 from .settings import (
     DEFAULT_CHUNK_BYTES,
     DEFAULT_CHUNK_SIZE,
@@ -167,9 +168,9 @@ class Uploader:
         self.total: int | None = None
         """The good runs of a checked file (None for a run iterable)."""
         self._good = self._read = 0  # the validation pass so far: good runs, bytes read
-        self._prepared: Iterable[AgentRun] = ()
+        self._prepared: Iterable[JsonDict] = ()
         self._prepared_for: object = None
-        """The runs of the file `check` checked, and that file."""
+        """The payloads of the file `check` checked, and that file."""
 
     def run(
         self,
@@ -178,7 +179,9 @@ class Uploader:
     ) -> UploadResult:
         """Upload the runs (`client`: by default `default_client()`), a file's once it is
         checked (`check`, if not called before): a bad file fails before logging in."""
-        runs = self._prepared if self._prepared_for is runs_or_path else self._runs(runs_or_path)
+        payloads = (
+            self._prepared if self._prepared_for is runs_or_path else self._payloads(runs_or_path)
+        )
         if client is None:
             client = default_client(self.settings.timeout)
         with request_timeout(client._session, self.settings.timeout):
@@ -193,7 +196,7 @@ class Uploader:
                 collection_id, rejected=self.rejected, failed_attempts=self.failed_attempts
             )
             try:
-                self._send(client, runs, result)
+                self._send(client, payloads, result)
             except FileChanged as error:
                 reason = f"the file changed during the upload: {error}"
                 raise self._failure(result, reason, 1) from None
@@ -208,14 +211,15 @@ class Uploader:
         """The validation pass over file `path` on its own, before `run(path, …)` logs in:
         raises what `run` would for the file (its first bad line's `ConversionError` unless
         `keep_going`, `InputError`, `ValueError` for a `skip` beyond its runs)."""
-        self._prepared, self._prepared_for = self._runs(path), path
+        self._prepared, self._prepared_for = self._payloads(path), path
 
-    def _runs(
+    def _payloads(
         self, runs_or_path: str | os.PathLike[str] | Iterable[AgentRun]
-    ) -> Iterable[AgentRun]:
-        """The runs to send: a file's good runs once the validation pass found them."""
+    ) -> Iterable[JsonDict]:
+        """The wire payloads to send: a file's good runs' once the validation pass found
+        them, as the driver built them; the given runs', made as each is sent."""
         if not isinstance(runs_or_path, str | os.PathLike):
-            return runs_or_path
+            return map(wire_payload, runs_or_path)
         if os.fspath(runs_or_path) == STDIN:
             raise ValueError(f"{STDIN_REFUSED} ('{STDIN}')")
         total, rejected_lines = self._check_file(runs_or_path)
@@ -223,7 +227,7 @@ class Uploader:
         if skip > total:
             raise ValueError(f"skip={skip} is more than the {total} runs in {runs_or_path}")
         self.total = total
-        return checked_runs(runs_or_path, self.settings.options, total, rejected_lines)
+        return checked_payloads(runs_or_path, self.settings.options, total, rejected_lines)
 
     def _check_file(self, path: str | os.PathLike[str]) -> tuple[int, set[int]]:
         """The validation pass: the number of good runs and the lines rejected.
@@ -232,7 +236,7 @@ class Uploader:
         """
         rejected: set[int] = set()
         for result in iter_results(path, self.settings.options, self._checked):
-            if result.run is not None:
+            if result.converted is not None:
                 self._good += 1
             elif result.error is None:  # a failed attempt: no rollout to send (R83)
                 self.failed_attempts += 1
@@ -254,10 +258,10 @@ class Uploader:
             )
             self.on_progress(progress)
 
-    def _send(self, client: Docent, runs: Iterable[AgentRun], result: UploadResult) -> None:
+    def _send(self, client: Docent, payloads: Iterable[JsonDict], result: UploadResult) -> None:
         """Skip `skip` runs, then send the rest chunk by chunk, each confirmed processed."""
         settings = self.settings
-        remaining = iter(runs)
+        remaining = iter(payloads)
         result.skipped = sum(1 for _ in islice(remaining, settings.skip))
         if result.skipped < settings.skip:
             raise ValueError(f"skip={settings.skip} is more than the {result.skipped} runs given")
