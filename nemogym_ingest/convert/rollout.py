@@ -271,6 +271,20 @@ def _copy_without(mapping: JsonDict, loc: Loc, excluded: str, copy: JsonCopier) 
     return copy(rest, loc, prune=True)
 
 
+def _benchmark_copy(fields: JsonDict, rest: JsonDict, copy: JsonCopier) -> JsonDict:
+    """The benchmark fields copied and pruned (R40, R45), in document order; those in
+    `rest` replaced by their copies there, pruned already."""
+    if not rest:
+        copied: JsonDict = copy(fields, (), prune=True)
+        return copied
+    others = copy({k: v for k, v in fields.items() if k not in rest}, (), prune=True)
+    return {
+        key: rest[key] if key in rest else others[key]
+        for key in fields
+        if (key in rest and rest[key]) or key in others
+    }
+
+
 def run_metadata(
     row: JsonDict,
     identity: RunIdentity,
@@ -282,18 +296,15 @@ def run_metadata(
 ) -> JsonDict:
     """The AgentRun's metadata (R44, R45): the reward as a score, or, for a failure row, in
     `nemogym.failure` with the failure's members (R84); the rollout's non-trace members.
-    `rest`: benchmark fields whose value is replaced (the rest of a trajectory, R89)."""
+    `rest`: benchmark fields whose value is replaced by a copy made already (the rest of
+    a trajectory, R89)."""
     failure = row.get(FAILURE_CLASS) is not None
     if failure:
         reserved = reserved | FAILURE_MEMBERS.keys()
     benchmark_fields = {
         key: value for key, value in row.items() if key not in reserved and value is not None
     }
-    if rest:
-        benchmark_fields.update(
-            (key, value) for key, value in rest.items() if key in benchmark_fields
-        )
-    non_trace["benchmark_fields"] = copy(benchmark_fields, (), prune=True)
+    non_trace["benchmark_fields"] = _benchmark_copy(benchmark_fields, rest or {}, copy)
     reward = None if failure else copy(row.get("reward"), ("reward",), prune=True)
     agent_ref = copy(identity.agent_ref, ("agent_ref",), prune=True)
     failure_record = (
