@@ -281,7 +281,7 @@ def _benchmark_copy(fields: JsonDict, rest: JsonDict, copy: JsonCopier) -> JsonD
     return {
         key: rest[key] if key in rest else others[key]
         for key in fields
-        if (key in rest and rest[key]) or key in others
+        if rest.get(key) or key in others
     }
 
 
