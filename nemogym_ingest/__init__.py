@@ -39,6 +39,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "UserMessage",
     ),
     ".options": ("ConversionOptions",),
+    ".source": ("InputError",),
 }
 """The public names (but `__version__`), by the module each is imported from: the one list
 of them. `__all__` and the lazy imports are made from it; the imports below, for type
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from .model import Transcript as Transcript
     from .model import UserMessage as UserMessage
     from .options import ConversionOptions as ConversionOptions
+    from .source import InputError as InputError
 
     __version__: str
 

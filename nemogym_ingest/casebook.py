@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from .conformance.suite import Suite, read_json
+from .convert import row_kind
 from .convert.checks import describe
 from .docent.settings import DOCENT_VERSION
 from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_line
 from .jsonvalue import SURROGATE
+from .members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS
 from .minimize import Keeps, Minimized, group_shape, minimize, transcript_shape
 from .model import AgentRun
 from .options import ConversionOptions
@@ -196,6 +198,60 @@ def _kept_words(run: AgentRun) -> str:
     return f"the transcript shape ({roles}){recorded}"
 
 
+def _names_the_agent(row: dict[str, Any]) -> bool:
+    """Whether the row's `_ng_environment_server` is its agent label (R85): `agent_ref` or
+    its `name` is absent or null."""
+    agent_ref = row.get("agent_ref")
+    return row.get(ENVIRONMENT_SERVER) is not None and (
+        agent_ref is None or (isinstance(agent_ref, dict) and agent_ref.get("name") is None)
+    )
+
+
+def members_kept(row: dict[str, Any]) -> dict[Loc, Any]:
+    """What makes a NeMo Gym 0.7.0 row a reference case, which minimizing keeps as it is
+    (neither dropped nor shortened): the `_ng_environment_server` that names the agent, the
+    `_ng_failure_class`, and an episode row's participant roles (R83-R85)."""
+    kept: dict[Loc, Any] = {}
+    if _names_the_agent(row):
+        kept[(ENVIRONMENT_SERVER,)] = row[ENVIRONMENT_SERVER]
+    if row.get(FAILURE_CLASS) is not None:
+        kept[(FAILURE_CLASS,)] = row[FAILURE_CLASS]
+    invocations = row.get("invocations") if row_kind(row) == "episode" else None
+    for index, invocation in enumerate(invocations if isinstance(invocations, list) else []):
+        if isinstance(invocation, dict) and "role" in invocation:
+            kept[("invocations", index, "role")] = invocation["role"]
+    return kept
+
+
+def _at(value: Any, loc: Loc) -> Any:
+    """The value at `loc` in `value`, or ABSENT."""
+    for segment in loc:
+        inside = isinstance(value, dict) or (
+            isinstance(value, list) and isinstance(segment, int) and segment < len(value)
+        )
+        if not inside or (isinstance(value, dict) and segment not in value):
+            return ABSENT
+        value = value[segment]
+    return value
+
+
+def keeping_members(rollout: Any, keeps: Keeps, kept: str) -> tuple[Keeps, str]:
+    """`keeps`, and also `members_kept(rollout)` as they are; `kept` says so in words."""
+    members = members_kept(rollout) if isinstance(rollout, dict) else {}
+    if not members:
+        return keeps, kept
+
+    def keeps_members(candidate: Any) -> bool:
+        return all(_at(candidate, loc) == value for loc, value in members.items()) and keeps(
+            candidate
+        )
+
+    roles = any(loc[0] == "invocations" for loc in members)
+    names = [render_path(loc) for loc in members if loc[0] != "invocations"]
+    words = ", ".join([*names, *(["the invocation roles"] if roles else [])])
+    return keeps_members, f"{kept}; and {words} as they are"
+
+
 def _divergence_words(verdict: DocentVerdict, declared: tuple[str, ...]) -> str:
     """The divergences a diverging verdict is kept with: told, or else as declared."""
     if verdict.divergence:
@@ -343,6 +399,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     minimized, kept = None, ""
     if request.minimize:
         keeps, kept = outcome_keeper(rollout, options, view, request.divergence)
+        keeps, kept = keeping_members(rollout, keeps, kept)
         minimized = minimize(rollout, keeps)
         rollout = minimized.rollout
     problem = i_json_problem(rollout)
@@ -380,6 +437,13 @@ def _default_description(outcome: Outcome) -> str:
     return f"accepted: {len(roles)} messages ({', '.join(roles)})"
 
 
+def group_description(cases: list[dict[str, Any]]) -> str:
+    """The description `case add` gives a group it creates: its cases' rules, in the order
+    they first appear (`R20, R22, R31: cases`); refreshed as cases join, unless edited."""
+    rules = dict.fromkeys(rule for case in cases for rule in case["rules"])
+    return f"{', '.join(rules)}: cases"
+
+
 def _write(
     request: Request,
     case: dict[str, Any],
@@ -392,10 +456,16 @@ def _write(
     group_path = suite.cases / f"{request.group}.json"
     if group_path.exists():
         document = read_json(group_path)
+        generated = document["description"] == group_description(document["cases"])
         document["cases"].append(case)
+        if generated:  # written by case add: it names the rules of the cases, now one more
+            document["description"] = group_description(document["cases"])
     else:
-        described = ", ".join(case["rules"])
-        document = {"group": request.group, "description": f"{described}: cases", "cases": [case]}
+        document = {
+            "group": request.group,
+            "description": group_description([case]),
+            "cases": [case],
+        }
     problems = schema_problems(suite, document)
     if problems:
         raise CaseError(f"{group_path}: the case would break case.schema.json: {problems[0]}")

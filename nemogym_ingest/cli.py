@@ -15,7 +15,7 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 from . import exit_status
-from .commands.common import OutputError, say
+from .commands.common import OutputError, UsageError, say
 from .source import InputError
 
 COMMANDS = {
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
         sys.stdout.flush()  # a write error of the last buffered output is reported here
-    except (InputError, OutputError) as error:
+    except (InputError, OutputError, UsageError) as error:
         say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly

@@ -17,7 +17,8 @@ KEYBOARD_INTERRUPT = 130
 """Ctrl-C (128 + SIGINT), as shells report it."""
 
 CONVERT_HELP = (
-    f"exit status: {OK} when every line converts, {REJECTED} when a line is rejected, "
+    f"exit status: {OK} when every rollout line converts (an input that holds no rollout "
+    f"is named and skipped), {REJECTED} when a line is rejected or no input holds a rollout, "
     f"{UNREADABLE} when a file cannot be read or written (missing, a directory, no "
     "permission, corrupt .gz) or the command line is wrong."
 )

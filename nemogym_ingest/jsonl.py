@@ -2,7 +2,7 @@
 failed attempts or located errors (each row converted by the builder of its kind, told
 once: `convert.kind_of`), which the library, the worker processes and the upload all use.
 
-Rules: R60-R67.
+Rules: R60-R67, R91.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .jsonvalue import (
     no_lone_surrogate_escape,
     parse_json_text,
     parsed_too_deep,
+    text_problem,
 )
 from .options import ConversionOptions, OptionsArgument, options_of
 from .rescue import rescuing_options
@@ -145,12 +146,26 @@ def _json_value(content: bytes, constants: list[str]) -> Any:
         with _no_collection_if_deep(content):
             return parse_json_text(text, constants)
     except json.JSONDecodeError as error:
-        message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        raise ConversionError(
-            f"invalid JSON: {message} at column {error.colno}", rule="R64"
-        ) from None
+        raise ConversionError(_invalid_json(text, error), rule="R64") from None
     except RecursionError:
         raise ConversionError(TOO_DEEP, rule="R64") from None
+
+
+def _invalid_json(text: str, error: json.JSONDecodeError) -> str:
+    """Why a line is not JSON text: the parser's reason and column, or, for a second value
+    after a lone CR (which ends no line, R60: a file of CR line ends reads as one line),
+    that CR."""
+    if error.msg == "Extra data":
+        value = text[: error.pos].rstrip(JSON_WHITESPACE)
+        gap = text[len(value) : error.pos]
+        if "\r" in gap:
+            column = len(value) + gap.index("\r") + 1
+            return (
+                f"invalid JSON: a lone CR at column {column} ends no line (lines end with "
+                f"LF), so a second JSON value follows the first at column {error.colno}"
+            )
+    message = error.msg.removesuffix(" at")  # "Unterminated string starting at"
+    return f"invalid JSON: {message} at column {error.colno}"
 
 
 @dataclass(frozen=True)
@@ -232,7 +247,19 @@ def convert_lines(
             rejected = error.located(file=file, line=line)
             yield LineResult(line, error=rejected, rescuing=rescuing, kind=kind.name, trace=trace)
             continue
+        if options.record_source:
+            converted = with_source(converted, file, line)
         yield LineResult(line, converted=converted, kind=kind.name, trace=trace)
+
+
+def with_source(converted: RunPayload, file: str | None, line: int) -> RunPayload:
+    """The run with where it was read, `file` (the input's name, when it has one) and
+    `line`, in its `metadata.source` after `schema` (R91)."""
+    metadata = converted.payload["metadata"]
+    source = metadata["source"]
+    located = {"schema": source["schema"]} | ({"file": file} if file else {}) | {"line": line}
+    metadata["source"] = located | source
+    return converted
 
 
 def _converted(
@@ -263,10 +290,16 @@ def iter_nemogym_jsonl_results(
     not stop the iteration; an input that cannot be read does: opening it fails here, and a
     read error partway raises `InputError` (a `ConversionError`, rule R68) from the
     iteration. `options` (default: strict; `ConversionOptions` or a mapping of its fields)
-    say what to assume.
+    say what to assume; with `record_source`, a file name that is not Unicode text raises
+    `ValueError` here (R91 cannot record it).
     """
     checked = options_of(options)  # a bad value raises here, before the input is opened
-    return _results(open_source(source), checked)
+    opened = open_source(source)
+    problem = text_problem(opened.name or "", "the file name") if checked.record_source else None
+    if problem is not None:
+        opened.close()
+        raise ValueError(f"record_source cannot record {opened.name!a}: {problem}")
+    return _results(opened, checked)
 
 
 def _runs(results: Iterator[LineResult]) -> Iterator[AgentRun]:

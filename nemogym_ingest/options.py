@@ -2,9 +2,11 @@
 saying, per option, its rule, flag, accepted values, help, `check` probe and recorded
 text, from which the command line, the rescue hints and the README's list are made.
 
-Each option resolves one kind of rejection by saying what the user knows; each use is
-recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order. What each
-option does (R71-R79) is done by the module that applies it, whose `Rules:` line names it.
+Each option but one resolves one kind of rejection by saying what the user knows (R79 shows
+what the row holds); each use is recorded in the AgentRun's `metadata.nemogym.assumed`
+(R70), in table order. The other, `record_source` (R91), records where each run was read
+instead. What each option does (R71-R79, R91) is done by the module that applies it, whose
+`Rules:` line names it.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 
 Rules: R70.
@@ -54,6 +56,12 @@ def _index_source_problem(name: str, value: object, show: Show = repr) -> str | 
     return None
 
 
+def _switch_problem(name: str, value: object, show: Show = repr) -> str | None:
+    if isinstance(value, bool):
+        return None
+    return f"{name} must be {show(None)}, {show(True)} or {show(False)}, got {show(value)}"
+
+
 def _choice_problem(choice: str) -> Callable[[str, object, Show], str | None]:
     def problem(name: str, value: object, show: Show = repr) -> str | None:
         if value == choice:
@@ -79,6 +87,8 @@ class ConversionOptions:
     - `tool_items="generic"`: hosted and custom tool items become tool calls and outputs (R78).
     - `trajectory="transcripts"`: a rollout's `ng_trajectory` becomes a transcript per agent
       invocation (or per chain of model calls), in transcript groups (R79, R86-R89).
+    - `record_source=True`: each run read from JSONL records its file and line in
+      `metadata.source` (R91); it assumes nothing and resolves no rejection.
 
     Only missing or unsupported data is affected: a present but invalid value is still
     rejected. Invalid option values raise `ValueError`.
@@ -94,8 +104,11 @@ class ConversionOptions:
     empty_rollouts: Literal["placeholder"] | None = None
     tool_items: Literal["generic"] | None = None
     trajectory: Literal["transcripts"] | None = None
+    record_source: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.record_source is False:  # off, as None is: equal options compare equal
+            object.__setattr__(self, "record_source", None)
         for name, option in OPTIONS.items():
             value = getattr(self, name)
             problem = None if value is None else option.problem(name, value, repr)
@@ -116,7 +129,8 @@ class ConversionOptions:
         if unknown:
             known = ", ".join(OPTIONS)
             raise ValueError(f"{where}: unknown {', '.join(unknown)}; known: {known}")
-        if refuse_line is not None and "line" in (obj.get(name) for name in LINE_INDEX_OPTIONS):
+        needs_line = "line" in (obj.get(name) for name in LINE_INDEX_OPTIONS)
+        if refuse_line is not None and (needs_line or obj.get("record_source") is True):
             raise ValueError(f"{where}: {refuse_line}")
         for name, value in obj.items():
             problem = None if value is None else OPTIONS[name].problem(name, value, json_text)
@@ -150,8 +164,15 @@ def options_of(options: object) -> ConversionOptions:
 
 
 def _agent_name_argument(text: str) -> str:
+    """A name, or a template of one (`{server}`, filled from each input's path: `layout`)."""
+    from .layout import TemplateError, check_template  # noqa: PLC0415 - only when given
+
     if not text:
         raise argparse.ArgumentTypeError("must not be empty")
+    try:
+        check_template(text)
+    except TemplateError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     problem = text_problem(text, "the name")  # bytes the locale cannot decode (surrogateescape)
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
@@ -196,8 +217,9 @@ class OptionDefinition:
     """The flag's `--help` text."""
     effect: str
     """What it does, completing "pass … to": `replace media parts with text markers`."""
-    probe: str | int
-    """The value `check` tries to learn whether the option would let a line convert."""
+    probe: str | int | None
+    """The value `check` tries to learn whether the option would let a line convert (None:
+    it resolves no rejection)."""
     recorded: str
     """What `metadata.nemogym.assumed` records for it; capitals stand for what varies."""
     record: Callable[[Any], str]
@@ -211,8 +233,9 @@ class OptionDefinition:
 
     @property
     def usage(self) -> str:
-        """The flag with its value: `--media placeholder`, `--task-index line|N`."""
-        return f"{self.flag} {self.metavar}"
+        """The flag with its value: `--media placeholder`, `--task-index line|N`; a switch
+        (no metavar) alone: `--record-source`."""
+        return f"{self.flag} {self.metavar}" if self.metavar else self.flag
 
     @property
     def probe_flag(self) -> str:
@@ -287,7 +310,8 @@ OPTIONS: dict[str, OptionDefinition] = {
             metavar="NAME",
             parse=_agent_name_argument,
             problem=_name_problem,
-            help="agent name for rows without agent_ref.name and _ng_environment_server",
+            help="agent name for rows without agent_ref.name and _ng_environment_server; "
+            "{server}, {group}, {parent} and {stem} are taken from each file's path",
             effect="supply the agent's name",
             probe="agent",  # any name serves
             recorded="NAME",
@@ -361,6 +385,18 @@ OPTIONS: dict[str, OptionDefinition] = {
             recorded="N transcripts added",
             record=lambda count: f"{plural(count, 'transcript')} added",
         ),
+        OptionDefinition(
+            name="record_source",
+            rule="R91",
+            library="record_source=True",
+            metavar="",
+            problem=_switch_problem,
+            help="record each run's source file and line in its metadata.source (file, line)",
+            effect="record where each run was read",
+            probe=None,
+            recorded="nothing: metadata.source.file and .line",
+            record=str,
+        ),
     )
 }
 """Every `ConversionOptions` field, in the order `metadata.nemogym.assumed` records them
@@ -395,10 +431,14 @@ def assumed_record(uses: dict[str, Any]) -> dict[str, str]:
 def add_option_arguments(parser: argparse.ArgumentParser) -> None:
     """Add a flag per `OPTIONS` entry (`--agent-name`, `--task-index`, ...) to `parser`."""
     group = parser.add_argument_group(
-        "assumptions (opt-in; each use is recorded in metadata.nemogym.assumed)"
+        "options (opt-in; each assumption is recorded in metadata.nemogym.assumed)"
     )
     for name, option in OPTIONS.items():
-        if option.choices:
+        if not option.metavar:  # a switch: on, or unset
+            group.add_argument(
+                option.flag, dest=name, action="store_const", const=True, help=option.help
+            )
+        elif option.choices:
             group.add_argument(option.flag, dest=name, choices=option.choices, help=option.help)
         else:
             group.add_argument(

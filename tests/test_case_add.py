@@ -490,3 +490,93 @@ def test_a_failure_part_way_leaves_the_suite_as_it_was(
     assert len(renames) == 3
     assert _snapshot(suite) == before
     assert not [path for path in suite.parent.rglob(".*") if path.is_file()]  # no temporaries
+
+
+def _suite_case(case_id: str) -> dict[str, Any]:
+    """A case of the suite, by id."""
+    for path in sorted((ROOT / "spec" / "cases").glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+            if case["id"] == case_id:
+                return dict(case)
+    raise LookupError(case_id)
+
+
+def test_minimize_keeps_what_makes_a_nemo_gym_070_row_a_reference_case(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real 0.7.0 rows (an episode row of the wheel's nemo_user_sim example, named only by
+    its environment server, and a failed attempt): minimizing keeps the
+    `_ng_environment_server` that names the agent (25 characters, which it would otherwise
+    cut), the `_ng_failure_class` and each invocation's role, and says so."""
+    episode = _suite_case("from-nemo-gym-070-usersim-episode-assistant-and-judge")["rollout"]
+    attempt = _suite_case("failure-environment-server-failed-attempt")["rollout"]
+    assert "agent_ref" not in episode and len(episode["_ng_environment_server"]) > 24
+    assert len(attempt["_ng_failure_class"]) > 24
+    source = _lines_file(tmp_path, [episode, attempt])
+    status, out, err = _add(
+        capsys, suite, f"{source}:1", "--id", "episode-kept", "--group", "g", "--rules",
+        "R81,R82,R85", "--minimize",
+    )  # fmt: skip
+    assert (status, err) == (0, ""), err
+    assert "; and _ng_environment_server, the invocation roles as they are" in out
+    status, out, err = _add(
+        capsys, suite, f"{source}:2", "--id", "attempt-kept", "--group", "g", "--minimize"
+    )
+    assert (status, err) == (0, ""), err
+    assert "; and _ng_environment_server, _ng_failure_class as they are" in out
+    first, second = json.loads((suite / "cases" / "g.json").read_text())["cases"]
+    row = first["rollout"]
+    assert row["_ng_environment_server"] == episode["_ng_environment_server"]
+    assert [invocation["role"] for invocation in row["invocations"]] == [
+        invocation["role"] for invocation in episode["invocations"]
+    ]
+    assert len(json.dumps(row)) < len(json.dumps(episode)) / 2
+    assert second["rollout"]["_ng_failure_class"] == attempt["_ng_failure_class"]
+    assert second["expect"] == {"error": {"rule": "R83", "path": "_ng_failure_class"}}
+    golden = json.loads((suite.parent / "golden" / "episode-kept.json").read_text())
+    assert golden["name"].startswith(episode["_ng_environment_server"] + "/task/")
+
+
+def test_members_kept_name_only_what_the_row_reads() -> None:
+    """The environment server is kept only where it names the agent (not beside an
+    `agent_ref.name`), the failure class only when not null, roles only of an episode row."""
+    named = {"agent_ref": {"name": "a"}, "_ng_environment_server": "env", "invocations": []}
+    assert casebook.members_kept(named) == {}
+    unnamed = {"agent_ref": {"name": None}, "_ng_environment_server": "env"}
+    assert casebook.members_kept(unnamed) == {("_ng_environment_server",): "env"}
+    assert casebook.members_kept({"_ng_failure_class": None, "response": {}}) == {}
+    rollout_with_invocations = {"responses_create_params": {}, "invocations": [{"role": "r"}]}
+    assert casebook.members_kept(rollout_with_invocations) == {}
+    episode = {"invocations": [{"role": "user"}, "broken", {"role": "judge"}]}
+    assert casebook.members_kept(episode) == {
+        ("invocations", 0, "role"): "user",
+        ("invocations", 2, "role"): "judge",
+    }
+
+
+def test_a_group_s_generated_description_names_the_rules_of_the_cases_joining_it(
+    suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group `case add` created is described by its cases' rules, refreshed as cases for
+    other rules join it; a description someone wrote stays."""
+    source = _lines_file(tmp_path, [rollout(0), _rejected(), _two_messages()])
+    group_file = suite / "cases" / "g.json"
+    for line, case_id, rules, described in (
+        (1, "first", ["--rules", "R20,R22"], "R20, R22: cases"),
+        (2, "second", [], "R20, R22: cases"),  # a rejection: its rule, R20
+        (3, "third", ["--rules", "R32"], "R20, R22, R32: cases"),
+    ):
+        status, _, err = _add(
+            capsys, suite, f"{source}:{line}", "--id", case_id, "--group", "g", *rules
+        )
+        assert (status, err) == (0, "")
+        assert json.loads(group_file.read_text())["description"] == described
+    group = json.loads(group_file.read_text())
+    group["description"] = "R20, R22, R32: the cases of a weather agent"
+    group_file.write_text(json.dumps(group))
+    source = _lines_file(tmp_path, [_with_reasoning_content()])
+    status, _, err = _add(
+        capsys, suite, f"{source}:1", "--id", "fourth", "--group", "g", "--rules", "R18"
+    )
+    assert (status, err) == (0, "")
+    assert json.loads(group_file.read_text())["description"] == group["description"]

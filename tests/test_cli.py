@@ -86,7 +86,9 @@ def test_convert_writes_one_payload_per_line_to_stdout(capsys: pytest.CaptureFix
     assert main(["convert", str(EXAMPLES), "--workers", "1"]) == 0
     captured = capsys.readouterr()
     assert captured.out == _expected_lines(EXAMPLES)
-    assert captured.err == ""
+    assert captured.err == "nemogym-ingest: wrote 5 runs to stdout\n"
+    assert main(["convert", str(EXAMPLES), "-o", "-", "-q"]) == 0
+    assert capsys.readouterr() == (_expected_lines(EXAMPLES), "")
 
 
 def test_convert_to_a_file_renames_a_finished_file_into_place(
@@ -97,7 +99,7 @@ def test_convert_to_a_file_renames_a_finished_file_into_place(
     assert main(["convert", str(EXAMPLES), "-o", str(target)]) == 0
     assert target.read_text() == _expected_lines(EXAMPLES)
     assert _entries(tmp_path) == ["runs.jsonl"]
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("", f"nemogym-ingest: wrote 5 runs to {target}\n")
 
 
 def test_first_bad_line_stops_with_its_location_and_leaves_no_file(
@@ -141,7 +143,7 @@ def test_keep_going_converts_every_good_line_and_reports_every_bad_one(
     assert capsys.readouterr().err == (
         f"{source}:2: response.output[1].call_id: {reason}\n"
         f"{source}:4: response.output[1].call_id: {reason.replace('nowhere-1', 'nowhere-3')}\n"
-        "nemogym-ingest: 2 of 5 rollout lines rejected\n"
+        f"nemogym-ingest: wrote 3 runs to {target}; 2 of 5 rollout lines rejected\n"
     )
 
 
@@ -227,7 +229,7 @@ def test_output_that_cannot_be_written_exits_2(
 def test_special_output_files_are_written_directly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", str(EXAMPLES), "-o", os.devnull]) == 0
     assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("", f"nemogym-ingest: wrote 5 runs to {os.devnull}\n")
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -396,7 +398,7 @@ def test_check_of_good_files_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_rejection_groups_are_rule_and_path_pattern() -> None:
-    def group(reason: str, loc: tuple[str | int, ...], rule: str) -> tuple[str, str]:
+    def group(reason: str, loc: tuple[str | int, ...], rule: str) -> tuple[str, str, str]:
         return rejection_group(ConversionError(reason, loc, rule=rule))
 
     texts = ("must be a string, got 'x'", "must be a string, got null", "is missing")
@@ -404,9 +406,13 @@ def test_rejection_groups_are_rule_and_path_pattern() -> None:
         group(text, ("input", index, "content", 12, "text"), "R13")
         for index, text in enumerate(texts)
     }
-    assert groups == {("R13", "input[*].content[*].text")}
+    assert groups == {("R13", "input[*].content[*].text", "")}
     assert group("bad", ("a",), "R13") != group("bad", ("a",), "R12")
-    assert group("invalid UTF-8 at byte 17: invalid start byte", (), "R63") == ("R63", "")
+    assert group("invalid UTF-8 at byte 17: invalid start byte", (), "R63") == (
+        "R63",
+        "",
+        "invalid UTF-8 at byte N: invalid start byte",
+    )
 
 
 # --- help, progress, payload ---------------------------------------------------------------
@@ -537,6 +543,7 @@ def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
     target = tmp_path / "runs.jsonl"
     assert main(["convert", str(source), "-o", str(target), "--workers", "2"]) == 0
     assert target.read_text() == _expected_lines(source)
+    capsys.readouterr()
     bad = _write_jsonl(tmp_path / "bad.jsonl", _many_rows(60, bad={45}))
     assert main(["convert", str(bad), "-o", str(target), "--workers", "2"]) == 1
     assert capsys.readouterr().err.startswith(f"{bad}:46: ")
@@ -550,7 +557,7 @@ def test_parallel_output_reaches_files_and_pipes_and_leaves_no_spool(
         capture_output=True,
         check=False,
     )
-    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert (piped.returncode, piped.stderr) == (0, b"nemogym-ingest: wrote 60 runs to stdout\n")
     assert piped.stdout.decode() == _expected_lines(source)
 
 

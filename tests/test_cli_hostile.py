@@ -51,7 +51,7 @@ HOSTILE_FILES: dict[str, tuple[bytes, int, str | None]] = {
     ),
     "nul-byte": (GOOD + b"\n\x00\n", REJECTED, ":2: invalid JSON: "),
     "truncated-last-line": (GOOD + b"\n" + GOOD[:-40], REJECTED, ":2: invalid JSON: "),
-    "lone-cr": (GOOD + b"\r" + GOOD, REJECTED, ":1: invalid JSON: Extra data"),
+    "lone-cr": (GOOD + b"\r" + GOOD, REJECTED, ":1: invalid JSON: a lone CR at column "),
     "binary-garbage": (bytes(range(256)) * 4, REJECTED, ":1: invalid JSON: Expecting value"),
     "not-an-object": (b"[" + GOOD + b"]\n", REJECTED, ":1: must be an object, got an array"),
     "empty": (b"", 0, None),

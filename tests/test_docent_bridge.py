@@ -96,13 +96,29 @@ def test_missing_docent_names_the_extra() -> None:
     )
     assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("ImportError: nemogym_ingest.docent needs Docent's SDK")
+    assert last_line.startswith("ImportError: nemogym_ingest.docent needs the docent extra")
     (hint,) = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]["docent"]
-    assert last_line.endswith(
-        f"pip install '{hint}' (the docent extra; in a checkout, uv sync installs it)"
+    assert f"(Docent's SDK, {hint}): pip install 'nemogym-ingest[docent]'" in last_line
+    assert last_line.endswith("; not installed: docent")
+
+
+def test_upload_without_the_extra_says_to_install_it() -> None:
+    """Without Docent's SDK (here: without requests, which it brings), `upload` names the
+    extra to install, not the module it found missing first."""
+    result = _python(
+        "import sys\n"
+        "sys.modules['requests'] = None  # as if the extra were not installed\n"
+        "from nemogym_ingest.cli import main\n"
+        "sys.exit(main(['upload', 'examples/rollouts.jsonl', '--new-collection', 'x']))\n"
     )
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith(
+        "nemogym-ingest: upload needs the docent extra (Docent's SDK, docent==0.1.88): "
+        "pip install 'nemogym-ingest[docent]'"
+    )
+    assert result.stdout == ""
 
 
 def test_the_core_and_the_cli_never_import_docent() -> None:

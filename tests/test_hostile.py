@@ -750,7 +750,7 @@ def test_files_that_convert(tmp_path: Path, data: bytes, runs: int) -> None:
         (GOOD + b"\n" + GOOD[: len(GOOD) // 2], 2, "invalid JSON: "),
         (GOOD + b"\n" + GOOD[:-1], 2, "invalid JSON: "),
         (GOOD + b"\n\x00", 2, "invalid JSON: "),
-        (GOOD + b"\r" + GOOD, 1, "invalid JSON: Extra data"),
+        (GOOD + b"\r" + GOOD, 1, "invalid JSON: a lone CR at column "),
         (b"\x0c" + GOOD, 1, "invalid JSON: "),
         (b"\xc2\xa0" + GOOD, 1, "invalid JSON: "),
         (b"\n\xef\xbb\xbf" + GOOD, 2, "invalid JSON: "),

@@ -252,6 +252,7 @@ def test_convert_takes_several_inputs_in_order(
     target = tmp_path / "runs.jsonl"
     assert main(["convert", str(first), str(second), "-o", str(target), "-j", workers]) == 0
     assert _names(target.read_text()) == [f"agent/task/{task}/rollout/0" for task in range(5)]
+    capsys.readouterr()
     bad = _write(tmp_path / "bad.jsonl", range(5, 7), bad=1)
     assert main(["convert", str(first), str(bad), "-k", "-j", workers]) == 1
     captured = capsys.readouterr()

@@ -15,7 +15,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nemogym_ingest"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "leaves",
-        ("errors", "members", "wire", "wording", "fast", "exit_status", "progress", "docent._sdk"),
+        (
+            "errors",
+            "members",
+            "wire",
+            "wording",
+            "fast",
+            "exit_status",
+            "progress",
+            "layout",
+            "docent._sdk",
+        ),
     ),
     ("values", ("jsonvalue", "model", "output", "source")),
     ("the option table", ("options",)),

@@ -14,6 +14,8 @@ from docent.data_models import AgentRun as DocentAgentRun
 
 from nemogym_ingest import FailedAttempt, iter_nemogym_jsonl, iter_nemogym_jsonl_results
 from nemogym_ingest.cli import main
+from nemogym_ingest.convert import convert_row
+from nemogym_ingest.options import ConversionOptions
 from tests.test_convert import make_rollout
 
 DATA = Path(__file__).resolve().parent / "data" / "nemo-gym-0.7.0"
@@ -190,7 +192,10 @@ def test_rejected_counts_only_rollout_lines(
     output = tmp_path / "runs.jsonl"
     assert main(["convert", "-q", "-k", *files, "-o", str(output)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[-1] == "nemogym-ingest: 1 of 5 rollout lines rejected"
+    assert err[-1] == (
+        f"nemogym-ingest: wrote 4 runs to {output}; skipped 1 of 3 inputs, which holds no "
+        "rollout; 1 of 5 rollout lines rejected"
+    )
     assert len(output.read_text(encoding="utf-8").splitlines()) == 4
 
 
@@ -212,3 +217,25 @@ def test_case_add_attributes_d7_to_the_rows_docent_cannot_read() -> None:
         outcome = outcome_of(case.rollout, ConversionOptions())
         named = attribute_divergence(case.rollout, outcome, ("error", "responses_create_params"))
         assert ("D7" in named) == ("D7" in case.divergence), case.id
+
+
+def test_metadata_invocation_holds_the_other_members_then_the_trimmed_exchange() -> None:
+    """A real row's invocations (sequence, role, request, response, then observations,
+    state_after, termination_reason): `metadata.invocation` holds the members other than
+    request and response in document order, a member after `response` included, then the
+    request without `input` and the response without `output` (R82). Copying the
+    invocation whole and then overwriting request and response would keep them where they
+    stand, before the later members."""
+    row = _rows(USERSIM)[0]
+    for invocation in row["invocations"]:
+        invocation["latency_ms"] = 1250
+        invocation["observations"] = {"gaps": [{"kind": "multimodal_history_redacted"}]}
+    payload = convert_row(row, ConversionOptions(), line=None).payload
+    for invocation, transcript in zip(row["invocations"], payload["transcripts"], strict=True):
+        record = transcript["metadata"]["invocation"]
+        others = [key for key in invocation if key not in ("request", "response")]
+        kept = [key for key in others if invocation[key] is not None]
+        assert list(record) == [*kept, "request", "response"], transcript["name"]
+        assert "observations" in kept and "latency_ms" in kept
+        assert "input" not in record["request"] and "output" not in record["response"]
+        assert record["response"]["id"] == invocation["response"]["id"]

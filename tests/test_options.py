@@ -627,6 +627,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
         tool_items="generic",
         trajectory="transcripts",
+        record_source=True,  # assumes nothing: recorded in metadata.source instead (R91)
     )
     (run,) = convert_nemogym_jsonl_file_to_agent_runs(path, options=options)
     payload = run.to_dict()
@@ -643,7 +644,12 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("trajectory", "1 transcript added"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)
-    assert list(assumed(payload)) == [name for name in OPTIONS if name != "empty_rollouts"]
+    recorded_elsewhere = {"empty_rollouts", "record_source"}
+    assert list(assumed(payload)) == [name for name in OPTIONS if name not in recorded_elsewhere]
+    assert (payload["metadata"]["source"]["file"], payload["metadata"]["source"]["line"]) == (
+        str(path),
+        2,
+    )
     for name, recorded in assumed(payload).items():
         assert _recorded_pattern(OPTIONS[name].recorded).fullmatch(recorded), name
 
@@ -675,7 +681,11 @@ def test_the_table_covers_every_option_and_rule() -> None:
 def test_the_case_schema_lists_the_table() -> None:
     """spec/case.schema.json's `options` are the table's, in its order, each accepting
     what the option accepts."""
-    by_metavar = {"NAME": {"type": "string"}, "line|N": {"$ref": "#/$defs/index_source"}}
+    by_metavar = {
+        "NAME": {"type": "string"},
+        "line|N": {"$ref": "#/$defs/index_source"},
+        "": {"type": "boolean"},  # a switch (R91)
+    }
     expected = {
         name: {"const": option.choices[0]} if option.choices else by_metavar[option.metavar]
         for name, option in OPTIONS.items()
@@ -914,10 +924,12 @@ def test_r71_r72_identity_options_change_only_name_and_record(rollout: Any) -> N
         "task_index": "fixed -1",
         "rollout_index": "fixed 2",
     }
+    failure = strict["metadata"]["nemogym"].get("failure")  # a failure row's record (R84)
     assert payload["metadata"] == strict["metadata"] | {
         "nemogym": {
             "task_index": -1,
             "rollout_index": 2,
+            **({"failure": failure} if failure else {}),
             "assumed": assumed(payload),
         }
     }

@@ -16,6 +16,7 @@ from openai.types.responses import Response
 
 from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run
 from nemogym_ingest.testing.strategies import valid_episode_rows, valid_rollouts
+from nemogym_ingest.testing.strategies._failures import FAILURE_MEMBERS
 from tests.docent_oracle import docent_convert_payload, validate_on_docent
 
 Item = dict[str, Any]
@@ -294,13 +295,14 @@ def without_phase_and_namespace(rollout: Item) -> Item:
     return rollout
 
 
-@given(valid_rollouts())
+@given(valid_rollouts(failures=False))
 def test_differential_against_docent_with_documented_divergences(rollout: Item) -> None:
     """Baseline vs Docent 0.1.88; where the generated structure triggers D1 (reasoning
     content kept, R18) or D2 (no gluing or reordering, R32), our documented output:
     merging our split turns back gives Docent's messages (Docent reading the content as
     summary under D1), and every per-item and rollout-level fact is Docent's. (D6, a kept
-    `phase` or `namespace`, is compared in tests/test_rollout_shapes.py: removed here.)"""
+    `phase` or `namespace`, is compared in tests/test_rollout_shapes.py: removed here; D7,
+    a failure row, in test_failure_rows_keep_the_reward_out_of_the_scores.)"""
     rollout = without_phase_and_namespace(rollout)
     ours, docents = payload_of(rollout), docent_convert_payload(rollout)
     applying = [
@@ -419,14 +421,17 @@ def check_reward_indices_and_names_are_placed_as_specified(rollout: Item, payloa
     assert payload["name"] == f"{agent}/task/{task}/rollout/{number}"
     assert [transcript["name"] for transcript in payload["transcripts"]] == [agent]
     metadata = payload["metadata"]
-    if rollout.get("reward") is None:
+    failure = rollout.get("_ng_failure_class") is not None
+    if rollout.get("reward") is None or failure:  # R84: a failure row's reward is no score
         assert "scores" not in metadata
     else:
         assert metadata["scores"] == {"reward": rollout["reward"]}
     assert metadata["nemogym"]["task_index"] == task
     assert metadata["nemogym"]["rollout_index"] == number
+    assert ("failure" in metadata["nemogym"]) == failure
     benchmark = metadata["source"].get("rollout_non_trace", {}).get("benchmark_fields", {})
     reserved = {"responses_create_params", "response", "reward", "agent_ref"}
+    reserved |= set(FAILURE_MEMBERS) if failure else set()
     assert not reserved & set(benchmark)
     assert not {"_ng_task_index", "_ng_rollout_index"} & set(benchmark)
 
@@ -512,3 +517,45 @@ def test_episode_rows_convert_invocation_by_invocation(row: Item) -> None:
         == f"{agent}/task/{row['_ng_task_index']}/rollout/{row['_ng_rollout_index']}"
     )
     assert ("agent_name_from" in payload["metadata"]["nemogym"]) == ("agent_ref" not in row)
+
+
+# --- NeMo Gym 0.7.0 failure rows -----------------------------------------------------------
+
+
+def _expected_failure(row: Item) -> Item:
+    """R84's `metadata.nemogym.failure` of a failure row, pruned (R40)."""
+    names = ("class", "kind", "reason", "mask_sample", "unscored_reward")
+    record = {name: row.get(member) for name, member in zip(names, FAILURE_MEMBERS, strict=True)}
+    return {name: value for name, value in record.items() if value not in (None, "")}
+
+
+@given(valid_rollouts() | valid_episode_rows())
+def test_failure_rows_keep_the_reward_out_of_the_scores(row: Item) -> None:
+    """R84 on every failure row the strategies draw (a rollout or an episode row carrying a
+    `judge_failed` or `timeout_exceeded` failure): the run is the one the row gives without
+    R84's members, but without `scores` and with `metadata.nemogym.failure` holding the class,
+    kind, reason, mask_sample and unscored reward; `_ng_failure_message` and the other
+    stamps stay benchmark fields; R47: the row is left unchanged."""
+    failure_class = row.get("_ng_failure_class")
+    event(f"failure: {failure_class}")
+    if failure_class is None:
+        return
+    before = copy.deepcopy(row)
+    payload = convert_nemogym_rollout_to_agent_run(row).to_dict()
+    assert row == before
+    stripped = {key: value for key, value in row.items() if key not in FAILURE_MEMBERS}
+    expected = convert_nemogym_rollout_to_agent_run(stripped).to_dict()
+    nemogym = expected["metadata"]["nemogym"]
+    failure = _expected_failure(row)
+    expected["metadata"]["nemogym"] = {
+        **{key: value for key, value in nemogym.items() if key != "assumed"},
+        **({"failure": failure} if failure else {}),
+        **({"assumed": nemogym["assumed"]} if "assumed" in nemogym else {}),
+    }
+    assert payload == expected
+    assert list(payload["metadata"]["nemogym"]) == list(expected["metadata"]["nemogym"])
+    benchmark = payload["metadata"]["source"].get("rollout_non_trace", {})
+    kept = benchmark.get("benchmark_fields", {})
+    assert not set(FAILURE_MEMBERS) & set(kept)
+    if row.get("_ng_failure_message"):
+        assert kept["_ng_failure_message"] == row["_ng_failure_message"]

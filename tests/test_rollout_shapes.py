@@ -357,7 +357,11 @@ def test_convert_says_it_on_its_first_line(
     args = ["convert", "-q", str(metrics_file), "-o", str(output)] + (["-k"] if keep_going else [])
     assert main(args) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"{metrics_file}: " + NOT_ROLLOUTS.format(3)]  # no line is a rejected rollout
+    assert err == [  # no line is a rejected rollout, and no input holds one (issue 38)
+        f"{metrics_file}: " + NOT_ROLLOUTS.format(3),
+        "nemogym-ingest: the input holds no rollout: nothing written",
+    ]
+    assert not output.exists()
 
 
 @pytest.mark.parametrize("odd_line", ["not json", "[1, 2]"])
@@ -404,5 +408,8 @@ def test_not_rollouts_is_found_across_chunks_and_workers(
     if rollout_last:
         assert err == [f"{path}:1: responses_create_params: is missing"]
     else:
-        assert err == [f"{path}: " + NOT_ROLLOUTS.format("6,000")]
+        assert err == [
+            f"{path}: " + NOT_ROLLOUTS.format("6,000"),
+            "nemogym-ingest: the input holds no rollout: nothing written",
+        ]
     assert not (tmp_path / "o.jsonl").exists()

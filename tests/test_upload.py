@@ -645,13 +645,13 @@ def test_cli_usage_errors(
     assert server.requests == []
 
 
-def test_cli_stdin_and_missing_file(
+def test_cli_stdin_twice_and_missing_file(
     server: FakeDocentServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["upload", "-", "--collection-id", "c1"])
+        main(["upload", "-", "-", "--collection-id", "c1"])
     assert caught.value.code == 2
-    assert "cannot read stdin" in capsys.readouterr().err
+    assert "stdin ('-') can be read only once" in capsys.readouterr().err
     status, _, err = run_cli(capsys, str(tmp_path / "missing.jsonl"), "--collection-id", "c1")
     assert status == 2
     assert "missing.jsonl: cannot read file: No such file or directory" in err

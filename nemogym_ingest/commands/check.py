@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -17,19 +18,41 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
-from ..options import OPTIONS, add_option_arguments, options_from_args, suggested_flags
+from ..options import (
+    OPTIONS,
+    ConversionOptions,
+    add_option_arguments,
+    options_from_args,
+    suggested_flags,
+)
 from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from ..wording import plural
-from .common import FileKind, add_rollouts_argument, add_run_arguments, progress_line, say
+from .common import (
+    FileKind,
+    add_rollouts_argument,
+    add_run_arguments,
+    file_options,
+    progress_line,
+    say,
+)
 
-RejectionGroup = tuple[str, str]
-"""How `check` groups rejected lines: the rule and the path with array indices as `[*]`."""
+RejectionGroup = tuple[str, str, str]
+"""How `check` groups rejected lines: the rule, the path with array indices as `[*]`, and
+for a line that is not read at all (path `""`: invalid UTF-8, invalid JSON) the problem."""
+
+_POSITION = re.compile(r"(?<=column )\d+|(?<=byte )\d+")
+_READING_RULES = ("R63", "R64")
 
 
 def rejection_group(error: ConversionError) -> RejectionGroup:
-    """The (rule, path pattern) under which `check` counts a rejected line."""
-    return error.rule, render_path(error.loc, any_index=True)
+    """The (rule, path pattern, problem) under which `check` counts a rejected line: the
+    problem is `""` but for a line that cannot be read (R63, R64), whose reasons are as
+    many problems (an unterminated string, a lone CR, nesting too deep): its reason with
+    its column or byte read as `N`."""
+    path = render_path(error.loc, any_index=True)
+    problem = _POSITION.sub("N", error.reason) if error.rule in _READING_RULES else ""
+    return error.rule, path, problem
 
 
 def _flags(options: Sequence[str]) -> list[str]:
@@ -159,8 +182,9 @@ class _CheckReport:
     def summary_lines(self) -> Iterator[str]:
         unreadable = [tally for tally in self.files if tally.unreadable is not None]
         yield (
-            f"checked {plural(len(self.files), 'file')}: "
-            f"{self.total('lines'):,} lines, {self.total('converted'):,} converted, "
+            f"checked {plural(len(self.files), 'file', grouped=True)}: "
+            f"{plural(self.total('lines'), 'line', grouped=True)}, "
+            f"{self.total('converted'):,} converted, "
             f"{self.total('rejected'):,} rejected, "
             + "".join(
                 f"{self.total(name):,} {label}, " for name, label in _APART if self.total(name)
@@ -178,7 +202,7 @@ class _CheckReport:
         if self.groups:
             yield "rejected by reason:"
             for group, count in self.groups.most_common():
-                rule, path = group
+                rule, path, _ = group
                 first = self.first_seen[group]
                 yield (
                     f"  {count:>8,}  {rule} {path or '(rollout)'}: {first.reason}"
@@ -196,10 +220,12 @@ def _location(error: ConversionError | FailedAttempt) -> dict[str, Any]:
     return {"file": error.file, "line": error.line}
 
 
-def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> None:
+def _check_file(
+    path: str, options: ConversionOptions, args: argparse.Namespace, report: _CheckReport
+) -> None:
     tally = _FileTally(path)
     report.files.append(tally)
-    text = args.format == "text"
+    text = args.format == "text" and not args.summary
     try:
         source = open_source(path)
     except InputError as error:
@@ -207,9 +233,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
         say(f"nemogym-ingest: {error}")
         return
     tally.file = source.name or path
-    settings = ChunkSettings(
-        keep_going=True, serialize=False, options=options_from_args(args), rescue=True
-    )
+    settings = ChunkSettings(keep_going=True, serialize=False, options=options, rescue=True)
     try:
         with (
             progress_line("check", source, args.quiet) as progress,
@@ -234,7 +258,7 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
                     report.add(rejection, rescue)
                     if text:
                         say(str(rejection), progress, sys.stdout)
-                    else:
+                    elif not args.summary:
                         report.errors.append(rejection)
             tally.not_rollouts = file_kind.not_rollouts(tally.file)
             tally.not_rollout_lines = len(file_kind.held) if tally.not_rollouts else 0
@@ -250,18 +274,23 @@ def _check_file(path: str, args: argparse.Namespace, report: _CheckReport) -> No
 
 def _check(args: argparse.Namespace) -> int:
     report = _CheckReport(trajectory_applied=args.trajectory is not None)
-    for path in args.rollouts:
-        _check_file(path, args, report)
+    options = options_from_args(args)
+    per_file = [file_options(options, path) for path in args.rollouts]  # usage errors first
+    for path, file_option in zip(args.rollouts, per_file, strict=True):
+        _check_file(path, file_option, args, report)
     if args.format == "json":
-        json.dump(report.as_json(), sys.stdout, indent=2, ensure_ascii=False)
+        document = report.as_json()
+        if args.summary:
+            del document["errors"]
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         for line in report.summary_lines():
             print(line)
     if any(tally.unreadable is not None for tally in report.files):
         return exit_status.UNREADABLE
-    not_rollouts = any(tally.not_rollouts is not None for tally in report.files)
-    if report.total("rejected") or not_rollouts:
+    no_rollouts = all(tally.not_rollouts is not None for tally in report.files)
+    if report.total("rejected") or no_rollouts:
         return exit_status.REJECTED
     return exit_status.OK
 
@@ -284,6 +313,13 @@ def register(subparsers: Any, summary: str) -> None:
         choices=("text", "json"),
         default="text",
         help="'json' prints one JSON report (every rejected line and the summary) instead",
+    )
+    parser.add_argument(
+        "-s",
+        "--summary",
+        action="store_true",
+        help="print the summary alone: no line per rejected line or per file that holds no "
+        "rollout (with --format json: no 'errors')",
     )
     add_run_arguments(parser)
     add_option_arguments(parser)

@@ -6,6 +6,8 @@ the output error that stops the program, and what a file turned out to hold (`Fi
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -14,14 +16,39 @@ from typing import TextIO
 
 from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
+from ..jsonvalue import text_problem
+from ..layout import agent_name_for, is_template
+from ..options import ConversionOptions
 from ..pool import ChunkResult, default_workers
 from ..progress import Progress
-from ..source import Source
+from ..source import STDIN, Source
 from ..wording import plural
 
 
 class OutputError(Exception):
     """The output file cannot be created or written."""
+
+
+class UsageError(Exception):
+    """A command line that cannot run on its inputs (exit status 2), found before any is
+    converted: an agent-name template an input's path cannot fill."""
+
+
+def file_options(options: ConversionOptions, path: str) -> ConversionOptions:
+    """The options for input `path` (`-`: stdin): an `--agent-name` template filled from
+    the path (`layout`), and with `--record-source` the path checked to be Unicode text
+    (R91 records it)."""
+    name = options.agent_name
+    if name is not None and is_template(name):
+        try:
+            filled = agent_name_for(name, None if path == STDIN else path)
+            options = dataclasses.replace(options, agent_name=filled)
+        except ValueError as error:  # TemplateError, or the name it gives is refused (R71)
+            raise UsageError(str(error)) from None
+    problem = text_problem(path, "the file name") if options.record_source else None
+    if problem is not None:
+        raise UsageError(f"{os.fsencode(path)!r}: cannot record it (--record-source): {problem}")
+    return options
 
 
 def say(message: str, progress: Progress | None = None, stream: TextIO | None = None) -> None:
@@ -83,7 +110,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--quiet",
         action="store_true",
         help="no progress line (rollouts, MB/s, ETA) on stderr, which is otherwise shown "
-        "when stderr is a terminal",
+        "when stderr is a terminal, and no closing 'wrote N runs' line (convert)",
     )
 
 

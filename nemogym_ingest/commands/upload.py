@@ -1,4 +1,5 @@
-"""`nemogym-ingest upload`: convert a rollouts file and upload it into a Docent collection.
+"""`nemogym-ingest upload`: upload rollouts files (converted) or AgentRun payload files (as
+they are) into a Docent collection.
 
 Docent's SDK is imported only when the command runs (it is the optional extra
 `nemogym-ingest[docent]`); its help, its arguments and their defaults
@@ -11,35 +12,42 @@ import argparse
 import logging
 import os
 import shlex
+import shutil
 import sys
-from contextlib import redirect_stderr
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import exit_status
 from ..docent.settings import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_TIMEOUT,
-    STDIN_REFUSED,
     NewCollection,
     UploadSettings,
+    missing_extra,
 )
 from ..errors import ConversionError
 from ..options import ConversionOptions, add_option_arguments, options_from_args
 from ..progress import Progress
-from ..source import STDIN, InputError, Source, open_source
+from ..source import STDIN, InputError, open_source
 from ..wording import plural
-from .common import seconds, whole_number
+from .common import file_options, seconds, whole_number
 
 if TYPE_CHECKING:
     from ..docent._sdk import Docent
+    from ..docent.runs import UploadInput
     from ..docent.uploader import Uploader, UploadError, UploadProgress, UploadResult
 
 _DESCRIPTION = """\
-Convert NeMo Gym rollouts (.jsonl or .jsonl.gz) and upload them as AgentRuns into a
-Docent collection, with Docent's own SDK client.
+Upload AgentRuns into a Docent collection, with Docent's own SDK client: from NeMo Gym
+rollouts files, converted, or from files of AgentRun payloads (what nemogym-ingest convert
+writes, told by the first line: an object with "transcripts"), sent as they are. Files
+(.jsonl or .jsonl.gz) are uploaded in order; '-' reads stdin (copied to a temporary file).
 
-The file is read twice: first every line is checked, and a line that cannot be converted
-stops the command before anything is sent (FILE:LINE: PATH: reason); then the runs are
+The files are read twice: first every line is checked, and a line that cannot be converted
+(or a payload Docent's model refuses) stops the command before anything is sent
+(FILE:LINE: PATH: reason), as do inputs that hold no run at all; then the runs are
 uploaded in chunks, in file order, each chunk one request that is confirmed processed
 before the next. If Docent stops accepting runs, fails a chunk's job, answers in a way the
 SDK cannot read, or does not answer within --timeout, the message names the chunk, the
@@ -54,8 +62,8 @@ _EXIT_STATUSES = (
     (exit_status.OK, "every run was uploaded"),
     (
         exit_status.REJECTED,
-        "a line cannot be converted: nothing was sent (with --keep-going: the good lines\n"
-        "     were uploaded, each bad line was reported)",
+        "a line cannot be converted, or the inputs hold no run: nothing was sent (with\n"
+        "     --keep-going: the good lines were uploaded, each bad line was reported)",
     ),
     (exit_status.UNREADABLE, "the file cannot be read, or the command line is wrong"),
     (
@@ -92,7 +100,10 @@ def register(subparsers: Any, summary: str) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "rollouts", metavar="ROLLOUTS.jsonl", help="NeMo Gym rollouts (.jsonl or .jsonl.gz)"
+        "rollouts",
+        metavar="FILE.jsonl",
+        nargs="+",
+        help="NeMo Gym rollouts or AgentRun payloads (.jsonl or .jsonl.gz); '-' reads stdin",
     )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--collection-id", metavar="ID", help="upload into this collection")
@@ -143,11 +154,11 @@ def register(subparsers: Any, summary: str) -> None:
 class _Reporter:
     """The command's output: progress lines on stderr (a terminal only), messages."""
 
-    def __init__(self, args: argparse.Namespace, source: Source, stderr: TextIO) -> None:
+    def __init__(self, args: argparse.Namespace, size: int | None, stderr: TextIO) -> None:
         self.args = args
         self.stderr = stderr
         enabled = False if args.quiet else None
-        self.checking = Progress("check", source.size, stream=stderr, enabled=enabled)
+        self.checking = Progress("check", size, stream=stderr, enabled=enabled)
         self.uploading = Progress("upload", stream=stderr, enabled=enabled)
         self.latest: UploadProgress | None = None
 
@@ -183,8 +194,10 @@ def _configure_sdk_logging(quiet: bool, stderr: TextIO) -> None:
     logger.propagate = False
 
 
-def _resume_command(path: str, settings: UploadSettings, collection_id: str, skip: int) -> str:
-    parts = ["nemogym-ingest upload", path, "--collection-id", collection_id]
+def _resume_command(
+    paths: list[str], settings: UploadSettings, collection_id: str, skip: int
+) -> str:
+    parts = ["nemogym-ingest upload", *paths, "--collection-id", collection_id]
     parts += ["--skip", str(skip)]
     if settings.chunk_size != DEFAULT_CHUNK_SIZE:
         parts += ["--chunk-size", str(settings.chunk_size)]
@@ -198,7 +211,7 @@ def _resume_command(path: str, settings: UploadSettings, collection_id: str, ski
     return command
 
 
-def _stopped(path: str, settings: UploadSettings, error: UploadError) -> str:
+def _stopped(path: list[str], settings: UploadSettings, error: UploadError) -> str:
     resume = _resume_command(path, settings, error.collection_id, error.accepted)
     if not error.uncertain:
         return (
@@ -214,7 +227,7 @@ def _stopped(path: str, settings: UploadSettings, error: UploadError) -> str:
     )
 
 
-def _interrupted(path: str, settings: UploadSettings, latest: UploadProgress | None) -> str:
+def _interrupted(path: list[str], settings: UploadSettings, latest: UploadProgress | None) -> str:
     if latest is None or latest.collection_id is None:
         return "nemogym-ingest: interrupted before anything was sent"
     done = f"runs 1-{latest.runs} are" if latest.runs else "no run is yet"
@@ -240,6 +253,11 @@ def _summary(result: UploadResult, url: str) -> str:
     if result.rejected:
         rejected = plural(len(result.rejected), "line", grouped=True)
         lines.append(f"left out {rejected} that cannot be converted")
+    if result.not_rollouts:
+        inputs = len(result.not_rollouts)
+        lines.append(
+            f"left out {plural(inputs, 'input')} that hold{'s' * (inputs == 1)} no rollout"
+        )
     if result.failed_attempts:
         failed = plural(result.failed_attempts, "line", grouped=True)
         lines.append(f"left out {failed} recording failed attempts (no rollout to upload)")
@@ -252,14 +270,41 @@ def _upload(args: argparse.Namespace) -> int:
         args.parser.error(
             "--skip resumes an upload into an existing collection: use --collection-id"
         )
-    if args.rollouts == STDIN:
-        args.parser.error(f"{STDIN_REFUSED}: save it first")
+    if args.rollouts.count(STDIN) > 1:
+        args.parser.error(f"stdin ('{STDIN}') can be read only once")
     try:
-        from ..docent import client as docent  # noqa: PLC0415 - the optional extra, only when used
+        from ..docent import client  # noqa: F401, PLC0415 - the optional extra, only when used
     except ImportError as error:
-        print(f"nemogym-ingest: {error}", file=sys.stderr)
+        missing = getattr(error.__cause__, "name", None)
+        print(f"nemogym-ingest: {missing_extra('upload', missing)}", file=sys.stderr)
         return exit_status.DOCENT_UNAVAILABLE
+    with _stdin_copied(args.rollouts) as inputs:
+        return _upload_inputs(args, inputs)
+
+
+@contextmanager
+def _stdin_copied(paths: list[str]) -> Iterator[list[UploadInput]]:
+    """The inputs, `-` (stdin) copied to a temporary file, which upload reads twice
+    (removed on leaving)."""
+    from ..docent.runs import StdinCopy  # noqa: PLC0415 - the optional extra, found by now
+
+    if STDIN not in paths:
+        yield list(paths)
+        return
+    handle, copy = tempfile.mkstemp(prefix="nemogym-ingest-stdin-", suffix=".jsonl")
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+        yield [StdinCopy(copy) if path == STDIN else path for path in paths]
+    finally:
+        os.unlink(copy)
+
+
+def _upload_inputs(args: argparse.Namespace, inputs: list[UploadInput]) -> int:
+    """Upload the inputs (stdin already copied): check them, log in, send."""
     import requests  # noqa: PLC0415 - comes with the extra
+
+    from ..docent import client as docent  # noqa: PLC0415 - likewise
 
     settings = UploadSettings(
         chunk_size=args.chunk_size,
@@ -268,13 +313,19 @@ def _upload(args: argparse.Namespace) -> int:
         options=options_from_args(args),
         timeout=args.timeout,
     )
-    source = open_source(args.rollouts)  # a missing or unreadable file fails here (exit 2)
+    per_file = {  # usage errors first
+        path: file_options(settings.options, path if isinstance(path, str) else STDIN)
+        for path in inputs
+    }
+    size = 0
+    for path in inputs:  # a missing or unreadable file fails here (exit 2)
+        with open_source(path) as source:
+            size += source.size or 0
     stderr = sys.stderr
-    reporter = _Reporter(args, source, stderr)
-    source.close()
+    reporter = _Reporter(args, size or None, stderr)
     _configure_sdk_logging(args.quiet, stderr)
-    uploader = _uploader(args, settings, reporter)
-    status = _check(args, uploader, reporter)  # the file first, then the credentials
+    uploader = _uploader(args, settings, reporter, per_file)
+    status = _check(inputs, uploader, reporter)  # the files first, then the credentials
     if status is not None:
         reporter.close()
         return status
@@ -289,27 +340,43 @@ def _upload(args: argparse.Namespace) -> int:
         reporter.close()
         return exit_status.DOCENT_UNAVAILABLE
     try:
-        return _send(args, settings, uploader, client, reporter)
+        return _send(args, inputs, settings, uploader, client, reporter)
     finally:
         reporter.close()
 
 
-def _uploader(args: argparse.Namespace, settings: UploadSettings, reporter: _Reporter) -> Uploader:
-    """The upload the arguments ask for, reporting to `reporter`."""
+def _uploader(
+    args: argparse.Namespace,
+    settings: UploadSettings,
+    reporter: _Reporter,
+    per_file: dict[UploadInput, ConversionOptions],
+) -> Uploader:
+    """The upload the arguments ask for, with each input's options, reporting to `reporter`."""
     from ..docent.uploader import Uploader  # noqa: PLC0415 - the optional extra, found by now
 
     collection: str | NewCollection = (
         args.collection_id if args.new_collection is None else NewCollection(args.new_collection)
     )
     return Uploader(
-        collection, settings, on_progress=reporter.progress, on_rejected=reporter.rejected
+        collection,
+        settings,
+        on_progress=reporter.progress,
+        on_rejected=reporter.rejected,
+        file_options=per_file.__getitem__,
     )
 
 
-def _check(args: argparse.Namespace, uploader: Uploader, reporter: _Reporter) -> int | None:
-    """The validation pass over the file; the exit status when it stops the upload."""
+def _check(inputs: list[UploadInput], uploader: Uploader, reporter: _Reporter) -> int | None:
+    """The validation pass over the inputs; the exit status when it stops the upload."""
+    from ..docent.runs import PayloadError  # noqa: PLC0415 - the optional extra
+    from ..docent.uploader import NothingToUpload  # noqa: PLC0415 - likewise
+
     try:
-        uploader.check(args.rollouts)
+        try:
+            uploader.check(inputs)
+        finally:  # the inputs left out are named before what stops the upload, if anything
+            for sentence in uploader.not_rollouts:
+                reporter.say(sentence)
     except InputError as error:  # the file became unreadable
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE
@@ -320,6 +387,16 @@ def _check(args: argparse.Namespace, uploader: Uploader, reporter: _Reporter) ->
             "and leaves the bad ones out)"
         )
         return exit_status.REJECTED
+    except PayloadError as error:  # sent as they are: nothing to leave out
+        reporter.say(str(error))
+        reporter.say(
+            "nemogym-ingest: nothing was uploaded (AgentRun payloads are sent as they are: "
+            "fix or remove the line)"
+        )
+        return exit_status.REJECTED
+    except NothingToUpload as error:  # empty, failed attempts only, or every line left out
+        reporter.say(f"nemogym-ingest: {error}; no collection was created or used")
+        return exit_status.REJECTED
     except ValueError as error:  # --skip N beyond the file's runs
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.USAGE
@@ -328,6 +405,7 @@ def _check(args: argparse.Namespace, uploader: Uploader, reporter: _Reporter) ->
 
 def _send(
     args: argparse.Namespace,
+    inputs: list[UploadInput],
     settings: UploadSettings,
     uploader: Uploader,
     client: Docent,
@@ -342,7 +420,7 @@ def _send(
     try:
         # The SDK draws a tqdm bar per request on stderr; ours replaces them.
         with open(os.devnull, "w") as sink, redirect_stderr(sink):
-            result = uploader.run(args.rollouts, client)
+            result = uploader.run(inputs, client)
     except InputError as error:  # the file became unreadable after the validation pass
         reporter.say(f"nemogym-ingest: {error}")
         return exit_status.UNREADABLE

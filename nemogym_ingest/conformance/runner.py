@@ -106,10 +106,25 @@ def run_case(implementation: Implementation, case: Case, *, rules: bool = False)
     if reason is not None:
         return Result(case, "skip", reason)
     if case.file is not None:
-        answer = implementation.run_file(case.file, case.options)
+        answer = recorded_file_as_named(case, implementation.run_file(case.file, case.options))
     else:
         answer = implementation.run_rollout(case.rollout, case.options)
     return judge(case, _for_reports(case, answer), rules=rules)
+
+
+def recorded_file_as_named(case: Case, answer: Answer) -> Answer:
+    """A file case's answer with each run's recorded source file (R91, `record_source`)
+    that is the path the runner gave read as the case names its file (`jsonl/ID.jsonl`),
+    as golden files record it: the path the runner gives depends on where the suite lies
+    ("What is compared", spec/README.md)."""
+    if answer.kind != "output" or not isinstance(answer.value, list):
+        return answer
+    for run in answer.value:
+        metadata = run.get("metadata") if isinstance(run, dict) else None
+        source = metadata.get("source") if isinstance(metadata, dict) else None
+        if isinstance(source, dict) and source.get("file") == str(case.file):
+            source["file"] = case.file_name
+    return answer
 
 
 _DETAIL_LIMIT = 200

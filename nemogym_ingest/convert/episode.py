@@ -80,13 +80,19 @@ def _sequence(invocation: JsonDict, at: Loc, seen: dict[int, int]) -> int:
 
 
 def _transcript(sequence: int, role: str, invocation: JsonDict, exchange: Exchange) -> JsonDict:
-    """The invocation's transcript, named `SEQUENCE: ROLE`; its metadata holds the
-    invocation's other members, then its request and response without the items (R82)."""
-    rest = {
-        key: value
-        for key, value in invocation.items()
-        if not (isinstance(key, str) and key in _EXCHANGE_KEYS)
-    }
-    record: JsonDict = exchange.out.copy(rest, exchange.at, prune=True)
-    record.update(exchange.non_trace())
-    return exchange.transcript(f"{sequence}: {role}", INVOCATION_SCHEMA, invocation=pruned(record))
+    """The invocation's transcript, named `SEQUENCE: ROLE`; its metadata holds, after the
+    facts of R42 (checked first), the invocation's other members, then its request and
+    response without the items (R82)."""
+
+    def invocation_record() -> JsonDict:
+        rest = {
+            key: value
+            for key, value in invocation.items()
+            if not (isinstance(key, str) and key in _EXCHANGE_KEYS)
+        }
+        record: JsonDict = exchange.out.copy(rest, exchange.at, prune=True)
+        record.update(exchange.non_trace())
+        return pruned(record)
+
+    name = f"{sequence}: {role}"
+    return exchange.transcript(name, INVOCATION_SCHEMA, invocation=invocation_record)

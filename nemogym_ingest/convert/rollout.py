@@ -9,6 +9,7 @@ Rules: R1-R10, R35, R42, R44, R45, R47, R71, R72, R77, R84, R85.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,10 +122,14 @@ class Exchange:
     output_items: list[Any]
     out: TranscriptBuilder
 
-    def transcript(self, name: str, schema: str, **extra: JsonDict) -> JsonDict:
-        """The transcript, its metadata's facts checked now (R42, after R10), then `extra`."""
+    def transcript(self, name: str, schema: str, **extra: Callable[[], JsonDict]) -> JsonDict:
+        """The transcript, its metadata's facts checked now (R42, after R10), then each of
+        `extra` made (and checked), in order, after them."""
         metadata = _transcript_metadata(self, schema)
-        metadata.update((key, value) for key, value in extra.items() if value)
+        for key, make in extra.items():
+            value = make()
+            if value:
+                metadata[key] = value
         return transcript(name, self.out.messages, metadata)
 
     def non_trace(self) -> JsonDict:

@@ -169,7 +169,8 @@ def convert_nemogym_rollout_to_agent_run(
     be converted exactly, and for a failed attempt, which holds no rollout (R83). The row
     is never modified and shares nothing with the result. `options` (default: strict;
     `ConversionOptions` or a mapping of its fields) say what to assume where the row is
-    incomplete; a `"line"` index option needs a JSONL line, so it raises `ValueError` here.
+    incomplete; a `"line"` index option and `record_source` need a JSONL line, so they
+    raise `ValueError` here.
     """
     options = _STRICT if options is None else options_of(options)
     for option in LINE_INDEX_OPTIONS:
@@ -178,6 +179,11 @@ def convert_nemogym_rollout_to_agent_run(
                 f'{option}="line" needs a JSONL line number: read the file with '
                 "iter_nemogym_jsonl, or pass a fixed integer"
             )
+    if options.record_source:
+        raise ValueError(
+            "record_source=True records the JSONL file and line a run was read from: read "
+            "the file with iter_nemogym_jsonl"
+        )
     # The model (and dataclasses-json) is loaded only where a run is returned, not to write one.
     from ..model import run_from_payload  # noqa: PLC0415
 

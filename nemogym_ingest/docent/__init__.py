@@ -35,7 +35,15 @@ if TYPE_CHECKING:
         to_docent,
         to_docent_many,
     )
-    from .uploader import Uploader, UploadError, UploadProgress, UploadResult, upload
+    from .runs import PayloadError
+    from .uploader import (
+        NothingToUpload,
+        Uploader,
+        UploadError,
+        UploadProgress,
+        UploadResult,
+        upload,
+    )
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -43,6 +51,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DocentAnswerError",
     "NewCollection",
+    "NothingToUpload",
+    "PayloadError",
     "UploadError",
     "UploadProgress",
     "UploadResult",
@@ -65,6 +75,8 @@ _MODULE_OF = {
     "convert_nemogym_rollout_to_agent_run": "dropin",
     "to_docent": "dropin",
     "to_docent_many": "dropin",
+    "NothingToUpload": "uploader",
+    "PayloadError": "runs",
     "UploadError": "uploader",
     "UploadProgress": "uploader",
     "UploadResult": "uploader",

@@ -12,6 +12,17 @@ from ..options import ConversionOptions
 DOCENT_VERSION = "0.1.88"
 """The Docent release the spec's divergences are told from and the `docent` extra pins."""
 
+
+def missing_extra(user: str, module: str | None) -> str:
+    """What `user` (`upload`; `_sdk` says the same for `nemogym_ingest.docent`) says when
+    Docent's SDK cannot be imported (`module`: the module found missing)."""
+    missing = f"; not installed: {module}" if module else ""
+    return (
+        f"{user} needs the docent extra (Docent's SDK, docent=={DOCENT_VERSION}): pip install "
+        f"'nemogym-ingest[docent]' (in a checkout: pip install '.[docent]', or uv sync){missing}"
+    )
+
+
 STDIN_REFUSED = "upload reads its file twice, so it cannot read stdin"
 """Why `upload` refuses `-`: the file is read once to check it and once to send it."""
 

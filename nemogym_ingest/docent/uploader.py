@@ -7,16 +7,19 @@ what it tells as it goes (`UploadProgress`), when done (`UploadResult`) and when
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
+from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
+from ..jsonl import LineResult
 from ..model import AgentRun, wire_payload
 from ..options import ConversionOptions
 from ..source import STDIN, Chunk, Source
 from ..wire import JsonDict
+from ..wording import plural
 from ._sdk import MAX_AGENT_RUN_PAYLOAD_BYTES, Docent
 from .client import (
     ChunkFailed,
@@ -27,7 +30,16 @@ from .client import (
     request_timeout,
     submit,
 )
-from .runs import FileChanged, RunTooLarge, checked_payloads, chunks, iter_results
+from .runs import (
+    FileChanged,
+    RejectedLines,
+    RunTooLarge,
+    StdinCopy,
+    UploadInput,
+    checked_payloads,
+    chunks,
+    iter_results,
+)
 from .settings import (
     DEFAULT_CHUNK_BYTES,
     DEFAULT_CHUNK_SIZE,
@@ -43,11 +55,12 @@ from .settings import (
 class UploadProgress:
     """Where an upload stands, reported as it goes.
 
-    `phase` `"checking"` (the validation pass over a file): `runs` good runs so far,
-    `bytes` of the file read, `position` in the file on disk (compressed bytes for a .gz)
-    of `total` (its size). `phase` `"uploading"`: `runs` in `collection_id` so far
-    (skipped ones included), `bytes` of request bodies (uncompressed JSON) sent, and
-    `position` == `runs` of `total` (None for a run iterable).
+    `phase` `"checking"` (the validation pass over the input files): `runs` good runs so
+    far, `bytes` of the inputs read, `position` on disk (compressed bytes for a .gz) in the
+    inputs one after the other, `total` the size of the one being read. `phase`
+    `"uploading"`: `runs` in `collection_id` so far (skipped ones included), `bytes` of
+    request bodies (uncompressed JSON) sent, and `position` == `runs` of `total` (None for
+    a run iterable).
     """
 
     phase: Literal["checking", "uploading"]
@@ -65,7 +78,8 @@ class UploadResult:
     `uploaded` runs were accepted in `chunks` chunks of `bytes` bytes of JSON in all
     (before gzip); the first `skipped` runs were not sent (`skip`); `rejected` are the bad
     lines left out (only with `keep_going`); `failed_attempts` the failure rows without a
-    rollout, which hold nothing to send (R83).
+    rollout, which hold nothing to send (R83); `not_rollouts` a sentence per input left
+    out as holding no rollout (task inputs, other JSON objects: R80).
     """
 
     collection_id: str
@@ -75,6 +89,7 @@ class UploadResult:
     bytes: int = 0
     rejected: list[ConversionError] = field(default_factory=list)
     failed_attempts: int = 0
+    not_rollouts: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -145,6 +160,79 @@ class UploadError(Exception):
         return f"{self.failure}; {self.done}; resume with skip={self.accepted}"
 
 
+@dataclass
+class _NoRollouts:
+    """The lines of an input held back while it may hold no rollout at all (R80): each a
+    rejected row of one not-rollouts kind (task inputs, other JSON objects)."""
+
+    held: list[LineResult] = field(default_factory=list)
+    kind: RowKind | None = None
+    possible: bool = True
+
+    def takes(self, result: LineResult) -> bool:
+        """Hold `result` back if the input may still hold no rollout."""
+        same = self.kind is None or result.kind == self.kind
+        if self.possible and result.error is not None and same:
+            self.possible = result.kind in NOT_ROLLOUT_KINDS
+            if self.possible:
+                self.kind = result.kind
+                self.held.append(result)
+                return True
+        self.possible = False
+        return False
+
+    def release(self) -> list[LineResult]:
+        held, self.held = self.held, []
+        return held
+
+    def sentence(self, file: str) -> str | None:
+        """What the input is, when it held no rollout (None if it did)."""
+        if not (self.possible and self.held and self.kind is not None):
+            return None
+        lines = len(self.held)
+        sentence = NOT_ROLLOUT_KINDS[self.kind].format(
+            lines=plural(lines, "line", grouped=True), rows=plural(lines, "row", grouped=True)
+        )
+        return f"{file}: {sentence}"
+
+
+class NothingToUpload(ValueError):
+    """The inputs hold no run to upload (empty, failed attempts only, or every line
+    rejected): refused before any collection is created or any request is made."""
+
+
+Runs = UploadInput | Sequence[UploadInput] | Iterable[AgentRun]
+"""What an upload sends: an input file (rollouts or AgentRun payloads), several of them in
+order, or AgentRuns."""
+
+
+def _paths(runs: Runs) -> list[UploadInput] | None:
+    """The input files `runs` names (one path or a non-empty sequence of paths), or None for
+    runs given as AgentRuns."""
+    if isinstance(runs, str | os.PathLike):
+        return [runs]
+    if (
+        isinstance(runs, list | tuple)
+        and runs
+        and all(isinstance(path, str | os.PathLike) for path in runs)
+    ):
+        return list(runs)
+    return None
+
+
+def _size(path: UploadInput) -> int:
+    """The size of an input on disk (0 when unknown)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _shown(path: UploadInput) -> str:
+    """An input as messages name it."""
+    return "<stdin>" if isinstance(path, StdinCopy) else os.fspath(path)
+
+
 class Uploader:
     """One upload into `collection` (an existing collection's id, or a `NewCollection`)
     with `settings`, telling `on_progress` where it stands and `on_rejected` of each bad
@@ -157,30 +245,33 @@ class Uploader:
         *,
         on_progress: Callable[[UploadProgress], None] | None = None,
         on_rejected: Callable[[ConversionError], None] | None = None,
+        file_options: Callable[[UploadInput], ConversionOptions] | None = None,
     ) -> None:
         settings.check(collection)
+        self.file_options = file_options
+        """The options of each input file (default: `settings.options` for every one)."""
         self.collection = collection
         self.settings = settings
         self.on_progress = on_progress
         self.on_rejected = on_rejected
         self.rejected: list[ConversionError] = []
         self.failed_attempts = 0
+        self.not_rollouts: list[str] = []
+        """A sentence per input left out as holding no rollout (R80), found by the check."""
         self.total: int | None = None
         """The good runs of a checked file (None for a run iterable)."""
         self._good = self._read = 0  # the validation pass so far: good runs, bytes read
+        self._before = 0  # on-disk bytes of the inputs checked before the current one
         self._prepared: Iterable[JsonDict] = ()
         self._prepared_for: object = None
         """The payloads of the file `check` checked, and that file."""
 
-    def run(
-        self,
-        runs_or_path: str | os.PathLike[str] | Iterable[AgentRun],
-        client: Docent | None = None,
-    ) -> UploadResult:
-        """Upload the runs (`client`: by default `default_client()`), a file's once it is
-        checked (`check`, if not called before): a bad file fails before logging in."""
+    def run(self, runs_or_path: Runs, client: Docent | None = None) -> UploadResult:
+        """Upload the runs (`client`: by default `default_client()`), the input files' once
+        they are checked (`check`, if not called before): a bad file fails before logging
+        in."""
         payloads = (
-            self._prepared if self._prepared_for is runs_or_path else self._payloads(runs_or_path)
+            self._prepared if self._prepared_for is runs_or_path else self._runs(runs_or_path)
         )
         if client is None:
             client = default_client(self.settings.timeout)
@@ -193,7 +284,10 @@ class Uploader:
                 else self.collection
             )
             result = UploadResult(
-                collection_id, rejected=self.rejected, failed_attempts=self.failed_attempts
+                collection_id,
+                rejected=self.rejected,
+                failed_attempts=self.failed_attempts,
+                not_rollouts=self.not_rollouts,
             )
             try:
                 self._send(client, payloads, result)
@@ -207,55 +301,80 @@ class Uploader:
                 raise self._failure(result, str(error), 1) from None
             return result
 
-    def check(self, path: str | os.PathLike[str]) -> None:
-        """The validation pass over file `path` on its own, before `run(path, …)` logs in:
-        raises what `run` would for the file (its first bad line's `ConversionError` unless
-        `keep_going`, `InputError`, `ValueError` for a `skip` beyond its runs)."""
-        self._prepared, self._prepared_for = self._payloads(path), path
+    def check(self, paths: UploadInput | Sequence[UploadInput]) -> None:
+        """The validation pass over the input files on their own, before `run(paths, …)`
+        logs in: raises what `run` would for them (the first bad line's `ConversionError`
+        unless `keep_going`, `InputError`, `NothingToUpload`, `ValueError` for a `skip`
+        beyond their runs)."""
+        self._prepared, self._prepared_for = self._runs(paths), paths
 
-    def _payloads(
-        self, runs_or_path: str | os.PathLike[str] | Iterable[AgentRun]
-    ) -> Iterable[JsonDict]:
-        """The wire payloads to send: a file's good runs' once the validation pass found
-        them, as the driver built them; the given runs', made as each is sent."""
-        if not isinstance(runs_or_path, str | os.PathLike):
-            return map(wire_payload, runs_or_path)
-        if os.fspath(runs_or_path) == STDIN:
+    def _runs(self, runs_or_path: Runs) -> Iterable[JsonDict]:
+        """The payloads to send: the input files' good runs once the validation pass found
+        them, or the AgentRuns given."""
+        paths = _paths(runs_or_path)
+        if paths is None:
+            return _payloads(runs_or_path)  # type: ignore[arg-type]
+        if any(os.fspath(path) == STDIN for path in paths):
             raise ValueError(f"{STDIN_REFUSED} ('{STDIN}')")
-        total, rejected_lines = self._check_file(runs_or_path)
+        options = [
+            self.settings.options if self.file_options is None else self.file_options(path)
+            for path in paths
+        ]
+        total, rejected_lines = self._check_files(paths, options)
+        shown = ", ".join(_shown(path) for path in paths)
+        if total == 0:
+            raise NothingToUpload(f"nothing to upload: no run in {shown}")
         skip = self.settings.skip
         if skip > total:
-            raise ValueError(f"skip={skip} is more than the {total} runs in {runs_or_path}")
+            raise ValueError(f"skip={skip} is more than the {total} runs in {shown}")
         self.total = total
-        return checked_payloads(runs_or_path, self.settings.options, total, rejected_lines)
+        return checked_payloads(paths, options, total, rejected_lines)
 
-    def _check_file(self, path: str | os.PathLike[str]) -> tuple[int, set[int]]:
-        """The validation pass: the number of good runs and the lines rejected.
+    def _check_files(
+        self, paths: Sequence[UploadInput], options: Sequence[ConversionOptions]
+    ) -> tuple[int, RejectedLines]:
+        """The validation pass: the number of good runs and the lines rejected (or left out
+        with an input that holds no rollout, R80, named in `not_rollouts`).
 
         The first bad line raises its `ConversionError` unless `keep_going`.
         """
-        rejected: set[int] = set()
-        for result in iter_results(path, self.settings.options, self._checked):
-            if result.converted is not None:
-                self._good += 1
-            elif result.error is None:  # a failed attempt: no rollout to send (R83)
-                self.failed_attempts += 1
-            elif self.settings.keep_going:
-                rejected.add(result.line)
-                self.rejected.append(result.error)
-                if self.on_rejected is not None:
-                    self.on_rejected(result.error)
+        rejected: RejectedLines = set()
+        for index, path in enumerate(paths):
+            self._before += _size(paths[index - 1]) if index else 0
+            held = _NoRollouts()
+            for result in iter_results(path, options[index], self._checked):
+                if not held.takes(result):
+                    for earlier in [*held.release(), result]:
+                        self._take(index, earlier, rejected)
+            sentence = held.sentence(_shown(path))
+            if sentence is None:
+                for earlier in held.release():
+                    self._take(index, earlier, rejected)
             else:
-                raise result.error
+                self.not_rollouts.append(sentence)
+                rejected.update((index, result.line) for result in held.release())
         return self._good, rejected
 
+    def _take(self, index: int, result: LineResult, rejected: RejectedLines) -> None:
+        """Count one line of input `index` in the validation pass."""
+        if result.converted is not None:
+            self._good += 1
+        elif result.error is None:  # a failed attempt: no rollout to send (R83)
+            self.failed_attempts += 1
+        elif self.settings.keep_going:
+            rejected.add((index, result.line))
+            self.rejected.append(result.error)
+            if self.on_rejected is not None:
+                self.on_rejected(result.error)
+        else:
+            raise result.error
+
     def _checked(self, source: Source, chunk: Chunk) -> None:
-        """A chunk of the file went through the validation pass."""
+        """A chunk of an input went through the validation pass."""
         self._read += chunk.nbytes
         if self.on_progress is not None:
-            progress = UploadProgress(
-                "checking", self._good, self._read, chunk.position, source.size
-            )
+            position = self._before + chunk.position
+            progress = UploadProgress("checking", self._good, self._read, position, source.size)
             self.on_progress(progress)
 
     def _send(self, client: Docent, payloads: Iterable[JsonDict], result: UploadResult) -> None:
@@ -306,9 +425,15 @@ class Uploader:
         )
 
 
+def _payloads(runs: Iterable[AgentRun]) -> Iterator[JsonDict]:
+    """The wire payloads of AgentRuns, made as they are sent."""
+    for run in runs:
+        yield wire_payload(run)
+
+
 def upload(
     collection: str | NewCollection,
-    runs_or_path: str | os.PathLike[str] | Iterable[AgentRun],
+    runs_or_path: Runs,
     *,
     client: Docent | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -325,15 +450,17 @@ def upload(
     """Upload runs into a Docent collection, chunk by chunk, each chunk confirmed processed.
 
     `collection` is an existing collection's id (checked once the runs are) or a
-    `NewCollection`. `runs_or_path` is a rollouts JSONL file (plain or .gz), converted with
-    `options` (default: strict) and read twice: a validation pass, in which the first bad
-    line raises its `ConversionError` before logging in or sending anything (with
-    `keep_going`, bad lines are passed to `on_rejected`, listed in the result, and left
-    out), then the upload pass, one chunk in memory at a time. Or it is an iterable of
-    AgentRuns, uploaded as they come (a `ConversionError` it raises, e.g. from
-    `iter_nemogym_jsonl`, becomes an `UploadError` after the runs before it). `client`
-    defaults to `default_client()`, configured like the SDK itself. The first `skip` runs
-    are not sent (to resume an upload).
+    `NewCollection`. `runs_or_path` is a JSONL file (plain or .gz), or a list of them sent
+    in order: NeMo Gym rollouts, converted with `options` (default: strict), or AgentRun
+    payloads (`convert`'s output, told by the first line: an object with `transcripts`),
+    sent as they are once Docent's model takes each (else `PayloadError`, even with
+    `keep_going`). The files are read twice: a validation pass, in which the first bad line
+    raises its `ConversionError` before logging in or sending anything (with `keep_going`,
+    bad lines go to `on_rejected` and the result, and are left out), and `NothingToUpload`
+    when no run is left; then the upload pass, one chunk in memory at a time. Or it is an
+    iterable of AgentRuns, uploaded as they come (a `ConversionError` it raises becomes an
+    `UploadError` after the runs before it). `client` defaults to `default_client()`. The
+    first `skip` runs are not sent (to resume an upload).
 
     A chunk holds at most `chunk_size` runs and `chunk_bytes` of JSON (a bigger run goes
     alone, up to `max_request_bytes`, Docent's limit). Each chunk is one
@@ -341,9 +468,7 @@ def upload(
     (3 times, backing off 1, 2, 4 s); then its ingestion job is polled every
     `poll_interval` seconds until it is completed. Every request waits `timeout` seconds at
     most for its answer, and each chunk's job `timeout` seconds at most to finish.
-    `on_progress` hears of every ~1 MB of the file checked and every chunk accepted. The
-    client logs and draws its progress bars as the SDK does (`nemogym-ingest upload`
-    quiets them).
+    `on_progress` hears of every ~1 MB checked and every chunk accepted.
 
     Raises `UploadError` (how many runs are in, where to resume) when a chunk is not
     confirmed: Docent refuses it, fails its job, does not answer or finish in time, or
@@ -351,7 +476,7 @@ def upload(
     the upload. A chunk that may have been ingested all the same is `uncertain`. Before
     anything is sent: SDK errors (`ValueError` for missing credentials,
     `requests.RequestException`), `LookupError` (no such collection), `DocentAnswerError`,
-    `ConversionError` (a bad line), `InputError` (the file cannot be read).
+    `ConversionError`, `PayloadError`, `InputError` (unreadable), `NothingToUpload`.
     """
     settings = UploadSettings(
         chunk_size=chunk_size,

@@ -11,6 +11,11 @@ from hypothesis import strategies as st
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_NESTING
 from nemogym_ingest.members import ABSENT
+from nemogym_ingest.testing.strategies._failures import (
+    bad_failure_members,
+    failed_attempts,
+    failure_stamps,
+)
 from nemogym_ingest.testing.strategies._items import _SAMPLE_AGENTS, _SMALL_JSON
 from nemogym_ingest.testing.strategies._json import Item, Rollout, Segments
 from nemogym_ingest.testing.strategies._malformed import (
@@ -21,7 +26,7 @@ from nemogym_ingest.testing.strategies._malformed import (
     _set_or_remove,
     malformed_rollouts,
 )
-from nemogym_ingest.testing.strategies._rollouts import valid_rollouts
+from nemogym_ingest.testing.strategies._rollouts import _FAILURE_CLASSES, valid_rollouts
 
 _ROLES = st.sampled_from(["user", "assistant", "judge", "summary", "tool_simulation"]) | st.text(
     min_size=1, max_size=12
@@ -39,7 +44,11 @@ _REWARD_COMPONENTS = st.dictionaries(
 
 @st.composite
 def valid_episode_rows(
-    draw: st.DrawFn, *, openai_shaped: bool | None = None, options: bool = False
+    draw: st.DrawFn,
+    *,
+    openai_shaped: bool | None = None,
+    options: bool = False,
+    failures: bool = True,
 ) -> Rollout:
     """Episode rows (R81, R82) every conforming converter must accept.
 
@@ -47,13 +56,15 @@ def valid_episode_rows(
     rollout's request and response (`valid_rollouts(openai_shaped=…, options=…)`), a role
     of nemo_user_sim's vocabulary or any other, with or without `state_after`,
     `termination_reason` and `observations`; the row's reward and `reward_components`,
-    named by `agent_ref` or only by `_ng_environment_server` (R85).
+    named by `agent_ref` or only by `_ng_environment_server` (R85). With `failures`, two in
+    seven carry a failure (R84: `judge_failed`, `timeout_exceeded`), its reward no score.
     """
+    failure = draw(_FAILURE_CLASSES) if failures else None
     count = draw(st.integers(min_value=1, max_value=3))
     sequences = draw(st.lists(st.integers(0, 10**6), min_size=count, max_size=count, unique=True))
     invocations = []
     for sequence in sequences:
-        rollout = draw(valid_rollouts(openai_shaped=openai_shaped, options=options))
+        rollout = draw(valid_rollouts(openai_shaped=openai_shaped, options=options, failures=False))
         invocation: Item = {
             "sequence": sequence,
             "role": draw(_ROLES),
@@ -79,6 +90,8 @@ def valid_episode_rows(
             "type": "responses_api_agents",
             "name": draw(st.sampled_from(_SAMPLE_AGENTS)),
         }
+    if failure is not None:
+        row.update(draw(failure_stamps(failure)))
     return row
 
 
@@ -149,9 +162,15 @@ def malformed_episode_rows(draw: st.DrawFn) -> tuple[Any, str]:
     first in check order (R51): `invocations` not a non-empty array, an invocation that is
     no object, a bad or repeated `sequence`, a bad `role`, any violation of
     `malformed_rollouts()` in one invocation's request or response (at its path under
-    `invocations[i]`), or a bad `_ng_environment_server` naming the agent (R85)."""
-    kind = draw(st.sampled_from(["invocations", "member", "exchange", "server"]))
-    row = draw(valid_episode_rows())
+    `invocations[i]`), a bad `_ng_environment_server` naming the agent (R85), a failure
+    row's bad class or members (R84, R41), or one of the first three with a failure row's
+    bad member too (two violations in different check-order steps: the first is named)."""
+    kind = draw(st.sampled_from(["invocations", "member", "exchange", "server", "failure"]))
+    row = draw(valid_episode_rows(failures=False))
+    if kind == "failure" or draw(st.integers(0, 3)) == 0:
+        failure_path = draw(bad_failure_members(row))
+        if kind == "failure":
+            return row, failure_path
     if kind == "invocations":
         row["invocations"] = draw(st.just([]) | _NOT_ARRAYS)
         return row, "invocations"
@@ -162,3 +181,30 @@ def malformed_episode_rows(draw: st.DrawFn) -> tuple[Any, str]:
     row.pop("agent_ref", None)  # null would be a missing stamp: R10 at agent_ref
     row["_ng_environment_server"] = draw(_NOT_NON_EMPTY_STRINGS.filter(lambda v: v is not None))
     return row, "_ng_environment_server"
+
+
+ROW_KINDS = ("rollout", "episode", "failed_attempt", "task_input", "foreign")
+"""The kinds of object R80 tells apart."""
+
+
+@st.composite
+def nemo_gym_rows(draw: st.DrawFn) -> tuple[str, Rollout]:
+    """`(kind, row)`: a row of each kind R80 tells apart, as NeMo Gym 0.7.0 writes them: a
+    rollout (a failure row among them, R84), an episode row (likewise), a failed attempt of
+    any class (R83), a task input (`responses_create_params` without `response`) and a
+    foreign object (a metrics row). A rollout and an episode row convert; a failed attempt
+    gives no run (alone: R83 at `_ng_failure_class`); a task input is rejected by R3 at
+    `response`, a foreign object by R2 at `responses_create_params`."""
+    kind = draw(st.sampled_from(ROW_KINDS))
+    if kind == "rollout":
+        return kind, draw(valid_rollouts())
+    if kind == "episode":
+        return kind, draw(valid_episode_rows())
+    if kind == "failed_attempt":
+        return kind, draw(failed_attempts())
+    if kind == "task_input":
+        row = draw(valid_rollouts(failures=False))
+        del row["response"]
+        return kind, row
+    metrics = st.dictionaries(st.sampled_from(["mean/reward", "count", "std/reward"]), _SMALL_JSON)
+    return kind, draw(metrics)

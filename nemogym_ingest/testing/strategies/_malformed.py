@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 from nemogym_ingest.errors import render_path
 from nemogym_ingest.jsonvalue import MAX_NESTING
 from nemogym_ingest.members import ABSENT
+from nemogym_ingest.testing.strategies._failures import (
+    bad_failure_members,
+    malformed_failed_attempts,
+)
 from nemogym_ingest.testing.strategies._items import (
     _ARGUMENT_KEYS,
     _ASSISTANT_PARTS,
@@ -365,12 +369,11 @@ def _not_an_object(value: Any) -> _Inject:
 
 
 @st.composite
-def _non_json_member(draw: st.DrawFn) -> _Inject:
+def _non_json_member(draw: st.DrawFn, *, agent_ref: bool = True) -> _Inject:
     """A non-JSON value (R41, D5) in a benchmark field, the reward, or request, response or
-    agent_ref metadata."""
-    where = draw(
-        st.sampled_from(["benchmark", "reward", "responses_create_params", "response", "agent_ref"])
-    )
+    (with `agent_ref`) agent_ref metadata."""
+    places = ["benchmark", "reward", "responses_create_params", "response"]
+    where = draw(st.sampled_from([*places, "agent_ref"] if agent_ref else places))
     if where in ("benchmark", "reward"):
         key = "reward" if where == "reward" else draw(_BENCHMARK_FIELD_KEYS)
         value, segments = draw(_placed_non_json(2))
@@ -381,6 +384,55 @@ def _non_json_member(draw: st.DrawFn) -> _Inject:
     def inject(rollout: Rollout) -> tuple[Any, str]:
         rollout[where][key] = value
         return rollout, _path(where, key, *segments)
+
+    return inject
+
+
+def _failed_attempt(case: tuple[Any, str]) -> _Inject:
+    return lambda rollout: case
+
+
+@st.composite
+def _bad_failure_row(draw: st.DrawFn) -> _Inject:
+    """A failure row carrying the rollout (R84), its class or other members bad."""
+    stamps: Rollout = {}
+    path = draw(bad_failure_members(stamps))
+
+    def inject(rollout: Rollout) -> tuple[Any, str]:
+        rollout.update(stamps)
+        return rollout, path
+
+    return inject
+
+
+_ITEM_STEP = [
+    _bad_item_injector(_bad_message()),
+    _bad_item_injector(_bad_function_call()),
+    _bad_item_injector(_bad_function_call_output()),
+    _bad_item_injector(_bad_item_shape()),
+]
+"""Violations of check-order step 2 (the items) that leave the rest of the rollout alone."""
+_IDENTITY_STEP = [
+    _replace_member("agent_ref", _missing_or(_NOT_OBJECTS)),
+    _replace_member("name", _missing_or(_NOT_STRINGS), "agent_ref"),
+    _replace_member("_ng_task_index", _missing_or(_NOT_INTEGERS)),
+    _replace_member("_ng_rollout_index", _missing_or(_NOT_INTEGERS)),
+]
+"""Violations of step 4 (R10)."""
+
+
+@st.composite
+def _two_violations(draw: st.DrawFn) -> _Inject:
+    """Two violations in different check-order steps (items, R10, a failure row's class or
+    members, metadata values): the one of the earlier step is named (R51)."""
+    steps = [_ITEM_STEP, _IDENTITY_STEP, [_bad_failure_row(), _non_json_member(agent_ref=False)]]
+    first, second = sorted(draw(st.lists(st.integers(0, 2), min_size=2, max_size=2, unique=True)))
+    early: _Inject = draw(draw(st.sampled_from(steps[first])))
+    late: _Inject = draw(draw(st.sampled_from(steps[second])))
+
+    def inject(rollout: Rollout) -> tuple[Any, str]:
+        broken, _ = late(rollout)
+        return early(broken)
 
     return inject
 
@@ -414,6 +466,9 @@ def _injectors(divergent: bool) -> list[st.SearchStrategy[_Inject]]:
         _replace_member("name", st.just(""), "agent_ref"),  # D4
         _non_json_member(),  # D5
         _bad_item_injector(_non_json_item()),  # D5
+        malformed_failed_attempts().map(_failed_attempt),  # D7
+        _bad_failure_row(),  # D7
+        _two_violations(),
     ]
     return item_level + rollout_level + (divergent_only if divergent else [])
 
@@ -429,12 +484,15 @@ def malformed_rollouts(draw: st.DrawFn, *, include_divergences: bool = True) -> 
     missing or of the wrong type, a bool or float index, non-object and unknown items,
     unknown content parts, encrypted reasoning, dangling or declared-too-late call_ids,
     non-object arguments, empty names, non-JSON numbers, lone surrogates and over-deep
-    values. The violation is the first one in check order (R51), so `expected_path` is the
-    one a conforming converter names. `include_divergences=False` keeps only violations Docent
-    0.1.88 also rejects at that path (no D1, D4 or D5 ones).
+    values; failed attempts of every class (rejected alone by R83, a bad message at
+    `_ng_failure_message`) and failure rows with a bad class or bad R84 members (R84, R41);
+    and rollouts with two violations in different check-order steps. The violation named is
+    the first one in check order (R51), so `expected_path` is the one a conforming
+    converter names. `include_divergences=False` keeps only violations Docent
+    0.1.88 also rejects at that path (no D1, D4, D5 or D7 ones, nor two violations).
     """
     # The violation is drawn before the rollout: late draws in a large example lean to
     # the simplest choices, and the violation's variety matters most.
     # (Not `st.one_of`, which would weigh each group by its number of alternatives.)
     inject = draw(draw(st.sampled_from(_INJECTORS[include_divergences])))
-    return inject(draw(valid_rollouts()))
+    return inject(draw(valid_rollouts(failures=False)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from nemogym_ingest.members import ABSENT
+from nemogym_ingest.testing.strategies._failures import FAILURE_ROW_CLASSES, failure_stamps
 from nemogym_ingest.testing.strategies._items import (
     _BENCHMARK_FIELD_KEYS,
     _HEX,
@@ -94,6 +95,8 @@ _RESPONSE_FIELDS = {shaped: _response_fields(shaped=shaped) for shaped in (True,
 
 
 _BENCHMARK_FIELDS = st.dictionaries(_BENCHMARK_FIELD_KEYS, _SMALL_JSON, max_size=4)
+_FAILURE_CLASSES = st.sampled_from((None, None, None, None, None, *FAILURE_ROW_CLASSES))
+"""No failure (five in seven), or a failure row's class: drawn early, so both classes come."""
 
 
 @st.composite
@@ -103,6 +106,7 @@ def valid_rollouts(
     openai_shaped: bool | None = None,
     docent_identical: bool = False,
     options: bool = False,
+    failures: bool = True,
 ) -> Rollout:
     """Rollouts every conforming converter must accept.
 
@@ -121,8 +125,12 @@ def valid_rollouts(
     `options=True`: also what only options convert: inline `<think>` texts (R76), rollouts
     without items (R77) and hosted and custom tool items (R78, with media outputs, R75):
     convert them with `think_tags`, `empty_rollouts`, `tool_items` and `media` set.
+
+    `failures=True` (unless `docent_identical`): two in seven are failure rows that carry
+    their rollout (R84: `judge_failed`, `timeout_exceeded`), whose reward is no score.
     """
     shaped = draw(st.booleans()) if openai_shaped is None else openai_shaped
+    failure = draw(_FAILURE_CLASSES) if failures and not docent_identical else None
     any_order = not docent_identical and draw(st.booleans())
     # The small members first: draws late in a large example lean to the simplest values.
     reward = draw(
@@ -153,4 +161,6 @@ def valid_rollouts(
     rollout["_ng_task_index"] = task_index
     rollout["_ng_rollout_index"] = rollout_index
     rollout.update(benchmark_fields)
+    if failure is not None:
+        rollout.update(draw(failure_stamps(failure)))
     return rollout
