@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .convert import FailedAttempt, KindOfRow, RowKind, convert_row, kind_of, trace_census
+from .convert import FailedAttempt, KindOfRow, RowKind, convert_row, kind_of
 from .errors import ConversionError
 from .fast import ORJSON_LOADS
 from .jsonvalue import (
@@ -217,6 +217,7 @@ def convert_lines(
     With `rescue`, each rejected line that parses also gets its `rescuing_options`, and
     each row its `trace_census`.
     """
+    census = _trace_census() if rescue else None
     for line, raw in enumerate(lines, first_line):
         content = line_content(raw, line)
         if not content:
@@ -228,7 +229,7 @@ def convert_lines(
             continue  # no option rescues a line that does not parse
         row = parsed.value
         kind = kind_of(row)
-        trace = trace_census(row) if rescue else (0, 0)
+        trace = census(row) if census is not None else (0, 0)
         try:
             if kind.read_failure is not None:
                 failure = kind.read_failure(row)
@@ -260,6 +261,14 @@ def with_source(converted: RunPayload, file: str | None, line: int) -> RunPayloa
     located = {"schema": source["schema"]} | ({"file": file} if file else {}) | {"line": line}
     metadata["source"] = located | source
     return converted
+
+
+def _trace_census() -> Callable[[Any], tuple[int, int]]:
+    """`trace_census`, loaded only for `check` (the trajectory modules are not needed to
+    convert without the `trajectory` option)."""
+    from .convert.trajectory_record import trace_census  # noqa: PLC0415
+
+    return trace_census
 
 
 def _converted(

@@ -43,7 +43,6 @@ from .rows import (
     row_kind,
 )
 from .tool_items import TOOL_ITEM_SHAPES
-from .trajectory_record import trace_census
 
 __all__ = [
     "NOT_AN_OBJECT",
@@ -60,5 +59,4 @@ __all__ = [
     "read_failed_attempt",
     "row_kind",
     "split_think_tags",
-    "trace_census",
 ]

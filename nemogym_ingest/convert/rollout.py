@@ -32,7 +32,6 @@ from .checks import (
     require_object,
 )
 from .items import convert_items, convert_output_items, is_transitions
-from .trajectory import trajectory_parts
 from .turn import TranscriptBuilder
 
 SCHEMA = "nemo_gym_rollout"
@@ -175,7 +174,11 @@ def rollout_run(
     exchange = read_exchange(row, "responses_create_params", (), TranscriptBuilder(options, copy))
     identity = run_identity(row, options, line, exchange.out.uses)
     transcripts = [exchange.transcript(identity.agent_name, SCHEMA)]
-    trajectory = trajectory_parts(row, options, copy, identity.uses)
+    trajectory = None
+    if options.trajectory is not None:  # the trajectory modules load only with the option
+        from .trajectory import trajectory_parts  # noqa: PLC0415
+
+        trajectory = trajectory_parts(row, options, copy, identity.uses)
     if trajectory is None:
         return agent_run(
             identity.run_name,
