@@ -17,13 +17,14 @@ import itertools
 import os
 import signal
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from .convert import NOT_ROLLOUT_KINDS, FailedAttempt, RowKind
+from .convert import FailedAttempt
 from .errors import ConversionError
-from .jsonl import LineResult, convert_lines
+from .file_kind import NotRollouts
+from .jsonl import convert_lines
 from .options import ConversionOptions
 from .output import payload_line, spool, spool_directory
 from .source import Chunk, Source, read_chunks, read_spans
@@ -72,13 +73,10 @@ class ChunkResult:
     rescues: list[list[str]] = field(default_factory=list)
     """With `ChunkSettings.rescue`, each error's rescuing options (field names), in order."""
     failures: list[FailedAttempt] = field(default_factory=list)
-    rejected_kinds: set[RowKind] = field(default_factory=set)
-    """The kinds of row (R80) of the rejected lines."""
-    rest_uniform: bool = False
-    """Stopped (not `keep_going`) at a line of a not-rollouts kind with nothing converted
-    before it: whether every later line of the chunk is of that kind too (those lines,
-    `scanned`, are only looked at)."""
-    scanned: int = 0
+    rows: NotRollouts = field(default_factory=NotRollouts)
+    """Whether the chunk's lines are all rejected rows of one not-rollouts kind (R80, see
+    `file_kind`). Stopped (not `keep_going`) at such a line, the lines after it are only
+    looked at, while they all are."""
     trace_rows: int = 0
     """With `ChunkSettings.rescue`: the rows carrying a trace (`trace_census`)..."""
     subagent_invocations: int = 0
@@ -86,8 +84,8 @@ class ChunkResult:
 
     @property
     def lines(self) -> int:
-        """The non-blank lines converted, rejected or read as failed attempts (`scanned`
-        ones apart)."""
+        """The non-blank lines converted, rejected or read as failed attempts (the ones only
+        looked at for `rows` apart)."""
         return self.converted_count + len(self.errors) + len(self.failures)
 
 
@@ -104,6 +102,7 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
         rescue=settings.rescue,
     )
     for outcome in outcomes:
+        result.rows.take(outcome)
         run_payload = outcome.converted
         result.trace_rows += outcome.trace[0]
         result.subagent_invocations += outcome.trace[1]
@@ -112,15 +111,11 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
             continue
         if run_payload is None:
             result.errors.append(cast(ConversionError, outcome.error))
-            result.rejected_kinds.add(outcome.kind)
             if settings.rescue:
                 result.rescues.append(list(outcome.rescuing))
             if settings.keep_going:
                 continue
-            if outcome.kind in NOT_ROLLOUT_KINDS and not (
-                result.converted_count or result.failures
-            ):
-                result.rest_uniform, result.scanned = _rest_uniform(outcomes, outcome.kind)
+            result.rows.take_rest(outcomes)
             break
         if settings.serialize:
             outputs.append(payload_line(run_payload.payload, tiny_float=run_payload.tiny_float))
@@ -135,17 +130,6 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
             if spooled is not None:
                 result.output, result.spooled = b"", spooled
     return result
-
-
-def _rest_uniform(outcomes: Iterator[LineResult], kind: RowKind) -> tuple[bool, int]:
-    """Whether every line of `outcomes` is a rejected row of `kind` (stops at the first that
-    is not), and how many lines were looked at."""
-    seen = 0
-    for outcome in outcomes:
-        seen += 1
-        if outcome.kind != kind or outcome.error is None:
-            return False, seen
-    return True, seen
 
 
 def _ignore_interrupts() -> None:

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the option table", ("options",)),
     ("conversion", ("convert", "convert.*")),
     ("the line driver", ("rescue", "jsonl")),
+    ("the file verdict", ("file_kind",)),
     ("the library", ("", "pool", "minimize")),
     ("the conformance runner", ("conformance", "conformance.*")),
     ("the Docent bridge", ("docent", "docent.*", "verdict")),

@@ -18,6 +18,7 @@ from typing import Any
 from .. import exit_status
 from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
+from ..file_kind import FileKind
 from ..options import (
     OPTIONS,
     ConversionOptions,
@@ -29,7 +30,6 @@ from ..pool import ChunkSettings, convert_input
 from ..source import InputError, open_source
 from ..wording import plural
 from .common import (
-    FileKind,
     add_rollouts_argument,
     add_run_arguments,
     file_options,
@@ -239,7 +239,7 @@ def _check_file(
             progress_line("check", source, args.quiet) as progress,
             closing(convert_input(source, settings, args.workers)) as results,
         ):
-            file_kind = FileKind()
+            file_kind: FileKind[tuple[ConversionError, list[str]]] = FileKind()
             for chunk, result in results:
                 tally.lines += result.blank + result.lines
                 tally.blank += result.blank
@@ -249,10 +249,10 @@ def _check_file(
                 report.subagent_invocations += result.subagent_invocations
                 report.add_failures(result.failures)
                 progress.advance(result.converted_count, chunk.nbytes, chunk.position)
-                if file_kind.observe(result, stopped=False):
+                rejections = list(zip(result.errors, result.rescues, strict=True))
+                if file_kind.observe(result.rows, rejections, result.failures):
                     continue
-                rejections = file_kind.release()
-                rejections += zip(result.errors, result.rescues, strict=True)
+                rejections = file_kind.release() + rejections
                 tally.rejected += len(rejections)
                 for rejection, rescue in rejections:
                     report.add(rejection, rescue)

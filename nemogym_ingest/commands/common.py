@@ -9,20 +9,15 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TextIO
 
-from ..convert import NOT_ROLLOUT_KINDS, RowKind
-from ..errors import ConversionError
 from ..jsonvalue import text_problem
 from ..layout import agent_name_for, is_template
 from ..options import ConversionOptions
-from ..pool import ChunkResult, default_workers
+from ..pool import default_workers
 from ..progress import Progress
 from ..source import STDIN, Source
-from ..wording import plural
 
 
 class OutputError(Exception):
@@ -117,60 +112,3 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def progress_line(label: str, source: Source, quiet: bool) -> Progress:
     """The progress line of a run over `source` (none with `--quiet`)."""
     return Progress(label, source.size, enabled=False if quiet else None)
-
-
-@dataclass
-class FileKind:
-    """What a file turned out to be, told from its lines' kinds of row (R80): not rollouts
-    at all when every line is of one of the `NOT_ROLLOUT_KINDS` (a task list, task inputs, a
-    metrics dump), whose rejections are meanwhile held back to be replaced by one sentence
-    (`not_rollouts`); and its failed attempts per class (R83), told in one sentence too."""
-
-    possible: bool = True
-    kind: RowKind | None = None
-    lines: int = 0
-    held: list[tuple[ConversionError, list[str]]] = field(default_factory=list)
-    failures: Counter[str] = field(default_factory=Counter)
-
-    def observe(self, result: ChunkResult, *, stopped: bool) -> bool:
-        """Take a chunk's result (`stopped`: at its first rejection); whether every line so
-        far is a rejected row of one not-rollouts kind, its rejections then held back."""
-        self.lines += result.lines + result.scanned
-        self.failures.update(failure.failure_class for failure in result.failures)
-        kinds = result.rejected_kinds | ({self.kind} if self.kind is not None else set())
-        if (
-            result.converted_count
-            or result.failures
-            or len(kinds) > 1
-            or not kinds <= NOT_ROLLOUT_KINDS.keys()
-            or (stopped and not result.rest_uniform)
-        ):
-            self.possible = False
-        if self.possible:
-            self.kind = next(iter(kinds), None)
-            rescues = result.rescues or [[] for _ in result.errors]
-            self.held += zip(result.errors, rescues, strict=True)
-        return self.possible
-
-    def release(self) -> list[tuple[ConversionError, list[str]]]:
-        """The held rejections, once the input proved to hold rollouts."""
-        held, self.held = self.held, []
-        return held
-
-    def not_rollouts(self, file: str) -> str | None:
-        """The sentence for an input that turned out not to be rollouts (None if it is)."""
-        if not (self.possible and self.held and self.kind is not None):
-            return None
-        sentence = NOT_ROLLOUT_KINDS[self.kind]
-        return f"{file}: " + sentence.format(
-            lines=plural(self.lines, "line", grouped=True),
-            rows=plural(self.lines, "row", grouped=True),
-        )
-
-    def failed_attempts(self, file: str) -> str | None:
-        """The sentence for the failed attempts of the input, per class (None if none)."""
-        if not self.failures:
-            return None
-        classes = ", ".join(f"{count:,} {name}" for name, count in self.failures.most_common())
-        total = plural(sum(self.failures.values()), "failed attempt", grouped=True)
-        return f"{file}: {total} without a rollout, nothing to convert ({classes})"

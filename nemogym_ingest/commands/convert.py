@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 from .. import exit_status
 from ..errors import ConversionError
+from ..file_kind import FileKind
 from ..options import ConversionOptions, add_option_arguments, options_from_args
 from ..output import write_output
 from ..pool import ChunkSettings, convert_input
@@ -27,7 +28,6 @@ from ..progress import Progress
 from ..source import STDIN, open_source
 from ..wording import plural
 from .common import (
-    FileKind,
     OutputError,
     add_rollouts_argument,
     add_run_arguments,
@@ -163,13 +163,13 @@ def _convert_file(
         progress_line("convert", source, args.quiet) as progress,
         closing(convert_input(source, settings, args.workers)) as results,
     ):
-        file_kind = FileKind()
+        file_kind: FileKind[ConversionError] = FileKind()
         for chunk, result in results:
             stopped = bool(result.errors) and not args.keep_going
             progress.advance(result.converted_count, chunk.nbytes, chunk.position)
-            if file_kind.observe(result, stopped=stopped):
+            if file_kind.observe(result.rows, result.errors, result.failures):
                 continue  # nothing converted: no output to write
-            held = [error for error, _ in file_kind.release()]
+            held = file_kind.release()
             tally.lines += len(held) + result.converted_count + len(result.errors)
             tally.rejected += len(held) + len(result.errors)
             for error in held[:1] if held and not args.keep_going else held:

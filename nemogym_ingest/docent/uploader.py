@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
-from ..convert import NOT_ROLLOUT_KINDS, RowKind
 from ..errors import ConversionError
+from ..file_kind import FileKind
 from ..jsonl import LineResult
 from ..model import AgentRun, wire_payload
 from ..options import ConversionOptions
 from ..source import STDIN, Chunk, Source
 from ..wire import JsonDict
-from ..wording import plural
 from ._sdk import MAX_AGENT_RUN_PAYLOAD_BYTES, Docent
 from .client import (
     ChunkFailed,
@@ -158,42 +157,6 @@ class UploadError(Exception):
                 "(if it is there)"
             )
         return f"{self.failure}; {self.done}; resume with skip={self.accepted}"
-
-
-@dataclass
-class _NoRollouts:
-    """The lines of an input held back while it may hold no rollout at all (R80): each a
-    rejected row of one not-rollouts kind (task inputs, other JSON objects)."""
-
-    held: list[LineResult] = field(default_factory=list)
-    kind: RowKind | None = None
-    possible: bool = True
-
-    def takes(self, result: LineResult) -> bool:
-        """Hold `result` back if the input may still hold no rollout."""
-        same = self.kind is None or result.kind == self.kind
-        if self.possible and result.error is not None and same:
-            self.possible = result.kind in NOT_ROLLOUT_KINDS
-            if self.possible:
-                self.kind = result.kind
-                self.held.append(result)
-                return True
-        self.possible = False
-        return False
-
-    def release(self) -> list[LineResult]:
-        held, self.held = self.held, []
-        return held
-
-    def sentence(self, file: str) -> str | None:
-        """What the input is, when it held no rollout (None if it did)."""
-        if not (self.possible and self.held and self.kind is not None):
-            return None
-        lines = len(self.held)
-        sentence = NOT_ROLLOUT_KINDS[self.kind].format(
-            lines=plural(lines, "line", grouped=True), rows=plural(lines, "row", grouped=True)
-        )
-        return f"{file}: {sentence}"
 
 
 class NothingToUpload(ValueError):
@@ -341,12 +304,12 @@ class Uploader:
         rejected: RejectedLines = set()
         for index, path in enumerate(paths):
             self._before += _size(paths[index - 1]) if index else 0
-            held = _NoRollouts()
+            held: FileKind[LineResult] = FileKind()
             for result in iter_results(path, options[index], self._checked):
-                if not held.takes(result):
+                if not held.take(result, result):
                     for earlier in [*held.release(), result]:
                         self._take(index, earlier, rejected)
-            sentence = held.sentence(_shown(path))
+            sentence = held.not_rollouts(_shown(path))
             if sentence is None:
                 for earlier in held.release():
                     self._take(index, earlier, rejected)
