@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .case_words import bare_reason, default_description, group_description
 from .conformance.suite import Suite, read_json
 from .convert import row_kind
 from .convert.checks import describe
@@ -26,11 +27,12 @@ from .errors import ConversionError, Loc, render_path
 from .jsonl import line_content, parse_line
 from .jsonvalue import SURROGATE
 from .members import ABSENT, ENVIRONMENT_SERVER, FAILURE_CLASS
-from .minimize import Keeps, Minimized, minimize, problem_kept, transcript_shape
+from .minimize import Keeps, Minimized, group_shape, minimize, problem_kept, transcript_shape
 from .model import AgentRun
-from .options import OPTIONS, ConversionOptions
+from .options import ConversionOptions
 from .source import InputError, iter_raw_lines, open_source
 from .verdict import DocentVerdict, DocentView, Outcome, docent_verdict, outcome_of
+from .wording import plural
 
 _I_JSON_INTEGER = 2**53
 
@@ -167,31 +169,36 @@ def outcome_keeper(
                 and same_docent(candidate, outcome)
             )
 
-        kept = f"{rule} at {pattern or '(rollout)'}: {_bare_reason(original.error)}"
-        return keeps_rejection, f"{kept}{docent}"
+        problem_words = f"{rule} at {pattern or '(rollout)'}: {bare_reason(original.error)}"
+        return keeps_rejection, f"{problem_words}{docent}"
     assert original.run is not None
-    shape, assumed = transcript_shape(original.run), _assumed(original.run)
+    kept = _kept_of(original.run)
 
     def keeps_shape(candidate: Any) -> bool:
         outcome = outcome_of(candidate, options)
         return (
             outcome.run is not None
-            and transcript_shape(outcome.run) == shape
-            and _assumed(outcome.run) == assumed
+            and _kept_of(outcome.run) == kept
             and same_docent(candidate, outcome)
         )
 
+    return keeps_shape, _kept_words(original.run) + docent
+
+
+def _kept_of(run: AgentRun) -> tuple[Any, ...]:
+    """What minimizing an accepted rollout keeps: its transcript shape, its transcript
+    groups (R87) and what it records of the options (R70)."""
+    return transcript_shape(run), group_shape(run), _assumed(run)
+
+
+def _kept_words(run: AgentRun) -> str:
+    """`_kept_of` in words: `the transcript shape (user, assistant), media: …`."""
+    shape, groups, assumed = _kept_of(run)
     roles = ", ".join(role for transcript in shape for role, _, _ in transcript)
     recorded = "".join(f", {name}: {text}" for name, text in (assumed or {}).items())
-    return keeps_shape, f"the transcript shape ({roles}){recorded}{docent}"
-
-
-def _bare_reason(error: ConversionError) -> str:
-    """The reason without the hint naming an option (R70), which the case's options say."""
-    if error.option is None:
-        return error.reason
-    hint = OPTIONS[error.option].text()
-    return error.reason.removesuffix(hint).removesuffix("; ").removesuffix(" ")
+    if groups[0]:
+        recorded += f", {plural(len(groups[0]), 'transcript group')} and their members"
+    return f"the transcript shape ({roles}){recorded}"
 
 
 def _names_the_agent(row: dict[str, Any]) -> bool:
@@ -413,7 +420,7 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     divergence = _divergence(request, verdict)
     case: dict[str, Any] = {
         "id": request.case_id,
-        "description": request.description or _default_description(outcome),
+        "description": request.description or default_description(outcome),
         "rules": list(rules),
     }
     if divergence:
@@ -423,31 +430,6 @@ def add_case(request: Request, view: DocentView | None) -> Added:
     case["rollout"] = rollout
     case["expect"] = outcome.expect
     return _write(request, case, outcome, verdict, minimized, kept)
-
-
-def _default_description(outcome: Outcome) -> str:
-    """The case's description, written from its outcome: where and why it is rejected (the
-    whole reason, without an option's hint), or the messages it gives."""
-    error = outcome.error
-    if error is not None:
-        where = error.path or "the rollout"
-        return f"rejected by {error.rule} at {where}: {_bare_reason(error)}"
-    assert outcome.run is not None
-    roles = [message.role for message in outcome.run.transcripts[0].messages]
-    return f"accepted: {len(roles)} messages ({', '.join(roles)})"
-
-
-def group_description(cases: list[dict[str, Any]], sections: dict[str, str]) -> str:
-    """The description `case add` gives a group it creates: its cases' rules, in the order
-    they first appear, with their spec sections (`R20, R22 (Function calls and outputs); R32
-    (Assistant turns): cases`); refreshed as cases join, unless edited."""
-    by_section: dict[str, list[str]] = {}
-    for rule in dict.fromkeys(rule for case in cases for rule in case["rules"]):
-        by_section.setdefault(sections.get(rule, ""), []).append(rule)
-    named = [
-        ", ".join(rules) + (f" ({title})" if title else "") for title, rules in by_section.items()
-    ]
-    return f"{'; '.join(named)}: cases"
 
 
 def _write(

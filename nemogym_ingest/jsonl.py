@@ -186,6 +186,9 @@ class LineResult:
     rescuing: tuple[str, ...] = ()
     kind: RowKind = "other"
     failure: FailedAttempt | None = None
+    trace: tuple[int, int] = (0, 0)
+    """With `rescue` (`check`): whether the row carries a trace and its subagent invocations
+    (`trace_census`)."""
 
     @functools.cached_property
     def run(self) -> AgentRun | None:
@@ -211,8 +214,10 @@ def convert_lines(
     each line is parsed (R63, R64) and its kind told once (`kind_of`, R80); a failed
     attempt is read as one (R83), any other row converted by its kind's builder.
 
-    With `rescue`, each rejected line that parses also gets its `rescuing_options`.
+    With `rescue`, each rejected line that parses also gets its `rescuing_options`, and
+    each row its `trace_census`.
     """
+    census = _trace_census() if rescue else None
     for line, raw in enumerate(lines, first_line):
         content = line_content(raw, line)
         if not content:
@@ -224,6 +229,7 @@ def convert_lines(
             continue  # no option rescues a line that does not parse
         row = parsed.value
         kind = kind_of(row)
+        trace = census(row) if census is not None else (0, 0)
         try:
             if kind.read_failure is not None:
                 failure = kind.read_failure(row)
@@ -239,13 +245,12 @@ def convert_lines(
                 converted = convert_row(row, options, line, kind=kind)
         except ConversionError as error:
             rescuing = tuple(rescuing_options(row, options, line, error, kind)) if rescue else ()
-            yield LineResult(
-                line, error=error.located(file=file, line=line), rescuing=rescuing, kind=kind.name
-            )
+            rejected = error.located(file=file, line=line)
+            yield LineResult(line, error=rejected, rescuing=rescuing, kind=kind.name, trace=trace)
             continue
         if options.record_source:
             converted = with_source(converted, file, line)
-        yield LineResult(line, converted=converted, kind=kind.name)
+        yield LineResult(line, converted=converted, kind=kind.name, trace=trace)
 
 
 def with_source(converted: RunPayload, file: str | None, line: int) -> RunPayload:
@@ -256,6 +261,14 @@ def with_source(converted: RunPayload, file: str | None, line: int) -> RunPayloa
     located = {"schema": source["schema"]} | ({"file": file} if file else {}) | {"line": line}
     metadata["source"] = located | source
     return converted
+
+
+def _trace_census() -> Callable[[Any], tuple[int, int]]:
+    """`trace_census`, loaded only for `check` (the trajectory modules are not needed to
+    convert without the `trajectory` option)."""
+    from .convert.trajectory_record import trace_census  # noqa: PLC0415
+
+    return trace_census
 
 
 def _converted(

@@ -59,6 +59,32 @@ def transcript_shape(run: AgentRun) -> Shape:
     )
 
 
+GroupShape = tuple[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]], ...]
+
+
+def _members(value: Any) -> tuple[str, ...]:
+    """The members of an object, or of an array's first element when it is an object."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    return tuple(sorted(value)) if isinstance(value, dict) else ()
+
+
+def group_shape(run: AgentRun) -> tuple[GroupShape, tuple[int, ...]]:
+    """What minimization keeps of a run's transcript groups (R87): each group's parent (its
+    index, -1 for none) and metadata members (with those of an object or of an array's first
+    object below them), and each transcript's group (-1 for none)."""
+    index = {group.id: position for position, group in enumerate(run.transcript_groups)}
+    groups = tuple(
+        (
+            index.get(group.parent_transcript_group_id or "", -1),
+            tuple((key, _members(value)) for key, value in sorted(group.metadata.items())),
+        )
+        for group in run.transcript_groups
+    )
+    members = tuple(index.get(t.transcript_group_id or "", -1) for t in run.transcripts)
+    return groups, members
+
+
 @dataclass(frozen=True)
 class Minimized:
     """A minimized rollout, its size before and after (compact JSON bytes) and how many

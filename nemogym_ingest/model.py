@@ -208,11 +208,30 @@ def _decode_messages(raw: list[Any]) -> list[ChatMessage]:
 
 @dataclass
 class Transcript(_WireModel):
-    """The rollout's messages, named after the agent."""
+    """The rollout's messages, named after the agent; `transcript_group_id` (the local id
+    of its group, R87) only for a transcript of a trajectory's invocation."""
 
     name: str
     messages: list[ChatMessage] = field(metadata=config(decoder=_decode_messages))
     metadata: JsonDict = field(default_factory=dict)
+    transcript_group_id: str | None = _omit_when_none()
+
+
+@dataclass
+class TranscriptGroup(_WireModel):
+    """An agent invocation of a trajectory (R87): its local id, name, facts and parent's id."""
+
+    id: str
+    name: str
+    metadata: JsonDict = field(default_factory=dict)
+    parent_transcript_group_id: str | None = _omit_when_none()
+
+
+def _decode_groups(raw: list[Any]) -> list[TranscriptGroup]:
+    return [
+        _read(TranscriptGroup, group, f"transcript_groups[{index}]")
+        for index, group in enumerate(raw)
+    ]
 
 
 def _decode_transcripts(raw: list[Any]) -> list[Transcript]:
@@ -229,6 +248,10 @@ class AgentRun(_WireModel):
     name: str
     transcripts: list[Transcript] = field(metadata=config(decoder=_decode_transcripts))
     metadata: JsonDict = field(default_factory=dict)
+    transcript_groups: list[TranscriptGroup] = field(
+        default_factory=list,
+        metadata=config(exclude=lambda value: not value, decoder=_decode_groups),
+    )
 
 
 # --- the hot path: the wire payload built directly ------------------------------------
@@ -249,6 +272,7 @@ _FIELD_SPECS: dict[type, list[_FieldSpec]] = {
     for cls in (
         AgentRun,
         Transcript,
+        TranscriptGroup,
         SystemMessage,
         UserMessage,
         AssistantMessage,
@@ -376,8 +400,18 @@ def run_from_payload(payload: JsonDict) -> AgentRun:
                 name=transcript["name"],
                 messages=[_message(message) for message in transcript["messages"]],
                 metadata=transcript["metadata"],
+                transcript_group_id=transcript.get("transcript_group_id"),
             )
             for transcript in payload["transcripts"]
         ],
         metadata=payload["metadata"],
+        transcript_groups=[
+            TranscriptGroup(
+                id=group["id"],
+                name=group["name"],
+                metadata=group["metadata"],
+                parent_transcript_group_id=group.get("parent_transcript_group_id"),
+            )
+            for group in payload.get("transcript_groups", ())
+        ],
     )

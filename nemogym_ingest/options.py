@@ -2,10 +2,11 @@
 saying, per option, its rule, flag, accepted values, help, `check` probe and recorded
 text, from which the command line, the rescue hints and the README's list are made.
 
-Each option but one resolves one kind of rejection by saying what the user knows; each use
-is recorded in the AgentRun's `metadata.nemogym.assumed` (R70), in table order. The other,
-`record_source` (R91), records where each run was read instead. What each option does
-(R71-R78, R91) is done by the module that applies it, whose `Rules:` line names it.
+Each option but one resolves one kind of rejection by saying what the user knows (R79 shows
+what the row holds); each use is recorded in the AgentRun's `metadata.nemogym.assumed`
+(R70), in table order. The other, `record_source` (R91), records where each run was read
+instead. What each option does (R71-R79, R91) is done by the module that applies it, whose
+`Rules:` line names it.
 `ConversionOptions()` is the strict default. This module is the only one that spells flags.
 
 Rules: R70.
@@ -84,6 +85,8 @@ class ConversionOptions:
     - `think_tags="reasoning"`: a leading `<think>…</think>` in assistant text is reasoning (R76).
     - `empty_rollouts="placeholder"`: a rollout without items gets a placeholder message (R77).
     - `tool_items="generic"`: hosted and custom tool items become tool calls and outputs (R78).
+    - `trajectory="transcripts"`: a rollout's `ng_trajectory` becomes a transcript per agent
+      invocation (or per chain of model calls), in transcript groups (R79, R86-R89).
     - `orphan_outputs="harbor"`: function call outputs that harbor_agent gave a random call id
       (`call_` and 8 hex digits) because no tool call made them become tool messages (R90).
     - `record_source=True`: each run read from JSONL records its file and line in
@@ -102,6 +105,7 @@ class ConversionOptions:
     think_tags: Literal["reasoning"] | None = None
     empty_rollouts: Literal["placeholder"] | None = None
     tool_items: Literal["generic"] | None = None
+    trajectory: Literal["transcripts"] | None = None
     orphan_outputs: Literal["harbor"] | None = None
     record_source: bool | None = None
 
@@ -373,6 +377,16 @@ OPTIONS: dict[str, OptionDefinition] = {
             effect="convert them as generic tool calls",
             recorded="generic for N items",
             record=lambda count: f"generic for {plural(count, 'item')}",
+        ),
+        _single_value(
+            "trajectory",
+            "transcripts",
+            rule="R79",
+            help="convert a rollout's ng_trajectory into a transcript per agent invocation (or "
+            "model call chain), grouped as the invocation tree",
+            effect="convert its trajectory into transcripts",
+            recorded="N transcripts added",
+            record=lambda count: f"{plural(count, 'transcript')} added",
         ),
         _single_value(
             "orphan_outputs",

@@ -77,6 +77,10 @@ class ChunkResult:
     """Whether the chunk's lines are all rejected rows of one not-rollouts kind (R80, see
     `file_kind`). Stopped (not `keep_going`) at such a line, the lines after it are only
     looked at, while they all are."""
+    trace_rows: int = 0
+    """With `ChunkSettings.rescue`: the rows carrying a trace (`trace_census`)..."""
+    subagent_invocations: int = 0
+    """... and the subagent invocations they hold."""
 
     @property
     def lines(self) -> int:
@@ -100,6 +104,8 @@ def convert_chunk(chunk: Chunk, settings: ChunkSettings) -> ChunkResult:
     for outcome in outcomes:
         result.rows.take(outcome)
         run_payload = outcome.converted
+        result.trace_rows += outcome.trace[0]
+        result.subagent_invocations += outcome.trace[1]
         if outcome.failure is not None:
             result.failures.append(outcome.failure)
             continue

@@ -73,6 +73,17 @@ def transcript(name: str, messages: list[JsonDict], metadata: JsonDict) -> JsonD
     return {"name": name, "messages": messages, "metadata": metadata}
 
 
+def transcript_group(
+    group_id: str, name: str, metadata: JsonDict, parent_id: str | None
+) -> JsonDict:
+    """A transcript group with a local id; `parent_transcript_group_id` only when it has a
+    parent (R87)."""
+    group: JsonDict = {"id": group_id, "name": name, "metadata": metadata}
+    if parent_id is not None:
+        group["parent_transcript_group_id"] = parent_id
+    return group
+
+
 def agent_run(name: str, transcripts: list[JsonDict], metadata: JsonDict) -> JsonDict:
     return {"name": name, "transcripts": transcripts, "metadata": metadata}
 
@@ -115,6 +126,43 @@ def _normalize_transcript(transcript: Any) -> Any:
     return transcript
 
 
+def _group_labels(groups: Any) -> dict[Any, str]:
+    """Each transcript group's id -> `#INDEX`, its position in `transcript_groups`."""
+    if not isinstance(groups, list):
+        return {}
+    return {
+        group["id"]: f"#{index}"
+        for index, group in enumerate(groups)
+        if isinstance(group, dict) and isinstance(group.get("id"), str)
+    }
+
+
+def _relabeled(holder: Any, member: str, labels: dict[Any, str]) -> Any:
+    if isinstance(holder, dict) and isinstance(holder.get(member), str):
+        return {**holder, member: labels.get(holder[member], holder[member])}
+    return holder
+
+
+def _normalize_groups(run: JsonDict) -> None:
+    """Transcript group ids (local in a payload, fresh in Docent's) as their positions."""
+    labels = _group_labels(run.get("transcript_groups"))
+    if not labels:
+        return
+    run["transcript_groups"] = [
+        _relabeled(
+            _relabeled(_without_nulls(group), "parent_transcript_group_id", labels), "id", labels
+        )
+        if isinstance(group, dict)
+        else group
+        for group in run["transcript_groups"]
+    ]
+    if isinstance(run.get("transcripts"), list):
+        run["transcripts"] = [
+            _relabeled(transcript, "transcript_group_id", labels)
+            for transcript in run["transcripts"]
+        ]
+
+
 def normalize_payload(payload: Any) -> Any:
     """An AgentRun payload on our wire layout: Docent's ids and model defaults removed.
 
@@ -122,8 +170,10 @@ def normalize_payload(payload: Any) -> Any:
     tool call's `arguments`): the `id` of the run, of each transcript and of each message
     is dropped; members whose value is `null` are dropped from the run, each transcript,
     message, content block and tool call; `transcript_groups: []` and a content block's
-    `redacted: false` are dropped. Anything that is not shaped like a run is returned as is.
-    The payload is not modified.
+    `redacted: false` are dropped; each transcript group's `id` (and every reference to
+    it: a transcript's `transcript_group_id`, a group's `parent_transcript_group_id`) is
+    written `#INDEX`, its position in `transcript_groups`, and its null members dropped.
+    Anything that is not shaped like a run is returned as is. The payload is not modified.
     """
     if not isinstance(payload, dict):
         return payload
@@ -133,4 +183,5 @@ def normalize_payload(payload: Any) -> Any:
     transcripts = run.get("transcripts")
     if isinstance(transcripts, list):
         run["transcripts"] = [_normalize_transcript(transcript) for transcript in transcripts]
+    _normalize_groups(run)
     return run

@@ -16,6 +16,7 @@ from docent.sdk._client_util import validate_no_user_set_ids
 
 from nemogym_ingest import AgentRun, convert_nemogym_rollout_to_agent_run, iter_nemogym_jsonl
 from nemogym_ingest.docent import to_docent, to_docent_many
+from nemogym_ingest.wire import normalize_payload
 from tests.docent_oracle import docent_payload
 from tests.test_reference import EXAMPLES
 from tests.test_spec_cases import CASES
@@ -31,7 +32,7 @@ def assert_exact(run: AgentRun) -> DocentAgentRun:
     defaults `normalize_payload` drops are gone (and only then: the raw dump has them)."""
     docent_run = to_docent(run)
     assert isinstance(docent_run, DocentAgentRun)
-    assert docent_payload(docent_run) == run.to_dict()
+    assert docent_payload(docent_run) == normalize_payload(run.to_dict())  # group ids: links
     assert docent_run.model_dump(mode="json") != run.to_dict()
     validate_no_user_set_ids([docent_run])  # add_agent_runs would refuse ids we set
     return docent_run

@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the library", ("", "pool", "minimize")),
     ("the conformance runner", ("conformance", "conformance.*")),
     ("the Docent bridge", ("docent", "docent.*", "verdict")),
-    ("the suite's writer and test data", ("casebook", "testing", "testing.*")),
+    ("the suite's writer and test data", ("casebook", "case_words", "testing", "testing.*")),
     ("the command line", ("commands", "commands.*", "cli", "__main__")),
 )
 """The layers, lowest first, each a list of module names relative to the package (`""` is

@@ -590,6 +590,14 @@ def test_r75_without_option_names_it_and_other_parts_stay_rejected() -> None:
 # --- R70 record --------------------------------------------------------------------------
 
 
+_CHAT_CALL = {
+    "request": {"messages": [{"role": "user", "content": "q"}]},
+    "response": {"choices": [{"message": {"role": "assistant", "content": "a"}}]},
+    "response_metadata": {"dialect": "chat"},
+}
+"""A model call NeMo Gym recorded in the chat dialect (R88)."""
+
+
 def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
     rollout = {
         "responses_create_params": {"input": []},
@@ -605,6 +613,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
                 ]
             ]
         },
+        "ng_trajectory": {"model_calls": [_CHAT_CALL]},
     }
     path = tmp_path / "rollouts.jsonl"
     path.write_text("\n" + json.dumps(rollout) + "\n", encoding="utf-8")
@@ -618,6 +627,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         think_tags="reasoning",
         empty_rollouts="placeholder",  # nothing to resolve here: the rollout has items
         tool_items="generic",
+        trajectory="transcripts",
         orphan_outputs="harbor",
         record_source=True,  # assumes nothing: recorded in metadata.source instead (R91)
     )
@@ -633,6 +643,7 @@ def test_r70_assumed_lists_every_option_used_in_order(tmp_path: Path) -> None:
         ("media", "placeholder for 1 part"),
         ("think_tags", "split 1 message"),
         ("tool_items", "generic for 1 item"),
+        ("trajectory", "1 transcript added"),
         ("orphan_outputs", "harbor for 1 output"),
     ]
     # the table's order (empty_rollouts, for rollouts without items: tests/test_rollout_shapes.py)

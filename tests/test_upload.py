@@ -26,6 +26,7 @@ from docent import Docent
 from nemogym_ingest import (
     AgentRun,
     ConversionError,
+    ConversionOptions,
     convert_nemogym_rollout_to_agent_run,
     iter_nemogym_jsonl,
 )
@@ -39,6 +40,7 @@ from nemogym_ingest.docent import (
     upload,
 )
 from nemogym_ingest.source import InputError
+from nemogym_ingest.wire import normalize_payload
 from tests.fake_docent_server import FakeDocentServer, PostAnswer, point_sdk_at, wire_payload
 from tests.test_convert import make_rollout
 
@@ -154,6 +156,27 @@ def test_every_run_gets_its_own_docent_ids(server: FakeDocentServer) -> None:
     runs = server.collections["c1"].runs
     ids = [run["id"] for run in runs] + [t["id"] for run in runs for t in run["transcripts"]]
     assert len(set(ids)) == len(ids) == 10
+
+
+TRACE_FILE = Path(__file__).resolve().parent / "data" / "trajectory" / "opencode_nested.jsonl"
+
+
+def test_transcript_groups_get_fresh_ids_on_every_upload(server: FakeDocentServer) -> None:
+    """R87: a payload's group ids are local; two uploads of one file never share one, and
+    each transcript's and child group's link resolves within its run."""
+    server.add_collection("c1")
+    options = ConversionOptions(trajectory="transcripts")
+    upload("c1", TRACE_FILE, options=options)
+    upload("c1", TRACE_FILE, options=options)
+    first, second = server.collections["c1"].runs
+    ids = [{group["id"] for group in run["transcript_groups"]} for run in (first, second)]
+    assert len(ids[0]) == 3 and not ids[0] & ids[1]
+    for run, groups in zip((first, second), ids, strict=True):
+        assert {t["transcript_group_id"] for t in run["transcripts"][1:]} == groups
+        parents = {g["parent_transcript_group_id"] for g in run["transcript_groups"]}
+        assert parents - {None} < groups
+    expected = [run.to_dict() for run in iter_nemogym_jsonl(TRACE_FILE, options=options)]
+    assert arrived(server, "c1") == [normalize_payload(expected[0])] * 2
 
 
 def test_new_collection_is_created_after_the_check(server: FakeDocentServer) -> None:

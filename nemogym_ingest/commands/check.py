@@ -20,6 +20,7 @@ from ..convert import FailedAttempt
 from ..errors import ConversionError, render_path
 from ..file_kind import FileKind
 from ..options import (
+    OPTIONS,
     ConversionOptions,
     add_option_arguments,
     options_from_args,
@@ -85,6 +86,32 @@ class _CheckReport:
     failure_classes: Counter[str] = field(default_factory=Counter)
     first_failures: dict[str, FailedAttempt] = field(default_factory=dict)
     """Per failure class, its first failed attempt (R83)."""
+    trace_rows: int = 0
+    """Rows carrying a trace (`ng_trajectory`), which `trajectory` converts (R79)."""
+    subagent_invocations: int = 0
+    trajectory_applied: bool = False
+    """Whether the check ran with `--trajectory transcripts`."""
+
+    def traces(self) -> dict[str, Any]:
+        """The rows carrying traces, their subagent invocations and the option (R79)."""
+        return {
+            "rows": self.trace_rows,
+            "subagent_invocations": self.subagent_invocations,
+            "option": OPTIONS["trajectory"].usage,
+            "applied": self.trajectory_applied,
+        }
+
+    def trace_sentence(self) -> str:
+        """`traces: N rows carry ng_trajectory (M subagent invocations); …the option…`."""
+        rows = plural(self.trace_rows, "row", grouped=True)
+        verb = "carries" if self.trace_rows == 1 else "carry"
+        held = plural(self.subagent_invocations, "subagent invocation", grouped=True)
+        option = OPTIONS["trajectory"].usage
+        if self.trajectory_applied:
+            tail = f"converted with {option}: a transcript per invocation"
+        else:
+            tail = f"{option} shows each invocation as a transcript"
+        return f"traces: {rows} {verb} ng_trajectory ({held}); {tail}"
 
     def add_failures(self, failures: list[FailedAttempt]) -> None:
         for failure in failures:
@@ -102,6 +129,12 @@ class _CheckReport:
         return sum(getattr(tally, name) for tally in self.files)
 
     def as_json(self) -> dict[str, Any]:
+        report = self._as_json()
+        if self.trace_rows:
+            report["traces"] = self.traces()
+        return report
+
+    def _as_json(self) -> dict[str, Any]:
         return {
             "files": [vars(tally) for tally in self.files],
             "lines": self.total("lines"),
@@ -159,6 +192,8 @@ class _CheckReport:
             + f"{self.total('blank'):,} blank"
             + (f", {len(unreadable)} unreadable" if unreadable else "")
         )
+        if self.trace_rows:
+            yield self.trace_sentence()
         if self.failure_classes:
             yield "failed attempts by class (failure rows without a rollout):"
             for name, count in self.failure_classes.most_common():
@@ -210,6 +245,8 @@ def _check_file(
                 tally.blank += result.blank
                 tally.converted += result.converted_count
                 tally.failed_attempts += len(result.failures)
+                report.trace_rows += result.trace_rows
+                report.subagent_invocations += result.subagent_invocations
                 report.add_failures(result.failures)
                 progress.advance(result.converted_count, chunk.nbytes, chunk.position)
                 rejections = list(zip(result.errors, result.rescues, strict=True))
@@ -236,7 +273,7 @@ def _check_file(
 
 
 def _check(args: argparse.Namespace) -> int:
-    report = _CheckReport()
+    report = _CheckReport(trajectory_applied=args.trajectory is not None)
     options = options_from_args(args)
     per_file = [file_options(options, path) for path in args.rollouts]  # usage errors first
     for path, file_option in zip(args.rollouts, per_file, strict=True):

@@ -60,8 +60,12 @@ def convert_output_items(output_items: list[Any], loc: Loc, out: TranscriptBuild
     return last_snapshot
 
 
-def convert_items(items: list[Any], origin: str, prefix: Loc, out: TranscriptBuilder) -> None:
-    for index, raw_item in enumerate(items):
+def convert_items(
+    items: list[Any], origin: str, prefix: Loc, out: TranscriptBuilder, *, start: int = 0
+) -> None:
+    """Convert `items` (at `prefix`, the first at index `start`) into `out`, then emit the
+    pending turn (R30)."""
+    for index, raw_item in enumerate(items, start):
         loc = prefix + (index,)
         item = require_object(raw_item, loc, "R11")
         item_type = item.get("type", ABSENT)

@@ -174,11 +174,23 @@ def rollout_run(
     row = require_object(row, (), "R1")
     exchange = read_exchange(row, "responses_create_params", (), TranscriptBuilder(options, copy))
     identity = run_identity(row, options, line, exchange.out.uses)
-    return agent_run(
-        identity.run_name,
-        [exchange.transcript(identity.agent_name, SCHEMA)],
-        run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
-    )
+    transcripts = [exchange.transcript(identity.agent_name, SCHEMA)]
+    trajectory = None
+    if options.trajectory is not None:  # the trajectory modules load only with the option
+        from .trajectory import trajectory_parts  # noqa: PLC0415
+
+        trajectory = trajectory_parts(row, options, copy, identity.uses)
+    if trajectory is None:
+        return agent_run(
+            identity.run_name,
+            transcripts,
+            run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy),
+        )
+    metadata = run_metadata(row, identity, exchange.non_trace(), SCHEMA, copy, rest=trajectory.rest)
+    run = agent_run(identity.run_name, transcripts + trajectory.transcripts, metadata)
+    if trajectory.groups:
+        run["transcript_groups"] = trajectory.groups
+    return run
 
 
 @dataclass(frozen=True)
@@ -268,6 +280,20 @@ def _copy_without(mapping: JsonDict, loc: Loc, excluded: str, copy: JsonCopier) 
     return copy(rest, loc, prune=True)
 
 
+def _benchmark_copy(fields: JsonDict, rest: JsonDict, copy: JsonCopier) -> JsonDict:
+    """The benchmark fields copied and pruned (R40, R45), in document order; those in
+    `rest` replaced by their copies there, pruned already."""
+    if not rest:
+        copied: JsonDict = copy(fields, (), prune=True)
+        return copied
+    others = copy({k: v for k, v in fields.items() if k not in rest}, (), prune=True)
+    return {
+        key: rest[key] if key in rest else others[key]
+        for key in fields
+        if rest.get(key) or key in others
+    }
+
+
 def run_metadata(
     row: JsonDict,
     identity: RunIdentity,
@@ -275,17 +301,19 @@ def run_metadata(
     schema: str,
     copy: JsonCopier,
     reserved: frozenset[str] = RESERVED_TOP_LEVEL_KEYS,
+    rest: JsonDict | None = None,
 ) -> JsonDict:
     """The AgentRun's metadata (R44, R45): the reward as a score and its components beside
     it (R92), or, for a failure row, the reward in `nemogym.failure` with the failure's
-    members (R84); the rollout's non-trace members."""
+    members (R84); the rollout's non-trace members. `rest`: benchmark fields whose value is
+    replaced by a copy made already (the rest of a trajectory, R89)."""
     failure = row.get(FAILURE_CLASS) is not None
     if failure:
         reserved = reserved | FAILURE_MEMBERS.keys()
     benchmark_fields = {
         key: value for key, value in row.items() if key not in reserved and value is not None
     }
-    copied = copy(benchmark_fields, (), prune=True)
+    copied = _benchmark_copy(benchmark_fields, rest or {}, copy)
     components = copied.pop(REWARD_COMPONENTS) if not failure and scored_components(row) else {}
     non_trace["benchmark_fields"] = copied
     reward = None if failure else copy(row.get("reward"), ("reward",), prune=True)

@@ -7,6 +7,7 @@ try:
     import urllib3
     from docent import Docent
     from docent.data_models import AgentRun as DocentAgentRun
+    from docent.data_models.transcript import TranscriptGroup as DocentTranscriptGroup
     from docent.sdk._client_util import serialize_agent_run
     from docent.sdk.client import MAX_AGENT_RUN_PAYLOAD_BYTES
 except ModuleNotFoundError as error:
@@ -20,6 +21,7 @@ __all__ = [
     "MAX_AGENT_RUN_PAYLOAD_BYTES",
     "Docent",
     "DocentAgentRun",
+    "DocentTranscriptGroup",
     "requests",
     "serialize_agent_run",
     "urllib3",

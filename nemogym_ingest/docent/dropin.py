@@ -15,13 +15,15 @@ from ..model import AgentRun
 from ..options import OptionsArgument
 from ..source import RolloutsSource
 from ._sdk import DocentAgentRun
+from .groups import docent_run
 
 
 def to_docent(run: AgentRun) -> DocentAgentRun:
     """`run` as Docent's own pydantic AgentRun, validated from `run.to_dict()`: its
     `model_dump(mode="json")` adds fresh ids, `null` members, `transcript_groups: []` and
-    `redacted: false`, which `normalize_payload` drops again (no id is set by us)."""
-    return DocentAgentRun.model_validate(run.to_dict())
+    `redacted: false`, which `normalize_payload` drops again. Transcript groups (R87) get
+    fresh ids on every call, so no two runs given to Docent share one."""
+    return docent_run(run.to_dict())
 
 
 def to_docent_many(runs: Iterable[AgentRun]) -> list[DocentAgentRun]:

@@ -18,6 +18,7 @@ from ..pool import CHUNK_BYTES
 from ..source import Chunk, InputError, Source, open_source, read_chunks
 from ..wire import JsonDict, RunPayload
 from ._sdk import DocentAgentRun, serialize_agent_run
+from .groups import docent_run
 
 _ENVELOPE_BYTES = len(b'{"agent_runs":[]}')
 
@@ -207,8 +208,8 @@ def chunks(
     chunk: list[DocentAgentRun] = []
     size = _ENVELOPE_BYTES
     for payload in payloads:
-        docent_run = DocentAgentRun.model_validate(payload)
-        run_bytes = len(serialize_agent_run(docent_run))
+        docent = docent_run(payload)  # groups get Docent's own fresh ids (R87)
+        run_bytes = len(serialize_agent_run(docent))
         if _ENVELOPE_BYTES + run_bytes > max_request_bytes:
             if chunk:
                 yield chunk, size
@@ -220,7 +221,7 @@ def chunks(
         if chunk and size + separator + run_bytes > limit:
             yield chunk, size
             chunk, size, separator = [], _ENVELOPE_BYTES, 0
-        chunk.append(docent_run)
+        chunk.append(docent)
         size += separator + run_bytes
         if len(chunk) == chunk_size:
             yield chunk, size

@@ -11,6 +11,8 @@
   run; `valid_*` also draw failure rows that carry one (R84), and `malformed_*` failed
   attempts, bad failure rows and rows with two violations in different check-order steps.
 - `nemo_gym_rows()`: `(kind, row)`, a row of every kind R80 tells apart.
+- `valid_trajectory_rows()`, `malformed_trajectory_rows()`: rollouts carrying NeMo Gym
+  0.7.0's `ng_trajectory`, to convert with `trajectory="transcripts"` (R79, R86-R89).
 
 Needs the `testing` extra, Hypothesis (`pip install 'hypothesis>=6.100'`). Everything drawn is a
 fresh object: mutate it freely.
@@ -18,8 +20,8 @@ fresh object: mutate it freely.
 This package is the public surface; its modules, one per section, are private (`_json`:
 arbitrary JSON; `_items`: realistic items; `_rollouts`: valid rollouts; `_mutations`;
 `_malformed`: one violation injected; `_episodes`: NeMo Gym 0.7.0 episode rows and the row
-kinds; `_failures`, used by the sections after `_items`: the failures sidecar), each built
-only on the ones before it.
+kinds; `_failures`, used by the sections after `_items`: the failures sidecar;
+`_trajectories`: rollouts carrying a trajectory), each built only on the ones before it.
 """
 
 from __future__ import annotations
@@ -42,14 +44,22 @@ from nemogym_ingest.testing.strategies._json import json_values
 from nemogym_ingest.testing.strategies._malformed import malformed_rollouts
 from nemogym_ingest.testing.strategies._mutations import mutated_rollouts
 from nemogym_ingest.testing.strategies._rollouts import valid_rollouts
+from nemogym_ingest.testing.strategies._trajectories import (
+    conversation_of,
+    malformed_trajectory_rows,
+    valid_trajectory_rows,
+)
 
 __all__ = [
+    "conversation_of",
     "failed_attempts",
     "json_values",
     "malformed_episode_rows",
     "malformed_rollouts",
+    "malformed_trajectory_rows",
     "mutated_rollouts",
     "nemo_gym_rows",
     "valid_episode_rows",
     "valid_rollouts",
+    "valid_trajectory_rows",
 ]
